@@ -1,0 +1,37 @@
+# Developer entry points. `make` alone prints this list (help is the default
+# goal, so a bare `make` never starts a long build).
+#
+#   make run          build (release) and run Gateway, AuthService and
+#                     ContentService with local PostgreSQL + Redis (.local/)
+#   make test         build and run the tests against throwaway stores;
+#                     SWIFT_TEST_ARGS="--filter X" narrows swift test
+#   make bench        run scripts/bench.sh
+#   make build        swift build -c release
+#   make clean-state  delete .local/ (database, Redis data, dev key); stops nothing
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help run test bench build clean-state
+
+help:
+	@echo "Targets:"
+	@echo "  run          build (release) and run the three services with local PostgreSQL + Redis in .local/"
+	@echo "  test         build and run the tests against throwaway stores (SWIFT_TEST_ARGS for swift test)"
+	@echo "  bench        run scripts/bench.sh"
+	@echo "  build        swift build -c release"
+	@echo "  clean-state  delete .local/ (database, Redis data, JWT dev key); stops nothing"
+
+run:
+	@bash scripts/run.sh
+
+test:
+	@bash scripts/test.sh
+
+bench:
+	@bash scripts/bench.sh
+
+build:
+	swift build -c release
+
+clean-state:
+	@bash scripts/clean-state.sh

@@ -1,0 +1,95 @@
+import Common
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// What the auth service's routes need; tests assemble it from in-memory parts.
+struct AuthDependencies: Sendable {
+    var users: any UserRepository
+    var sessions: any RefreshTokenStore
+    var passwords: PasswordHasher
+    var signingKeys: SigningKeys
+    var tokens: TokenSettings
+    var accessTokenTTL: Int
+    var refreshTokenTTL: Int
+    var clock: any WallClock = SystemWallClock()
+}
+
+/// Builds the auth service on PostgreSQL and Redis; migrations and the bootstrap admin run before
+/// the server accepts requests.
+func buildApplication(configuration: AuthConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let signingKeys = try SigningKeys(
+        privateKeyFile: configuration.privateKeyFile,
+        additionalPublicKeyFiles: configuration.additionalPublicKeyFiles
+    )
+    let postgres = PostgresClient(configuration: try .init(url: configuration.databaseURL), backgroundLogger: logger)
+    let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
+    let users = PostgresUserRepository(client: postgres, logger: logger)
+    let passwords = try PasswordHasher()
+    let dependencies = AuthDependencies(
+        users: users,
+        sessions: RedisRefreshTokenStore(redis: redis),
+        passwords: passwords,
+        signingKeys: signingKeys,
+        tokens: configuration.tokens,
+        accessTokenTTL: configuration.accessTokenTTL,
+        refreshTokenTTL: configuration.refreshTokenTTL
+    )
+    let router = try await buildRouter(
+        dependencies,
+        readiness: [
+            "postgres": { (try? await withTimeout(.seconds(2), "postgres ping") { try await postgres.query("SELECT 1", logger: logger) }) != nil },
+            "redis": { await redis.ping() },
+        ]
+    )
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port), serverName: "auth-service"),
+        services: [postgres, redis],
+        logger: logger
+    )
+    app.beforeServerStarts {
+        // PostgresNIO retries an unreachable server for a minute; a clear failure now is better.
+        try await withTimeout(.seconds(20), "connecting to PostgreSQL and migrating") {
+            try await Migrator(client: postgres, logger: logger).migrate()
+        }
+        if let admin = configuration.bootstrapAdmin {
+            try await BootstrapAdminAccount(admin: admin, users: users, passwords: passwords).ensure(logger: logger)
+        }
+    }
+    return app
+}
+
+func buildRouter(
+    _ dependencies: AuthDependencies,
+    readiness: [String: HealthController<AppRequestContext>.ReadinessCheck] = [:]
+) async throws -> Router<AppRequestContext> {
+    let verifier = AccessTokenVerifier(
+        keys: try await StaticVerificationKeys(dependencies.signingKeys.jwks),
+        issuer: dependencies.tokens.issuer,
+        audience: dependencies.tokens.audience,
+        leeway: Double(dependencies.tokens.leeway),
+        clock: dependencies.clock
+    )
+    let router = Router(context: AppRequestContext.self)
+    router.addMiddleware {
+        RequestIDMiddleware()
+        ErrorMiddleware()
+    }
+    HealthController(checks: readiness).addRoutes(to: router)
+    JWKSController(jwks: dependencies.signingKeys.jwks).addRoutes(to: router)
+    AuthController(
+        users: dependencies.users,
+        sessions: dependencies.sessions,
+        passwords: dependencies.passwords,
+        accessTokens: await AccessTokenIssuer(
+            signingKeys: dependencies.signingKeys,
+            settings: dependencies.tokens,
+            lifetime: dependencies.accessTokenTTL,
+            clock: dependencies.clock
+        ),
+        verifier: verifier,
+        refreshTokenTTL: dependencies.refreshTokenTTL
+    ).addRoutes(to: router.group("api/auth"))
+    return router
+}

@@ -1,0 +1,61 @@
+import Common
+import Configuration
+
+/// Everything the auth service reads from the environment.
+struct AuthConfiguration: Sendable {
+    var address: ListenAddress
+    var databaseURL: String
+    var redisURL: String
+    var privateKeyFile: String
+    /// Public keys that still verify (a retired signing key during rotation); published in the JWKS.
+    var additionalPublicKeyFiles: [String]
+    var tokens: TokenSettings
+    var accessTokenTTL: Int
+    var refreshTokenTTL: Int
+    var bootstrapAdmin: BootstrapAdmin?
+
+    init(config: ConfigReader) throws {
+        self.address = try ListenAddress(config: config.scoped(to: "auth"), defaultPort: 8082)
+        self.databaseURL = config.string(forKey: "database.url", isSecret: true, default: "postgres://auth:auth@127.0.0.1:5432/auth")
+        self.redisURL = config.string(forKey: "redis.url", isSecret: true, default: "redis://127.0.0.1:6379")
+        guard let keyFile = config.string(forKey: "jwt.private.key.file"), !keyFile.isEmpty else {
+            throw ConfigurationError(message: "JWT_PRIVATE_KEY_FILE must name a PEM file with the ES256 (P-256) signing key")
+        }
+        self.privateKeyFile = keyFile
+        self.additionalPublicKeyFiles = config.string(forKey: "jwt.additional.public.key.files", default: "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        self.tokens = TokenSettings(config: config)
+        self.accessTokenTTL = try config.positiveInt(forKey: "access.token.ttl", default: 900)
+        self.refreshTokenTTL = try config.positiveInt(forKey: "refresh.token.ttl", default: 86_400)
+        self.bootstrapAdmin = try BootstrapAdmin(config: config)
+    }
+}
+
+/// The first admin account, from the `BOOTSTRAP_ADMIN_*` trio (all three or none).
+struct BootstrapAdmin: Sendable {
+    var username: String
+    var email: String
+    var password: String
+
+    init?(config: ConfigReader) throws {
+        let username = config.string(forKey: "bootstrap.admin.username")
+        let email = config.string(forKey: "bootstrap.admin.email")
+        let password = config.string(forKey: "bootstrap.admin.password", isSecret: true)
+        switch (username, email, password) {
+        case (nil, nil, nil):
+            return nil
+        case (let username?, let email?, let password?):
+            self.username = username
+            self.email = email
+            self.password = password
+        default:
+            throw ConfigurationError(message: "set all of BOOTSTRAP_ADMIN_USERNAME, BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD, or none")
+        }
+    }
+
+    init(username: String, email: String, password: String) {
+        self.username = username
+        self.email = email
+        self.password = password
+    }
+}

@@ -1,0 +1,34 @@
+import Common
+import Logging
+
+/// Makes sure the configured first admin exists and holds `admin`. Idempotent; an existing
+/// account keeps its password.
+struct BootstrapAdminAccount: Sendable {
+    let admin: BootstrapAdmin
+    let users: any UserRepository
+    let passwords: PasswordHasher
+
+    func ensure(logger: Logger) async throws {
+        if let existing = try await self.users.find(username: self.admin.username) {
+            if !existing.roles.contains(.admin) {
+                try await self.users.grant(.admin, toUserID: existing.id)
+                logger.notice("Granted admin to the bootstrap account", metadata: ["user_id": "\(existing.id)"])
+            }
+            return
+        }
+        let hash = try await self.passwords.hash(self.admin.password)
+        do {
+            let id = try await self.users.create(
+                NewUser(username: self.admin.username, email: self.admin.email, passwordHash: hash, roles: [.user, .admin])
+            )
+            logger.notice("Created the bootstrap admin account", metadata: ["user_id": "\(id)"])
+        } catch is UserConflict {
+            // Another replica created it at the same moment, or the email belongs to someone else.
+            if let created = try await self.users.find(username: self.admin.username) {
+                try await self.users.grant(.admin, toUserID: created.id)
+            } else {
+                logger.error("Bootstrap admin not created: its email is already used by another account")
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Common
+import Hummingbird
+import Logging
+
+/// Signup, signin and refresh, as the contract words them.
+struct AuthController: Sendable {
+    let users: any UserRepository
+    let sessions: any RefreshTokenStore
+    let passwords: PasswordHasher
+    let accessTokens: AccessTokenIssuer
+    let verifier: AccessTokenVerifier
+    let refreshTokenTTL: Int
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("signup", use: self.signup)
+        group.post("signin", use: self.signin)
+        group.post("refreshtoken", use: self.refresh)
+    }
+
+    static let invalidCredentials = APIError(
+        .unauthorized, "Invalid username or password!", extraFields: ["accessToken": nil]
+    )
+
+    @Sendable func signup(_ request: Request, context: AppRequestContext) async throws -> MessageResponse {
+        let signup = try SignupRequest(fields: await RequestFields.parse(request, context: context))
+        if signup.asksForPrivilegedRole {
+            try await self.requireAdmin(request)
+        }
+        if let taken = try await self.users.conflict(username: signup.username, email: signup.email) {
+            throw Self.conflictError(taken)
+        }
+        let hash = try await self.passwords.hash(signup.password)
+        do {
+            let id = try await self.users.create(
+                NewUser(username: signup.username, email: signup.email, passwordHash: hash, roles: signup.roles)
+            )
+            context.logger.info("User registered", metadata: ["user_id": "\(id)", "roles": "\(signup.roles.map(\.rawValue))"])
+        } catch let conflict as UserConflict {
+            throw Self.conflictError(conflict.field)
+        }
+        return MessageResponse(message: "User registered successfully!")
+    }
+
+    @Sendable func signin(_ request: Request, context: AppRequestContext) async throws -> SigninResponse {
+        let fields = try await RequestFields.parse(request, context: context)
+        guard let username = try fields.string("username"), !username.isEmpty else {
+            throw APIError(.badRequest, "Failed! username is required!")
+        }
+        guard let password = try fields.string("password"), !password.isEmpty else {
+            throw APIError(.badRequest, "Failed! password is required!")
+        }
+        guard username.utf8.count <= 255, password.utf8.count <= 1024 else {
+            throw Self.invalidCredentials
+        }
+        let user = try await self.users.find(username: username)
+        let verification = try await self.passwords.verify(password, against: user?.passwordHash)
+        guard let user, verification.matches else {
+            context.logger.info("Signin refused")
+            throw Self.invalidCredentials
+        }
+        if verification.needsRehash {
+            await self.upgradeHash(of: user, password: password, logger: context.logger)
+        }
+        let session = try await self.sessions.open(userID: user.id, lifetime: self.refreshTokenTTL)
+        let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: session.sessionID)
+        context.logger.info("Signed in", metadata: ["user_id": "\(user.id)"])
+        return SigninResponse(
+            id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority),
+            accessToken: accessToken, refreshToken: session.token
+        )
+    }
+
+    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> RefreshResponse {
+        let fields = try await RequestFields.parse(request, context: context)
+        guard let token = try fields.string("refreshToken"), !token.isEmpty else {
+            throw APIError(.forbidden, "Refresh Token is required!")
+        }
+        switch try await self.sessions.rotate(token) {
+        case .unknown:
+            throw APIError(.forbidden, "Refresh token is not in database!")
+        case .expired:
+            throw APIError(.forbidden, "Refresh token was expired. Please make a new signin request")
+        case .reused(let userID, _):
+            context.logger.warning("Spent refresh token presented again", metadata: ["user_id": "\(userID)"])
+            throw APIError(.forbidden, "Refresh token was already used. Please make a new signin request")
+        case .rotated(let userID, let sessionID, let next):
+            // Roles are read again: a refresh must not carry privileges the user no longer has.
+            guard let user = try await self.users.find(id: userID) else {
+                throw APIError(.forbidden, "Refresh token is not in database!")
+            }
+            let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: sessionID)
+            return RefreshResponse(accessToken: accessToken, refreshToken: next)
+        }
+    }
+
+    /// Privileged roles need an admin's valid access token on the signup request itself.
+    private func requireAdmin(_ request: Request) async throws {
+        guard let token = AccessTokenHeader.token(in: request.headers) else {
+            throw APIError.requireAdmin
+        }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await self.verifier.verify(token)
+        } catch let error as TokenVerificationError {
+            throw error.apiError
+        }
+        guard claims.hasRole(Role.admin.rawValue) else { throw APIError.requireAdmin }
+    }
+
+    /// A bcrypt hash from the tutorial becomes argon2id at its first successful signin.
+    private func upgradeHash(of user: UserRecord, password: String, logger: Logger) async {
+        do {
+            try await self.users.updatePasswordHash(userID: user.id, hash: try await self.passwords.hash(password))
+            logger.info("Password hash upgraded to argon2id", metadata: ["user_id": "\(user.id)"])
+        } catch {
+            logger.error("Password hash upgrade failed", metadata: ["user_id": "\(user.id)", "error": "\(String(reflecting: type(of: error)))"])
+        }
+    }
+
+    static func conflictError(_ field: UserConflict.Field) -> APIError {
+        field == .email
+            ? APIError(.badRequest, "Failed! Email is already in use!")
+            : APIError(.badRequest, "Failed! Username is already in use!")
+    }
+}
+
+/// `{"message": ...}` for successes that carry only a message.
+struct MessageResponse: ResponseEncodable, Equatable {
+    var message: String
+}
+
+/// The signin body, in the tutorial's field order.
+struct SigninResponse: ResponseEncodable {
+    var id: Int
+    var username: String
+    var email: String
+    var roles: [String]
+    var accessToken: String
+    var refreshToken: String
+}
+
+struct RefreshResponse: ResponseEncodable {
+    var accessToken: String
+    var refreshToken: String
+}

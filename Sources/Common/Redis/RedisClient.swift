@@ -1,0 +1,98 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A small async Redis client over hiredis's RESP parser and SwiftNIO channels.
+///
+/// No call blocks a thread: commands are written to a pooled channel and their replies awaited.
+/// `pipeline` sends several commands in one round trip. Redis error replies surface as
+/// `RedisError(.serverError)`; network trouble and timeouts as the other codes.
+package struct RedisClient: Service, Sendable {
+    private let pool: RedisConnectionPool
+    private let configuration: RedisConfiguration
+
+    package init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: eventLoopGroup)
+    }
+
+    /// Sends one command and returns its reply.
+    @discardableResult
+    package func send(_ arguments: String...) async throws -> RedisValue {
+        try await self.pipeline([arguments])[0]
+    }
+
+    /// Sends one command and returns its reply.
+    @discardableResult
+    package func send(_ arguments: [String]) async throws -> RedisValue {
+        try await self.pipeline([arguments])[0]
+    }
+
+    /// Sends the commands together, in order, and returns their replies in the same order.
+    package func pipeline(_ commands: [[String]]) async throws -> [RedisValue] {
+        let channel = try await self.pool.connection()
+        let timeout = self.configuration.commandTimeout
+        let futures = commands.map { Self.send($0, on: channel, timeout: timeout, flush: false) }
+        channel.flush()
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(futures.count)
+        for future in futures {
+            let reply = try await future.get()
+            if case .error(let message) = reply {
+                throw RedisError(.serverError, message)
+            }
+            replies.append(reply)
+        }
+        return replies
+    }
+
+    /// Runs a Lua script atomically (EVAL); Redis caches the compiled script by its hash.
+    package func eval(_ script: String, keys: [String], arguments: [String]) async throws -> RedisValue {
+        try await self.send(["EVAL", script, String(keys.count)] + keys + arguments)
+    }
+
+    /// True when Redis answers PING now.
+    package func ping() async -> Bool {
+        (try? await self.send("PING")) == .simpleString("PONG")
+    }
+
+    package func run() async throws {
+        try? await gracefulShutdown()
+        await self.pool.shutdown()
+    }
+
+    static func send(
+        _ arguments: [String],
+        on channel: any Channel,
+        timeout: Duration,
+        flush: Bool = true
+    ) -> EventLoopFuture<RedisValue> {
+        let promise = channel.eventLoop.makePromise(of: RedisValue.self)
+        var payload = channel.allocator.buffer(capacity: 64)
+        payload.writeRedisCommand(arguments)
+        let command = RedisCommand(payload: payload, promise: promise)
+        let written = flush ? channel.writeAndFlush(command) : channel.write(command)
+        written.whenFailure { error in
+            promise.fail(RedisError(.connectionClosed, "\(error)"))
+        }
+        let timer = channel.eventLoop.scheduleTask(in: .milliseconds(timeout.milliseconds)) {
+            // A reply that has not come in time: fail the caller, and drop the connection in case it is
+            // half dead; the pool opens a fresh one on next use. A late reply finds a completed promise.
+            promise.fail(RedisError(.timeout))
+            channel.close(promise: nil)
+        }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        return promise.futureResult
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for NIO's `TimeAmount`.
+    package var milliseconds: Int64 {
+        self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,20 @@
+/// The three roles of the tutorial, with the ids its `roles` table uses.
+package enum Role: String, CaseIterable, Sendable, Codable {
+    case user
+    case moderator
+    case admin
+
+    package var id: Int {
+        switch self {
+        case .user: 1
+        case .moderator: 2
+        case .admin: 3
+        }
+    }
+
+    /// `ROLE_USER`, as the signin response lists roles.
+    package var authority: String { "ROLE_" + self.rawValue.uppercased() }
+
+    /// Roles that only an admin may grant at signup.
+    package var isPrivileged: Bool { self != .user }
+}

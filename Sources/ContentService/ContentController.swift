@@ -1,0 +1,32 @@
+import Common
+import Hummingbird
+
+/// The tutorial's test content, one route per access level. Decisions rest only on the claims of
+/// a token this service verified itself; no header a client could set is trusted.
+struct ContentController {
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("all") { _, _ in
+            Self.text("Public Content.")
+        }
+        group.get("user") { _, context in
+            _ = try context.requireClaims()
+            return Self.text("User Content.")
+        }
+        group.get("mod") { _, context in
+            guard try context.requireClaims().hasRole(Role.moderator.rawValue) else { throw APIError.requireModerator }
+            return Self.text("Moderator Content.")
+        }
+        group.get("admin") { _, context in
+            guard try context.requireClaims().hasRole(Role.admin.rawValue) else { throw APIError.requireAdmin }
+            return Self.text("Admin Content.")
+        }
+    }
+
+    static func text(_ body: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: .init(string: body))
+        )
+    }
+}

@@ -1,0 +1,57 @@
+import Common
+import Configuration
+
+/// Everything the gateway reads from the environment.
+struct GatewayConfiguration: Sendable {
+    var address: ListenAddress
+    var authServiceURL: String
+    var contentServiceURL: String
+    var jwksURL: String
+    var tokens: TokenSettings
+    /// Exact origins allowed by CORS (`CORS_ALLOWED_ORIGINS`, comma-separated).
+    var corsAllowedOrigins: [String]
+    /// Largest request body forwarded (`MAX_REQUEST_BODY_BYTES`); larger ones get 413.
+    var maxRequestBodyBytes: Int
+    /// Upstream connections kept per service (`UPSTREAM_MAX_CONNECTIONS`).
+    var upstreamMaxConnections: Int
+    /// How long an upstream may take to answer, in seconds (`UPSTREAM_TIMEOUT`).
+    var upstreamTimeout: Int
+
+    init(
+        address: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080),
+        authServiceURL: String = "http://127.0.0.1:8082",
+        contentServiceURL: String = "http://127.0.0.1:8083",
+        jwksURL: String? = nil,
+        tokens: TokenSettings = TokenSettings(),
+        corsAllowedOrigins: [String] = ["http://localhost:8081"],
+        maxRequestBodyBytes: Int = 64 * 1024,
+        upstreamMaxConnections: Int = 128,
+        upstreamTimeout: Int = 15
+    ) {
+        self.address = address
+        self.authServiceURL = authServiceURL.trimmingSuffix("/")
+        self.contentServiceURL = contentServiceURL.trimmingSuffix("/")
+        self.jwksURL = jwksURL ?? self.authServiceURL + "/.well-known/jwks.json"
+        self.tokens = tokens
+        self.corsAllowedOrigins = corsAllowedOrigins
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.upstreamMaxConnections = upstreamMaxConnections
+        self.upstreamTimeout = upstreamTimeout
+    }
+
+    init(config: ConfigReader) throws {
+        let origins = config.string(forKey: "cors.allowed.origins", default: "http://localhost:8081")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        self.init(
+            address: try ListenAddress(config: config.scoped(to: "gateway"), defaultPort: 8080),
+            authServiceURL: config.string(forKey: "auth.service.url", default: "http://127.0.0.1:8082"),
+            contentServiceURL: config.string(forKey: "content.service.url", default: "http://127.0.0.1:8083"),
+            jwksURL: Common.jwksURL(config: config),
+            tokens: TokenSettings(config: config),
+            corsAllowedOrigins: origins,
+            maxRequestBodyBytes: try config.positiveInt(forKey: "max.request.body.bytes", default: 64 * 1024),
+            upstreamMaxConnections: try config.positiveInt(forKey: "upstream.max.connections", default: 128),
+            upstreamTimeout: try config.positiveInt(forKey: "upstream.timeout", default: 15)
+        )
+    }
+}

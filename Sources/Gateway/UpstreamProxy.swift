@@ -1,0 +1,87 @@
+import AsyncHTTPClient
+import Common
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Forwards a request to a service over pooled keep-alive connections, streaming both bodies.
+///
+/// Hop-by-hop headers and any identity header a client made up are dropped on the way in; the
+/// request id and `X-Forwarded-*` are set. An upstream that cannot be reached answers 503 quickly.
+struct UpstreamProxy: Sendable {
+    let httpClient: HTTPClient
+    let baseURL: String
+    let maxBodyBytes: Int
+    let timeout: TimeAmount
+
+    /// Never forwarded: connection-level headers (RFC 9110 §7.6.1) and `Host`, which AHC sets.
+    static let hopByHopHeaders: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-authenticate", "proxy-authorization", "host",
+    ]
+
+    /// Identity a client could claim in a header; no service trusts them, and we do not forward them.
+    static let identityHeaders: Set<String> = [
+        "x-user-id", "x-user-roles", "x-user", "x-authenticated-user", "x-authenticated-userid",
+        "x-forwarded-user", "x-remote-user", "remote-user", "x-auth-user", "x-consumer-id", "x-consumer-username",
+    ]
+
+    func forward(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > self.maxBodyBytes {
+            throw APIError.bodyTooLarge
+        }
+        var upstreamRequest = HTTPClientRequest(url: self.baseURL + (request.uri.description.hasPrefix("/") ? request.uri.description : "/"))
+        upstreamRequest.method = HTTPMethod(rawValue: request.method.rawValue)
+        upstreamRequest.headers = self.forwardedHeaders(request, context: context)
+        if request.method == .post || request.method == .put || request.method == .patch {
+            if let length = request.headers[.contentLength].flatMap(Int.init) {
+                upstreamRequest.body = .stream(request.body, length: .known(Int64(length)))
+            } else {
+                // No declared length: read it (bounded) rather than stream an unbounded chunked body.
+                let body = try await request.body.collect(upTo: self.maxBodyBytes)
+                upstreamRequest.body = .bytes(body)
+            }
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await self.httpClient.execute(upstreamRequest, timeout: self.timeout, logger: context.logger)
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            context.logger.warning("Upstream unavailable", metadata: ["upstream": "\(self.baseURL)", "error": "\(error)"])
+            throw APIError(.serviceUnavailable, "Service temporarily unavailable")
+        }
+        var headers = HTTPFields()
+        for header in response.headers where !Self.hopByHopHeaders.contains(header.name.lowercased()) && header.name.lowercased() != "server" && header.name.lowercased() != "date" {
+            if let name = HTTPField.Name(header.name) {
+                headers.append(HTTPField(name: name, value: header.value))
+            }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: Int(response.status.code)),
+            headers: headers,
+            body: ResponseBody(asyncSequence: response.body)
+        )
+    }
+
+    private func forwardedHeaders(_ request: Request, context: AppRequestContext) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if Self.hopByHopHeaders.contains(name) || Self.identityHeaders.contains(name) || name.hasPrefix("x-forwarded-") {
+                continue
+            }
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        if let ip = context.remoteAddress?.ipAddress {
+            headers.replaceOrAdd(name: "X-Forwarded-For", value: ip)
+        }
+        headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
+        if let host = request.head.authority {
+            headers.replaceOrAdd(name: "X-Forwarded-Host", value: host)
+        }
+        return headers
+    }
+}
