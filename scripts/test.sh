@@ -31,6 +31,10 @@ cleanup() {
     trap - EXIT INT TERM
     trap '' PIPE # a closed terminal/pipe must not cut the cleanup short
     set +e
+    # A test process that died mid-suite can orphan the services it started.
+    if [[ -n "${SERVICE_BIN_DIR:-}" ]]; then
+        pkill -TERM -f "^$SERVICE_BIN_DIR/(Gateway|AuthService|ContentService)\$" 2>/dev/null
+    fi
     stop_stores
     [[ -n "$STATE_DIR" ]] && remove_state_dir "$STATE_DIR"
     if ((rc != 0)); then

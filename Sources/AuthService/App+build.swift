@@ -6,12 +6,12 @@ import PostgresNIO
 /// What the auth service's routes need; tests assemble it from in-memory parts.
 struct AuthDependencies: Sendable {
     var users: any UserRepository
-    var sessions: any RefreshTokenStore
+    var sessions: any SessionStore
+    var throttle: any SigninThrottle
     var passwords: PasswordHasher
     var signingKeys: SigningKeys
     var tokens: TokenSettings
     var accessTokenTTL: Int
-    var refreshTokenTTL: Int
     var clock: any WallClock = SystemWallClock()
 }
 
@@ -26,14 +26,15 @@ func buildApplication(configuration: AuthConfiguration, logger: Logger) async th
     let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
     let users = PostgresUserRepository(client: postgres, logger: logger)
     let passwords = try PasswordHasher()
+    let sessions = RedisSessionStore(redis: redis, policy: configuration.sessionPolicy)
     let dependencies = AuthDependencies(
         users: users,
-        sessions: RedisRefreshTokenStore(redis: redis),
+        sessions: sessions,
+        throttle: RedisSigninThrottle(redis: redis, policy: configuration.signinThrottle),
         passwords: passwords,
         signingKeys: signingKeys,
         tokens: configuration.tokens,
-        accessTokenTTL: configuration.accessTokenTTL,
-        refreshTokenTTL: configuration.refreshTokenTTL
+        accessTokenTTL: configuration.accessTokenTTL
     )
     let router = try await buildRouter(
         dependencies,
@@ -54,7 +55,7 @@ func buildApplication(configuration: AuthConfiguration, logger: Logger) async th
             try await Migrator(client: postgres, logger: logger).migrate()
         }
         if let admin = configuration.bootstrapAdmin {
-            try await BootstrapAdminAccount(admin: admin, users: users, passwords: passwords).ensure(logger: logger)
+            try await BootstrapAdminAccount(admin: admin, users: users, sessions: sessions, passwords: passwords).ensure(logger: logger)
         }
     }
     return app
@@ -81,6 +82,7 @@ func buildRouter(
     AuthController(
         users: dependencies.users,
         sessions: dependencies.sessions,
+        throttle: dependencies.throttle,
         passwords: dependencies.passwords,
         accessTokens: await AccessTokenIssuer(
             signingKeys: dependencies.signingKeys,
@@ -88,8 +90,7 @@ func buildRouter(
             lifetime: dependencies.accessTokenTTL,
             clock: dependencies.clock
         ),
-        verifier: verifier,
-        refreshTokenTTL: dependencies.refreshTokenTTL
+        verifier: verifier
     ).addRoutes(to: router.group("api/auth"))
     return router
 }

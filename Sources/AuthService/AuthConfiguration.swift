@@ -11,7 +11,8 @@ struct AuthConfiguration: Sendable {
     var additionalPublicKeyFiles: [String]
     var tokens: TokenSettings
     var accessTokenTTL: Int
-    var refreshTokenTTL: Int
+    var sessionPolicy: SessionPolicy
+    var signinThrottle: SigninThrottlePolicy
     var bootstrapAdmin: BootstrapAdmin?
 
     init(config: ConfigReader) throws {
@@ -26,7 +27,17 @@ struct AuthConfiguration: Sendable {
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self.tokens = TokenSettings(config: config)
         self.accessTokenTTL = try config.positiveInt(forKey: "access.token.ttl", default: 900)
-        self.refreshTokenTTL = try config.positiveInt(forKey: "refresh.token.ttl", default: 86_400)
+        let absolute = try config.positiveInt(forKey: "refresh.token.ttl", default: 604_800)
+        self.sessionPolicy = SessionPolicy(
+            absoluteLifetime: absolute,
+            idleLifetime: try config.positiveInt(forKey: "refresh.idle.ttl", default: 86_400),
+            reuseGrace: max(0, config.int(forKey: "refresh.reuse.grace", default: 10)),
+            revocationRetention: max(absolute, self.accessTokenTTL) + self.tokens.leeway + 60
+        )
+        self.signinThrottle = SigninThrottlePolicy(
+            freeFailures: try config.positiveInt(forKey: "signin.free.failures", default: 5),
+            maximumLock: try config.positiveInt(forKey: "signin.max.lockout", default: 900)
+        )
         self.bootstrapAdmin = try BootstrapAdmin(config: config)
     }
 }

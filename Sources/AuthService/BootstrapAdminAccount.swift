@@ -6,12 +6,15 @@ import Logging
 struct BootstrapAdminAccount: Sendable {
     let admin: BootstrapAdmin
     let users: any UserRepository
+    let sessions: any SessionStore
     let passwords: PasswordHasher
 
     func ensure(logger: Logger) async throws {
         if let existing = try await self.users.find(username: self.admin.username) {
             if !existing.roles.contains(.admin) {
                 try await self.users.grant(.admin, toUserID: existing.id)
+                // A role change ends the user's sessions: tokens carrying the old roles stop working.
+                try await self.sessions.revokeAllSessions(userID: existing.id)
                 logger.notice("Granted admin to the bootstrap account", metadata: ["user_id": "\(existing.id)"])
             }
             return

@@ -1,20 +1,34 @@
 import Common
 import Hummingbird
 
-/// Lets a request to a protected route through only with a valid access token: 403 without one,
-/// 401 for a bad or expired one. Role decisions stay with the service that owns the route.
+/// Lets a request to a protected route through only with a valid, unrevoked access token: 403
+/// without one, 401 for a bad, expired or revoked one, 503 when revocation cannot be checked (the
+/// gateway fails closed). Role decisions stay with the service that owns the route.
 struct AccessTokenGate: Sendable {
     let verifier: AccessTokenVerifier
+    let revocations: RevocationList
 
     func check(_ request: Request, context: AppRequestContext) async throws {
         guard let token = AccessTokenHeader.token(in: request.headers) else {
             throw APIError.noToken
         }
+        let claims: AccessTokenClaims
         do {
-            _ = try await self.verifier.verify(token)
+            claims = try await self.verifier.verify(token)
         } catch let error as TokenVerificationError {
             context.logger.debug("Access token refused", metadata: ["reason": "\(error.code)"])
             throw error.apiError
+        }
+        let revoked: Bool
+        do {
+            revoked = try await self.revocations.isRevoked(claims)
+        } catch {
+            context.logger.error("Revocation check failed: refusing", metadata: ["error": "\(error)"])
+            throw APIError.serviceUnavailable
+        }
+        if revoked {
+            context.logger.info("Revoked access token refused", metadata: ["user_id": "\(claims.id)"])
+            throw APIError.unauthorized
         }
     }
 }

@@ -14,27 +14,30 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger) async
         audience: configuration.tokens.audience,
         leeway: Double(configuration.tokens.leeway)
     )
+    let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
     let router = buildRouter(
         configuration: configuration,
         httpClient: httpClient,
         verifier: verifier,
-        readiness: ["jwks": { await keys.hasKeys }]
+        redis: redis,
+        readiness: ["jwks": { await keys.hasKeys }, "redis": { await redis.ping() }]
     )
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port)),
         logger: logger
     )
-    app.addServices(HTTPClientService(client: httpClient), JWKSRefreshService(provider: keys))
+    app.addServices(redis, HTTPClientService(client: httpClient), JWKSRefreshService(provider: keys))
     return app
 }
 
-/// Upstream connections: pooled and kept alive, no redirects followed, a quick connect timeout so
-/// a dead service answers 503 at once.
+/// Upstream connections: pooled and kept alive, no redirects followed. A refused connection answers
+/// 503 at once; the connect timeout (also AHC's wait for a pooled connection) only bounds a
+/// black-holed upstream.
 func makeUpstreamClientConfiguration(_ configuration: GatewayConfiguration) -> HTTPClient.Configuration {
     var client = HTTPClient.Configuration(
         redirectConfiguration: .disallow,
-        timeout: .init(connect: .milliseconds(500), read: .seconds(Int64(configuration.upstreamTimeout))),
+        timeout: .init(connect: .seconds(2), read: .seconds(Int64(configuration.upstreamTimeout))),
         connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.upstreamMaxConnections),
         decompression: .disabled
     )
@@ -46,6 +49,7 @@ func buildRouter(
     configuration: GatewayConfiguration,
     httpClient: HTTPClient,
     verifier: AccessTokenVerifier,
+    redis: RedisClient,
     readiness: [String: HealthController<AppRequestContext>.ReadinessCheck] = [:]
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
@@ -58,7 +62,13 @@ func buildRouter(
     router.get("/") { _, _ in
         MessageBody(message: "Welcome to the auth backend. See /api/auth and /api/test.")
     }
-    let gate = AccessTokenGate(verifier: verifier)
+    let gate = AccessTokenGate(verifier: verifier, revocations: RevocationList(redis: redis))
+    let rateLimit = ClientRateLimit(
+        limiter: RateLimiter(redis: redis),
+        resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
+        limits: configuration.rateLimits,
+        window: configuration.rateLimitWindow
+    )
     let timeout = TimeAmount.seconds(Int64(configuration.upstreamTimeout))
     let upstreams: [GatewayRoute.Upstream: UpstreamProxy] = [
         .auth: UpstreamProxy(httpClient: httpClient, baseURL: configuration.authServiceURL, maxBodyBytes: configuration.maxRequestBodyBytes, timeout: timeout),
@@ -68,6 +78,9 @@ func buildRouter(
         guard let proxy = upstreams[route.upstream] else { continue }
         for method in route.methods {
             router.on(RouterPath(route.path), method: method) { request, context in
+                if let action = route.rateLimited {
+                    try await rateLimit.check(action, request: request, context: context)
+                }
                 if route.requiresToken {
                     try await gate.check(request, context: context)
                 }

@@ -16,6 +16,14 @@ struct GatewayConfiguration: Sendable {
     var upstreamMaxConnections: Int
     /// How long an upstream may take to answer, in seconds (`UPSTREAM_TIMEOUT`).
     var upstreamTimeout: Int
+    /// The revocation record and rate-limit counters (`REDIS_URL`).
+    var redisURL: String
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, IPs or CIDRs, comma-separated).
+    var trustedProxies: [IPNetwork]
+    /// Attempts per client address per window, by action (`RATE_LIMIT_SIGNIN`, `..._SIGNUP`, `..._REFRESH`).
+    var rateLimits: [RateLimitedAction: Int]
+    /// The rate-limit window, seconds (`RATE_LIMIT_WINDOW`).
+    var rateLimitWindow: Int
 
     init(
         address: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080),
@@ -26,7 +34,11 @@ struct GatewayConfiguration: Sendable {
         corsAllowedOrigins: [String] = ["http://localhost:8081"],
         maxRequestBodyBytes: Int = 64 * 1024,
         upstreamMaxConnections: Int = 128,
-        upstreamTimeout: Int = 15
+        upstreamTimeout: Int = 15,
+        redisURL: String = "redis://127.0.0.1:6379",
+        trustedProxies: [IPNetwork] = [],
+        rateLimits: [RateLimitedAction: Int] = [.signin: 30, .signup: 10, .refresh: 60],
+        rateLimitWindow: Int = 60
     ) {
         self.address = address
         self.authServiceURL = authServiceURL.trimmingSuffix("/")
@@ -37,9 +49,21 @@ struct GatewayConfiguration: Sendable {
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.upstreamMaxConnections = upstreamMaxConnections
         self.upstreamTimeout = upstreamTimeout
+        self.redisURL = redisURL
+        self.trustedProxies = trustedProxies
+        self.rateLimits = rateLimits
+        self.rateLimitWindow = rateLimitWindow
     }
 
     init(config: ConfigReader) throws {
+        let proxies = try config.string(forKey: "trusted.proxies", default: "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { entry in
+                guard let network = IPNetwork(entry) else {
+                    throw ConfigurationError(message: "TRUSTED_PROXIES: \(entry) is not an IP address or CIDR")
+                }
+                return network
+            }
         let origins = config.string(forKey: "cors.allowed.origins", default: "http://localhost:8081")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self.init(
@@ -51,7 +75,15 @@ struct GatewayConfiguration: Sendable {
             corsAllowedOrigins: origins,
             maxRequestBodyBytes: try config.positiveInt(forKey: "max.request.body.bytes", default: 64 * 1024),
             upstreamMaxConnections: try config.positiveInt(forKey: "upstream.max.connections", default: 128),
-            upstreamTimeout: try config.positiveInt(forKey: "upstream.timeout", default: 15)
+            upstreamTimeout: try config.positiveInt(forKey: "upstream.timeout", default: 15),
+            redisURL: config.string(forKey: "redis.url", isSecret: true, default: "redis://127.0.0.1:6379"),
+            trustedProxies: proxies,
+            rateLimits: [
+                .signin: try config.positiveInt(forKey: "rate.limit.signin", default: 30),
+                .signup: try config.positiveInt(forKey: "rate.limit.signup", default: 10),
+                .refresh: try config.positiveInt(forKey: "rate.limit.refresh", default: 60),
+            ],
+            rateLimitWindow: try config.positiveInt(forKey: "rate.limit.window", default: 60)
         )
     }
 }

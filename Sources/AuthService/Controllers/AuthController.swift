@@ -5,16 +5,17 @@ import Logging
 /// Signup, signin and refresh, as the contract words them.
 struct AuthController: Sendable {
     let users: any UserRepository
-    let sessions: any RefreshTokenStore
+    let sessions: any SessionStore
+    let throttle: any SigninThrottle
     let passwords: PasswordHasher
     let accessTokens: AccessTokenIssuer
     let verifier: AccessTokenVerifier
-    let refreshTokenTTL: Int
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("signup", use: self.signup)
         group.post("signin", use: self.signin)
         group.post("refreshtoken", use: self.refresh)
+        group.post("signout", use: self.signout)
     }
 
     static let invalidCredentials = APIError(
@@ -52,16 +53,22 @@ struct AuthController: Sendable {
         guard username.utf8.count <= 255, password.utf8.count <= 1024 else {
             throw Self.invalidCredentials
         }
+        if let wait = try await self.throttle.lockedFor(username: username) {
+            context.logger.info("Signin throttled")
+            throw APIError.tooManyRequests(retryAfter: wait)
+        }
         let user = try await self.users.find(username: username)
         let verification = try await self.passwords.verify(password, against: user?.passwordHash)
         guard let user, verification.matches else {
+            try await self.throttle.recordFailure(username: username)
             context.logger.info("Signin refused")
             throw Self.invalidCredentials
         }
+        try await self.throttle.recordSuccess(username: username)
         if verification.needsRehash {
             await self.upgradeHash(of: user, password: password, logger: context.logger)
         }
-        let session = try await self.sessions.open(userID: user.id, lifetime: self.refreshTokenTTL)
+        let session = try await self.sessions.open(userID: user.id)
         let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: session.sessionID)
         context.logger.info("Signed in", metadata: ["user_id": "\(user.id)"])
         return SigninResponse(
@@ -75,23 +82,62 @@ struct AuthController: Sendable {
         guard let token = try fields.string("refreshToken"), !token.isEmpty else {
             throw APIError(.forbidden, "Refresh Token is required!")
         }
-        switch try await self.sessions.rotate(token) {
+        // Roles are read again: a refresh must not carry privileges the user no longer has.
+        guard let owner = try await self.sessions.owner(of: token),
+            let user = try await self.users.find(id: owner.userID)
+        else {
+            throw Self.unknownRefreshToken
+        }
+        let next = SuccessorPair(
+            accessToken: try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: owner.sessionID),
+            refreshToken: RefreshTokenFormat.newToken()
+        )
+        let outcome = try await self.sessions.rotate(
+            token, successor: next.refreshToken, sealedSuccessor: try SuccessorSeal.seal(next, under: token)
+        )
+        switch outcome {
+        case .rotated:
+            return RefreshResponse(accessToken: next.accessToken, refreshToken: next.refreshToken)
+        case .replayedWithinGrace(let sealed):
+            // Another tab (or a lost response) rotated it a moment ago: hand out the same pair.
+            let pair = try SuccessorSeal.open(sealed, under: token)
+            return RefreshResponse(accessToken: pair.accessToken, refreshToken: pair.refreshToken)
         case .unknown:
-            throw APIError(.forbidden, "Refresh token is not in database!")
+            throw Self.unknownRefreshToken
         case .expired:
             throw APIError(.forbidden, "Refresh token was expired. Please make a new signin request")
-        case .reused(let userID, _):
-            context.logger.warning("Spent refresh token presented again", metadata: ["user_id": "\(userID)"])
-            throw APIError(.forbidden, "Refresh token was already used. Please make a new signin request")
-        case .rotated(let userID, let sessionID, let next):
-            // Roles are read again: a refresh must not carry privileges the user no longer has.
-            guard let user = try await self.users.find(id: userID) else {
-                throw APIError(.forbidden, "Refresh token is not in database!")
-            }
-            let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: sessionID)
-            return RefreshResponse(accessToken: accessToken, refreshToken: next)
+        case .revoked:
+            throw APIError(.forbidden, "Refresh token was revoked. Please make a new signin request")
+        case .reused(let userID, let sessionID):
+            context.logger.warning("Refresh token reuse: session revoked", metadata: ["user_id": "\(userID)", "session": "\(sessionID)"])
+            throw APIError(.forbidden, "Refresh token was already used: the session has been revoked. Please make a new signin request")
         }
     }
+
+    /// Ends the caller's session, or with `?scope=global` every session of the user.
+    @Sendable func signout(_ request: Request, context: AppRequestContext) async throws -> MessageResponse {
+        guard let token = AccessTokenHeader.token(in: request.headers) else { throw APIError.noToken }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await self.verifier.verify(token)
+        } catch let error as TokenVerificationError {
+            throw error.apiError
+        }
+        let scope = request.uri.queryParameters.get("scope") ?? "local"
+        guard scope == "local" || scope == "global" else {
+            throw APIError(.badRequest, "scope must be local or global")
+        }
+        try await self.sessions.revokeAccessToken(jti: claims.jti, expiresAt: claims.exp)
+        if scope == "global" {
+            try await self.sessions.revokeAllSessions(userID: claims.id)
+        } else {
+            try await self.sessions.revokeSession(claims.sid, userID: claims.id)
+        }
+        context.logger.info("Signed out", metadata: ["user_id": "\(claims.id)", "scope": "\(scope)"])
+        return MessageResponse(message: "You've been signed out!")
+    }
+
+    static let unknownRefreshToken = APIError(.forbidden, "Refresh token is not in database!")
 
     /// Privileged roles need an admin's valid access token on the signup request itself.
     private func requireAdmin(_ request: Request) async throws {

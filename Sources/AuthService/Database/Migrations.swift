@@ -47,7 +47,11 @@ struct Migrator: Sendable {
         for migration in migrations.sorted(by: { $0.version < $1.version }) where !applied.contains(migration.version) {
             try await connection.query("BEGIN", logger: self.logger)
             for statement in migration.statements {
-                try await connection.query(statement, logger: self.logger)
+                do {
+                    try await connection.query(statement, logger: self.logger)
+                } catch let error as PSQLError {
+                    throw MigrationError(migration: migration, reason: error.serverInfo?[.message] ?? "\(error.code)")
+                }
             }
             try await connection.query(
                 "INSERT INTO auth_schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
@@ -57,6 +61,14 @@ struct Migrator: Sendable {
             self.logger.info("Applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }
     }
+}
+
+/// A migration step the database refused, with PostgreSQL's own reason (for instance two usernames
+/// differing only in case, which the unique index cannot accept).
+struct MigrationError: Error, CustomStringConvertible {
+    var migration: Migration
+    var reason: String
+    var description: String { "migration \(self.migration.version) (\(self.migration.name)) failed: \(self.reason)" }
 }
 
 extension Migration {

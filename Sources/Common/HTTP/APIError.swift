@@ -61,6 +61,12 @@ extension APIError {
     package static let notFound = APIError(.notFound, "Not found")
     package static let malformedBody = APIError(.badRequest, "Malformed request body")
     package static let bodyTooLarge = APIError(.contentTooLarge, "Request body is too large")
+    package static let serviceUnavailable = APIError(.serviceUnavailable, "Service temporarily unavailable")
+
+    /// 429 with `Retry-After`.
+    package static func tooManyRequests(retryAfter: Int) -> APIError {
+        APIError(.tooManyRequests, "Too many requests, try again in \(retryAfter) seconds.", headers: [.retryAfter: String(retryAfter)])
+    }
 }
 
 extension JSONEncoder {

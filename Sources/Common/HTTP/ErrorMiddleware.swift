@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error into the contract's `{"message": ...}` JSON.
 ///
@@ -19,6 +20,12 @@ package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.response()
         } catch let error as HTTPError {
             return Self.apiError(for: error).response()
+        } catch is NIOTooManyBytesError {
+            // `request.body.collect(upTo:)` over the limit: the framework means 413, not a failure of ours.
+            return APIError.bodyTooLarge.response()
+        } catch let error as RedisError {
+            context.logger.error("Redis unavailable", metadata: ["error": "\(error)"])
+            return APIError.serviceUnavailable.response()
         } catch {
             context.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return APIError.internalError.response()

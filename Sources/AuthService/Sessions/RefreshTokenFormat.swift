@@ -1,30 +1,6 @@
+import Common
 import Crypto
 import Foundation
-import Common
-
-/// A freshly minted refresh token and the session it belongs to.
-struct IssuedRefreshToken: Sendable, Equatable {
-    var token: String
-    var sessionID: String
-}
-
-/// The outcome of presenting a refresh token.
-enum RefreshOutcome: Sendable, Equatable {
-    /// The token was live; it is now spent and `next` replaces it.
-    case rotated(userID: Int, sessionID: String, next: String)
-    case unknown
-    case expired
-    /// The token was already spent.
-    case reused(userID: Int, sessionID: String)
-}
-
-/// Refresh sessions. Tokens are opaque (256 random bits) and stored only as their SHA-256.
-protocol RefreshTokenStore: Sendable {
-    /// Opens a session for the user and returns its first refresh token.
-    func open(userID: Int, lifetime: Int) async throws -> IssuedRefreshToken
-    /// Spends `token` and mints its successor in one atomic step.
-    func rotate(_ token: String) async throws -> RefreshOutcome
-}
 
 /// Token and identifier generation shared by the stores.
 enum RefreshTokenFormat {

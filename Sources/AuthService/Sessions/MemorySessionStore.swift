@@ -1,0 +1,90 @@
+import Common
+
+/// In-memory sessions with the Redis store's semantics, for handler tests.
+actor MemorySessionStore: SessionStore {
+    private struct Record {
+        var userID: Int
+        var sessionID: String
+        var expiresAt: Int
+        var startedAt: Int
+        var idleExpiresAt: Int
+        var spentAt: Int?
+        var sealedSuccessor: String?
+    }
+
+    private let policy: SessionPolicy
+    private let clock: any WallClock
+    private var records: [String: Record] = [:]
+    private var revokedSessions: Set<String> = []
+    private var userSessions: [Int: Set<String>] = [:]
+    private var cutoffs: [Int: Int] = [:]
+    private(set) var revokedAccessTokens: Set<String> = []
+
+    init(policy: SessionPolicy, clock: any WallClock = SystemWallClock()) {
+        self.policy = policy
+        self.clock = clock
+    }
+
+    private var now: Int { Int(self.clock.now()) }
+
+    func open(userID: Int) async throws -> IssuedRefreshToken {
+        let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
+        let expiresAt = self.now + self.policy.absoluteLifetime
+        self.records[RefreshTokenFormat.digest(issued.token)] = Record(
+            userID: userID, sessionID: issued.sessionID, expiresAt: expiresAt, startedAt: self.now,
+            idleExpiresAt: min(expiresAt, self.now + self.policy.idleLifetime)
+        )
+        self.userSessions[userID, default: []].insert(issued.sessionID)
+        return issued
+    }
+
+    func owner(of token: String) async throws -> RefreshTokenOwner? {
+        self.records[RefreshTokenFormat.digest(token)].map { RefreshTokenOwner(userID: $0.userID, sessionID: $0.sessionID) }
+    }
+
+    func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome {
+        let key = RefreshTokenFormat.digest(token)
+        guard var record = self.records[key] else { return .unknown }
+        if self.revokedSessions.contains(record.sessionID) || record.startedAt < self.cutoffs[record.userID, default: 0] {
+            return .revoked
+        }
+        guard record.expiresAt > self.now else { return .expired }
+        guard let spentAt = record.spentAt else {
+            guard record.idleExpiresAt > self.now else { return .expired }
+            record.spentAt = self.now
+            record.sealedSuccessor = sealedSuccessor
+            self.records[key] = record
+            var next = record
+            next.spentAt = nil
+            next.sealedSuccessor = nil
+            next.idleExpiresAt = min(record.expiresAt, self.now + self.policy.idleLifetime)
+            self.records[RefreshTokenFormat.digest(successor)] = next
+            return .rotated
+        }
+        if self.now - spentAt <= self.policy.reuseGrace, let sealed = record.sealedSuccessor {
+            return .replayedWithinGrace(sealedSuccessor: sealed)
+        }
+        self.revokedSessions.insert(record.sessionID)
+        self.userSessions[record.userID]?.remove(record.sessionID)
+        return .reused(userID: record.userID, sessionID: record.sessionID)
+    }
+
+    func revokeAccessToken(jti: String, expiresAt: Int) async throws {
+        self.revokedAccessTokens.insert(jti)
+    }
+
+    func revokeSession(_ sessionID: String, userID: Int) async throws {
+        self.revokedSessions.insert(sessionID)
+        self.userSessions[userID]?.remove(sessionID)
+    }
+
+    func revokeAllSessions(userID: Int) async throws {
+        self.revokedSessions.formUnion(self.userSessions[userID] ?? [])
+        self.userSessions[userID] = nil
+        self.cutoffs[userID] = self.now
+    }
+
+    func isSessionRevoked(_ sessionID: String) -> Bool {
+        self.revokedSessions.contains(sessionID)
+    }
+}

@@ -1,0 +1,154 @@
+import Common
+
+/// Refresh sessions and revocations in Redis, shared by every replica of the auth service and read
+/// by the gateway.
+///
+/// `rt:<sha256 of token>` is a hash {uid, sid, exp (session end), st (session start), idle (idle
+/// expiry), state live|spent, rot (rotated at), succ (sealed successor)}. A spent token is kept
+/// until its session ends so that a replay is recognised; records outlive their expiry by
+/// `expiredNotice` seconds only to answer "expired" rather than "not in database".
+struct RedisSessionStore: SessionStore {
+    static let keyPrefix = "rt:"
+    static let expiredNotice = 3600
+
+    let redis: RedisClient
+    let policy: SessionPolicy
+    let clock: any WallClock
+
+    init(redis: RedisClient, policy: SessionPolicy, clock: any WallClock = SystemWallClock()) {
+        self.redis = redis
+        self.policy = policy
+        self.clock = clock
+    }
+
+    private var now: Int { Int(self.clock.now()) }
+
+    func open(userID: Int) async throws -> IssuedRefreshToken {
+        let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
+        _ = try await self.redis.eval(
+            Self.openScript,
+            keys: [Self.key(issued.token), RevocationKeys.userSessions(String(userID))],
+            arguments: [
+                String(userID), issued.sessionID, String(self.now), String(self.policy.absoluteLifetime),
+                String(self.policy.idleLifetime), String(Self.expiredNotice),
+            ]
+        )
+        return issued
+    }
+
+    func owner(of token: String) async throws -> RefreshTokenOwner? {
+        guard RefreshTokenFormat.isWellFormed(token) else { return nil }
+        let reply = try await self.redis.send("HMGET", Self.key(token), "uid", "sid")
+        guard let fields = reply.array, fields.count == 2, let userID = fields[0].int, let sessionID = fields[1].string else {
+            return nil
+        }
+        return RefreshTokenOwner(userID: userID, sessionID: sessionID)
+    }
+
+    func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome {
+        guard let owner = try await self.owner(of: token) else { return .unknown }
+        let uid = String(owner.userID)
+        let reply = try await self.redis.eval(
+            Self.rotateScript,
+            keys: [
+                Self.key(token), Self.key(successor), RevocationKeys.session(owner.sessionID),
+                RevocationKeys.userCutoff(uid), RevocationKeys.userSessions(uid),
+            ],
+            arguments: [
+                String(self.now), sealedSuccessor, String(self.policy.idleLifetime), String(self.policy.reuseGrace),
+                String(self.policy.revocationRetention), String(Self.expiredNotice),
+            ]
+        )
+        guard let fields = reply.array, let status = fields.first?.string else {
+            throw RedisError(.unexpectedReply, "rotate")
+        }
+        switch (status, fields.count) {
+        case ("rotated", _): return .rotated
+        case ("unknown", _): return .unknown
+        case ("expired", _): return .expired
+        case ("revoked", _): return .revoked
+        case ("grace", 2):
+            guard let sealed = fields[1].string else { throw RedisError(.unexpectedReply, "rotate") }
+            return .replayedWithinGrace(sealedSuccessor: sealed)
+        case ("reused", _): return .reused(userID: owner.userID, sessionID: owner.sessionID)
+        default: throw RedisError(.unexpectedReply, "rotate: \(status)")
+        }
+    }
+
+    func revokeAccessToken(jti: String, expiresAt: Int) async throws {
+        // Kept a minute past `exp`, beyond any verifier's clock leeway.
+        let ttl = max(expiresAt - self.now + 60, 1)
+        try await self.redis.send("SET", RevocationKeys.token(jti), "signout", "EX", String(ttl))
+    }
+
+    func revokeSession(_ sessionID: String, userID: Int) async throws {
+        try await self.redis.pipeline([
+            ["SET", RevocationKeys.session(sessionID), "signout", "EX", String(self.policy.revocationRetention)],
+            ["SREM", RevocationKeys.userSessions(String(userID)), sessionID],
+        ])
+    }
+
+    func revokeAllSessions(userID: Int) async throws {
+        let uid = String(userID)
+        _ = try await self.redis.eval(
+            Self.revokeAllScript,
+            keys: [RevocationKeys.userSessions(uid), RevocationKeys.userCutoff(uid)],
+            arguments: [String(self.now), String(self.policy.revocationRetention), RevocationKeys.session("")]
+        )
+    }
+
+    static func key(_ token: String) -> String {
+        self.keyPrefix + RefreshTokenFormat.digest(token)
+    }
+
+    /// ARGV: uid, sid, now, absolute lifetime, idle lifetime, expired notice.
+    static let openScript = """
+        local now = tonumber(ARGV[3])
+        local exp = now + tonumber(ARGV[4])
+        local idle = math.min(exp, now + tonumber(ARGV[5]))
+        redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'sid', ARGV[2], 'exp', exp, 'st', now, 'idle', idle, 'state', 'live')
+        redis.call('EXPIREAT', KEYS[1], idle + tonumber(ARGV[6]))
+        redis.call('SADD', KEYS[2], ARGV[2])
+        redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]) + tonumber(ARGV[6]))
+        return 1
+        """
+
+    /// Atomic: of concurrent rotations of one token exactly one sees it live; the others are grace
+    /// replays (same successor) or, later, reuse, which revokes the session.
+    /// KEYS: old, new, session denial, user cut-off, user sessions.
+    /// ARGV: now, sealed successor, idle lifetime, grace, revocation retention, expired notice.
+    static let rotateScript = """
+        local f = redis.call('HMGET', KEYS[1], 'uid', 'sid', 'exp', 'st', 'idle', 'state', 'rot', 'succ')
+        if not f[1] then return {'unknown'} end
+        local now = tonumber(ARGV[1])
+        if redis.call('EXISTS', KEYS[3]) == 1 then return {'revoked'} end
+        local cutoff = tonumber(redis.call('GET', KEYS[4]) or '0')
+        if tonumber(f[4]) < cutoff then return {'revoked'} end
+        local exp = tonumber(f[3])
+        if exp <= now then return {'expired'} end
+        if f[6] == 'live' then
+            if tonumber(f[5]) <= now then return {'expired'} end
+            redis.call('HSET', KEYS[1], 'state', 'spent', 'rot', now, 'succ', ARGV[2])
+            redis.call('EXPIREAT', KEYS[1], exp + tonumber(ARGV[6]))
+            local idle = math.min(exp, now + tonumber(ARGV[3]))
+            redis.call('HSET', KEYS[2], 'uid', f[1], 'sid', f[2], 'exp', exp, 'st', f[4], 'idle', idle, 'state', 'live')
+            redis.call('EXPIREAT', KEYS[2], idle + tonumber(ARGV[6]))
+            return {'rotated'}
+        end
+        if now - tonumber(f[7]) <= tonumber(ARGV[4]) then return {'grace', f[8]} end
+        redis.call('SET', KEYS[3], 'reused', 'EX', ARGV[5])
+        redis.call('SREM', KEYS[5], f[2])
+        return {'reused'}
+        """
+
+    /// KEYS: user sessions, user cut-off. ARGV: now, retention, session-denial key prefix.
+    static let revokeAllScript = """
+        local sids = redis.call('SMEMBERS', KEYS[1])
+        for _, sid in ipairs(sids) do
+            redis.call('SET', ARGV[3] .. sid, 'global-signout', 'EX', ARGV[2])
+        end
+        redis.call('DEL', KEYS[1])
+        redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+        return #sids
+        """
+}

@@ -1,0 +1,58 @@
+import Common
+
+/// Lifetimes of refresh sessions.
+struct SessionPolicy: Sendable, Equatable {
+    /// A session ends this many seconds after its signin, however active (`REFRESH_TOKEN_TTL`).
+    var absoluteLifetime: Int
+    /// A refresh token unused for this long expires (`REFRESH_IDLE_TTL`).
+    var idleLifetime: Int
+    /// A replay of the token just rotated, within this many seconds, gets the same new pair
+    /// (`REFRESH_REUSE_GRACE`).
+    var reuseGrace: Int
+    /// How long revocations must be remembered: the longest any token of a session can live.
+    var revocationRetention: Int
+}
+
+/// A freshly minted refresh token and the session it belongs to.
+struct IssuedRefreshToken: Sendable, Equatable {
+    var token: String
+    var sessionID: String
+}
+
+/// Who a live refresh token belongs to, read before rotating it.
+struct RefreshTokenOwner: Sendable, Equatable {
+    var userID: Int
+    var sessionID: String
+}
+
+/// The outcome of presenting a refresh token.
+enum RotationOutcome: Sendable, Equatable {
+    /// The token was live; it is now spent and the sealed successor replaces it.
+    case rotated
+    /// The token was rotated moments ago: here is the successor the first caller got (sealed).
+    case replayedWithinGrace(sealedSuccessor: String)
+    case unknown
+    case expired
+    /// The session was revoked (signout, reuse, global signout).
+    case revoked
+    /// The token had been spent before the grace window: the whole session is now revoked.
+    case reused(userID: Int, sessionID: String)
+}
+
+/// Refresh sessions and the revocation record. Refresh tokens are opaque (256 random bits) and
+/// stored only as their SHA-256.
+protocol SessionStore: Sendable {
+    /// Opens a session for the user and returns its first refresh token.
+    func open(userID: Int) async throws -> IssuedRefreshToken
+    /// Who holds this token, without spending it; `nil` when it is not ours at all.
+    func owner(of token: String) async throws -> RefreshTokenOwner?
+    /// Spends `token` and installs `successor` in one atomic step; `sealedSuccessor` is what a
+    /// grace-window replay receives.
+    func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome
+    /// Denylists one access token until it expires.
+    func revokeAccessToken(jti: String, expiresAt: Int) async throws
+    /// Ends a session: its refresh tokens and every access token issued in it.
+    func revokeSession(_ sessionID: String, userID: Int) async throws
+    /// Ends every session of the user and refuses any token issued before now.
+    func revokeAllSessions(userID: Int) async throws
+}

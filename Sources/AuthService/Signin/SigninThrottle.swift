@@ -1,0 +1,105 @@
+import Common
+import Crypto
+import Foundation
+
+/// Per-account back-off on failed signins, whoever the caller is: after `freeFailures` failures
+/// within an hour each further failure locks the name for twice as long as the last, up to
+/// `maximumLock` seconds. With the defaults (5, 900 s) that is at most about 20 failures an hour.
+/// Unknown names are throttled exactly like real ones, so the lock reveals nothing.
+protocol SigninThrottle: Sendable {
+    /// Seconds until the account may try again, or `nil` when it may try now.
+    func lockedFor(username: String) async throws -> Int?
+    func recordFailure(username: String) async throws
+    func recordSuccess(username: String) async throws
+}
+
+struct SigninThrottlePolicy: Sendable, Equatable {
+    var freeFailures: Int = 5
+    var maximumLock: Int = 900
+    /// Failures are counted over this many seconds.
+    var window: Int = 3600
+
+    /// Lock after the `failures`-th failure, in seconds (0: none yet).
+    func lock(afterFailures failures: Int) -> Int {
+        guard failures >= self.freeFailures else { return 0 }
+        let exponent = min(failures - self.freeFailures, 30)
+        return min(self.maximumLock, 1 << exponent)
+    }
+}
+
+/// The throttle's counters in Redis, so every replica sees the same failures.
+struct RedisSigninThrottle: SigninThrottle {
+    let redis: RedisClient
+    let policy: SigninThrottlePolicy
+
+    func lockedFor(username: String) async throws -> Int? {
+        let ttl = try await self.redis.send("TTL", Self.lockKey(username)).int ?? -2
+        return ttl > 0 ? ttl : nil
+    }
+
+    func recordFailure(username: String) async throws {
+        _ = try await self.redis.eval(
+            Self.failureScript,
+            keys: [Self.failureKey(username), Self.lockKey(username)],
+            arguments: [String(self.policy.freeFailures), String(self.policy.maximumLock), String(self.policy.window)]
+        )
+    }
+
+    func recordSuccess(username: String) async throws {
+        try await self.redis.send("DEL", Self.failureKey(username), Self.lockKey(username))
+    }
+
+    /// Names are compared case-insensitively, like the accounts themselves.
+    private static func account(_ username: String) -> String {
+        SHA256.hash(data: Data(username.lowercased().utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func failureKey(_ username: String) -> String { "signin:fail:" + self.account(username) }
+    static func lockKey(_ username: String) -> String { "signin:lock:" + self.account(username) }
+
+    /// KEYS: failures, lock. ARGV: free failures, maximum lock, window.
+    static let failureScript = """
+        local n = redis.call('INCR', KEYS[1])
+        if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+        local free = tonumber(ARGV[1])
+        if n >= free then
+            local lock = math.min(tonumber(ARGV[2]), 2 ^ math.min(n - free, 30))
+            redis.call('SET', KEYS[2], '1', 'EX', math.floor(lock))
+        end
+        return n
+        """
+}
+
+/// In-memory throttle for handler tests.
+actor MemorySigninThrottle: SigninThrottle {
+    private let policy: SigninThrottlePolicy
+    private let clock: any WallClock
+    private var failures: [String: Int] = [:]
+    private var lockedUntil: [String: Double] = [:]
+
+    init(policy: SigninThrottlePolicy = SigninThrottlePolicy(), clock: any WallClock = SystemWallClock()) {
+        self.policy = policy
+        self.clock = clock
+    }
+
+    func lockedFor(username: String) async throws -> Int? {
+        guard let until = self.lockedUntil[username.lowercased()] else { return nil }
+        let remaining = Int((until - self.clock.now()).rounded(.up))
+        return remaining > 0 ? remaining : nil
+    }
+
+    func recordFailure(username: String) async throws {
+        let name = username.lowercased()
+        let count = self.failures[name, default: 0] + 1
+        self.failures[name] = count
+        let lock = self.policy.lock(afterFailures: count)
+        if lock > 0 {
+            self.lockedUntil[name] = self.clock.now() + Double(lock)
+        }
+    }
+
+    func recordSuccess(username: String) async throws {
+        self.failures[username.lowercased()] = nil
+        self.lockedUntil[username.lowercased()] = nil
+    }
+}

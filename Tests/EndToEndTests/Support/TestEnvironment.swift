@@ -1,0 +1,51 @@
+import Foundation
+import NIOPosix
+import Testing
+
+/// What `make test` hands the end-to-end tests; a missing value fails the test loudly.
+enum TestEnvironment {
+    static func require(_ name: String) throws -> String {
+        let value = ProcessInfo.processInfo.environment[name]
+        return try #require(value, "\(name) must be set: run the suite through `make test`")
+    }
+
+    static func binary(_ name: String) throws -> URL {
+        let url = URL(fileURLWithPath: try self.require("SERVICE_BIN_DIR")).appendingPathComponent(name)
+        try #require(FileManager.default.isExecutableFile(atPath: url.path), "\(url.path) is not built")
+        return url
+    }
+
+    /// A loopback port nobody listens on right now.
+    static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(channel.localAddress?.port)
+        try await channel.close()
+        return port
+    }
+
+    /// Runs `psql` against the test server (admin statements such as CREATE DATABASE).
+    static func psql(_ url: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try #require(process.terminationStatus == 0, "psql failed: \(message)")
+    }
+
+    /// A fresh database on the test server, so each system starts from nothing.
+    static func createDatabase() throws -> String {
+        let base = try self.require("TEST_DATABASE_URL")
+        let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        try self.psql(base, "CREATE DATABASE \(name)")
+        var components = try #require(URLComponents(string: base))
+        components.path = "/" + name
+        return try #require(components.string)
+    }
+}
