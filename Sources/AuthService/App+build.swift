@@ -2,6 +2,7 @@ import Common
 import Hummingbird
 import Logging
 import PostgresNIO
+import Prometheus
 
 /// What the auth service's routes need; tests assemble it from in-memory parts.
 struct AuthDependencies: Sendable {
@@ -17,7 +18,11 @@ struct AuthDependencies: Sendable {
 
 /// Builds the auth service on PostgreSQL and Redis; migrations and the bootstrap admin run before
 /// the server accepts requests.
-func buildApplication(configuration: AuthConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+func buildApplication(
+    configuration: AuthConfiguration,
+    logger: Logger,
+    metrics: PrometheusCollectorRegistry? = nil
+) async throws -> some ApplicationProtocol {
     let signingKeys = try SigningKeys(
         privateKeyFile: configuration.privateKeyFile,
         additionalPublicKeyFiles: configuration.additionalPublicKeyFiles
@@ -49,6 +54,9 @@ func buildApplication(configuration: AuthConfiguration, logger: Logger) async th
         services: [postgres, redis],
         logger: logger
     )
+    if let metrics {
+        app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
+    }
     app.beforeServerStarts {
         // PostgresNIO retries an unreachable server for a minute; a clear failure now is better.
         try await withTimeout(.seconds(20), "connecting to PostgreSQL and migrating") {
@@ -75,6 +83,8 @@ func buildRouter(
     let router = Router(context: AppRequestContext.self)
     router.addMiddleware {
         RequestIDMiddleware()
+        RequestLogMiddleware()
+        MetricsMiddleware()
         ErrorMiddleware()
     }
     HealthController(checks: readiness).addRoutes(to: router)

@@ -7,11 +7,12 @@ import Logging
 struct App {
     static func main() async throws {
         let config = try await ConfigReader.fromEnvironment()
-        var logger = Logger(label: "auth-service")
-        logger.logLevel = config.logLevel()
+        LoggingSetup.bootstrap(format: config.string(forKey: "log.format", default: "text"), level: config.logLevel())
+        let logger = Logger(label: "auth-service")
+        let metrics = MetricsEndpoint.bootstrap()
         do {
             let configuration = try AuthConfiguration(config: config)
-            let app = try await buildApplication(configuration: configuration, logger: logger)
+            let app = try await buildApplication(configuration: configuration, logger: logger, metrics: metrics)
             try await app.runService()
         } catch {
             exitForStartupFailure(error, logger: logger)

@@ -14,9 +14,11 @@ struct AuthConfiguration: Sendable {
     var sessionPolicy: SessionPolicy
     var signinThrottle: SigninThrottlePolicy
     var bootstrapAdmin: BootstrapAdmin?
+    var metricsAddress: ListenAddress
 
     init(config: ConfigReader) throws {
         self.address = try ListenAddress(config: config.scoped(to: "auth"), defaultPort: 8082)
+        self.metricsAddress = try MetricsEndpoint.address(config: config.scoped(to: "auth"), defaultPort: 9092)
         self.databaseURL = config.string(forKey: "database.url", isSecret: true, default: "postgres://auth:auth@127.0.0.1:5432/auth")
         self.redisURL = config.string(forKey: "redis.url", isSecret: true, default: "redis://127.0.0.1:6379")
         guard let keyFile = config.string(forKey: "jwt.private.key.file"), !keyFile.isEmpty else {

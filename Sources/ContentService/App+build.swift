@@ -2,11 +2,13 @@ import AsyncHTTPClient
 import Common
 import Hummingbird
 import Logging
+import Prometheus
 
 /// Builds the content service; tests call this too, with their own key provider.
 func buildApplication(
     configuration: ContentConfiguration,
-    logger: Logger
+    logger: Logger,
+    metrics: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let httpClient = HTTPClient(configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(5))))
     let keys = JWKSKeyProvider(url: configuration.jwksURL, httpClient: httpClient, logger: logger)
@@ -23,6 +25,9 @@ func buildApplication(
         logger: logger
     )
     app.addServices(HTTPClientService(client: httpClient), JWKSRefreshService(provider: keys))
+    if let metrics {
+        app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
+    }
     return app
 }
 
@@ -34,6 +39,8 @@ func buildRouter(
     let router = Router(context: AppRequestContext.self)
     router.addMiddleware {
         RequestIDMiddleware()
+        RequestLogMiddleware()
+        MetricsMiddleware()
         ErrorMiddleware()
     }
     HealthController(checks: readiness).addRoutes(to: router)

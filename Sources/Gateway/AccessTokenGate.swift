@@ -6,7 +6,8 @@ import Hummingbird
 /// gateway fails closed). Role decisions stay with the service that owns the route.
 struct AccessTokenGate: Sendable {
     let verifier: AccessTokenVerifier
-    let revocations: RevocationList
+    /// `nil` only when benchmarking the cost of the check (`REVOCATION_CHECK=off`).
+    let revocations: RevocationList?
 
     func check(_ request: Request, context: AppRequestContext) async throws {
         guard let token = AccessTokenHeader.token(in: request.headers) else {
@@ -17,17 +18,21 @@ struct AccessTokenGate: Sendable {
             claims = try await self.verifier.verify(token)
         } catch let error as TokenVerificationError {
             context.logger.debug("Access token refused", metadata: ["reason": "\(error.code)"])
+            AuthEvents.tokenRefused(error.code.description)
             throw error.apiError
         }
+        guard let revocations = self.revocations else { return }
         let revoked: Bool
         do {
-            revoked = try await self.revocations.isRevoked(claims)
+            revoked = try await revocations.isRevoked(claims)
         } catch {
             context.logger.error("Revocation check failed: refusing", metadata: ["error": "\(error)"])
+            AuthEvents.redisUnavailable()
             throw APIError.serviceUnavailable
         }
         if revoked {
             context.logger.info("Revoked access token refused", metadata: ["user_id": "\(claims.id)"])
+            AuthEvents.tokenRefused("revoked")
             throw APIError.unauthorized
         }
     }

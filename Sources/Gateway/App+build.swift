@@ -3,9 +3,14 @@ import Common
 import Hummingbird
 import Logging
 import NIOCore
+import Prometheus
 
 /// Builds the gateway: its upstream client and JWKS refresher run as services of the application.
-func buildApplication(configuration: GatewayConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+func buildApplication(
+    configuration: GatewayConfiguration,
+    logger: Logger,
+    metrics: PrometheusCollectorRegistry? = nil
+) async throws -> some ApplicationProtocol {
     let httpClient = HTTPClient(configuration: makeUpstreamClientConfiguration(configuration))
     let keys = JWKSKeyProvider(url: configuration.jwksURL, httpClient: httpClient, logger: logger)
     let verifier = AccessTokenVerifier(
@@ -15,6 +20,9 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger) async
         leeway: Double(configuration.tokens.leeway)
     )
     let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
+    if !configuration.revocationCheck {
+        logger.warning("REVOCATION_CHECK=off: revoked tokens are accepted. For benchmarks only.")
+    }
     let router = buildRouter(
         configuration: configuration,
         httpClient: httpClient,
@@ -28,6 +36,9 @@ func buildApplication(configuration: GatewayConfiguration, logger: Logger) async
         logger: logger
     )
     app.addServices(redis, HTTPClientService(client: httpClient), JWKSRefreshService(provider: keys))
+    if let metrics {
+        app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
+    }
     return app
 }
 
@@ -55,6 +66,8 @@ func buildRouter(
     let router = Router(context: AppRequestContext.self)
     router.addMiddleware {
         RequestIDMiddleware()
+        RequestLogMiddleware()
+        MetricsMiddleware()
         CORSMiddleware(allowedOrigins: configuration.corsAllowedOrigins)
         ErrorMiddleware()
     }
@@ -62,7 +75,7 @@ func buildRouter(
     router.get("/") { _, _ in
         MessageBody(message: "Welcome to the auth backend. See /api/auth and /api/test.")
     }
-    let gate = AccessTokenGate(verifier: verifier, revocations: RevocationList(redis: redis))
+    let gate = AccessTokenGate(verifier: verifier, revocations: configuration.revocationCheck ? RevocationList(redis: redis) : nil)
     let rateLimit = ClientRateLimit(
         limiter: RateLimiter(redis: redis),
         resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),

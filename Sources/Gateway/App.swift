@@ -7,10 +7,11 @@ import Logging
 struct App {
     static func main() async throws {
         let config = try await ConfigReader.fromEnvironment()
-        var logger = Logger(label: "gateway")
-        logger.logLevel = config.logLevel()
+        LoggingSetup.bootstrap(format: config.string(forKey: "log.format", default: "text"), level: config.logLevel())
+        let logger = Logger(label: "gateway")
+        let metrics = MetricsEndpoint.bootstrap()
         do {
-            let app = try await buildApplication(configuration: try GatewayConfiguration(config: config), logger: logger)
+            let app = try await buildApplication(configuration: try GatewayConfiguration(config: config), logger: logger, metrics: metrics)
             try await app.runService()
         } catch {
             exitForStartupFailure(error, logger: logger)

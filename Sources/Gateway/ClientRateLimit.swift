@@ -22,6 +22,7 @@ struct ClientRateLimit: Sendable {
         }
         if case .limited(let retryAfter) = decision {
             context.logger.info("Rate limited", metadata: ["action": "\(action.rawValue)", "client": "\(client)"])
+            AuthEvents.rateLimited(action.rawValue)
             throw APIError.tooManyRequests(retryAfter: retryAfter)
         }
     }

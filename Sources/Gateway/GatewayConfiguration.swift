@@ -24,6 +24,10 @@ struct GatewayConfiguration: Sendable {
     var rateLimits: [RateLimitedAction: Int]
     /// The rate-limit window, seconds (`RATE_LIMIT_WINDOW`).
     var rateLimitWindow: Int
+    /// `REVOCATION_CHECK=off` skips the denylist lookup: only for measuring its cost in benchmarks.
+    var revocationCheck: Bool
+    /// Prometheus metrics, off the public port (`GATEWAY_METRICS_PORT`).
+    var metricsAddress: ListenAddress
 
     init(
         address: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080),
@@ -38,7 +42,9 @@ struct GatewayConfiguration: Sendable {
         redisURL: String = "redis://127.0.0.1:6379",
         trustedProxies: [IPNetwork] = [],
         rateLimits: [RateLimitedAction: Int] = [.signin: 30, .signup: 10, .refresh: 60],
-        rateLimitWindow: Int = 60
+        rateLimitWindow: Int = 60,
+        revocationCheck: Bool = true,
+        metricsAddress: ListenAddress = ListenAddress(host: "127.0.0.1", port: 9090)
     ) {
         self.address = address
         self.authServiceURL = authServiceURL.trimmingSuffix("/")
@@ -53,6 +59,8 @@ struct GatewayConfiguration: Sendable {
         self.trustedProxies = trustedProxies
         self.rateLimits = rateLimits
         self.rateLimitWindow = rateLimitWindow
+        self.revocationCheck = revocationCheck
+        self.metricsAddress = metricsAddress
     }
 
     init(config: ConfigReader) throws {
@@ -83,7 +91,9 @@ struct GatewayConfiguration: Sendable {
                 .signup: try config.positiveInt(forKey: "rate.limit.signup", default: 10),
                 .refresh: try config.positiveInt(forKey: "rate.limit.refresh", default: 60),
             ],
-            rateLimitWindow: try config.positiveInt(forKey: "rate.limit.window", default: 60)
+            rateLimitWindow: try config.positiveInt(forKey: "rate.limit.window", default: 60),
+            revocationCheck: config.string(forKey: "revocation.check", default: "on") != "off",
+            metricsAddress: try MetricsEndpoint.address(config: config.scoped(to: "gateway"), defaultPort: 9090)
         )
     }
 }

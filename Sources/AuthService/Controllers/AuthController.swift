@@ -35,6 +35,7 @@ struct AuthController: Sendable {
             let id = try await self.users.create(
                 NewUser(username: signup.username, email: signup.email, passwordHash: hash, roles: signup.roles)
             )
+            AuthEvents.signup("ok")
             context.logger.info("User registered", metadata: ["user_id": "\(id)", "roles": "\(signup.roles.map(\.rawValue))"])
         } catch let conflict as UserConflict {
             throw Self.conflictError(conflict.field)
@@ -55,6 +56,8 @@ struct AuthController: Sendable {
         }
         if let wait = try await self.throttle.lockedFor(username: username) {
             context.logger.info("Signin throttled")
+            AuthEvents.signin("throttled")
+            AuthEvents.rateLimited("signin_account")
             throw APIError.tooManyRequests(retryAfter: wait)
         }
         let user = try await self.users.find(username: username)
@@ -62,6 +65,7 @@ struct AuthController: Sendable {
         guard let user, verification.matches else {
             try await self.throttle.recordFailure(username: username)
             context.logger.info("Signin refused")
+            AuthEvents.signin("failed")
             throw Self.invalidCredentials
         }
         try await self.throttle.recordSuccess(username: username)
@@ -71,6 +75,7 @@ struct AuthController: Sendable {
         let session = try await self.sessions.open(userID: user.id)
         let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: session.sessionID)
         context.logger.info("Signed in", metadata: ["user_id": "\(user.id)"])
+        AuthEvents.signin("ok")
         return SigninResponse(
             id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority),
             accessToken: accessToken, refreshToken: session.token
@@ -95,6 +100,7 @@ struct AuthController: Sendable {
         let outcome = try await self.sessions.rotate(
             token, successor: next.refreshToken, sealedSuccessor: try SuccessorSeal.seal(next, under: token)
         )
+        AuthEvents.refresh(outcome.metricLabel)
         switch outcome {
         case .rotated:
             return RefreshResponse(accessToken: next.accessToken, refreshToken: next.refreshToken)
@@ -133,6 +139,7 @@ struct AuthController: Sendable {
         } else {
             try await self.sessions.revokeSession(claims.sid, userID: claims.id)
         }
+        AuthEvents.signout(scope)
         context.logger.info("Signed out", metadata: ["user_id": "\(claims.id)", "scope": "\(scope)"])
         return MessageResponse(message: "You've been signed out!")
     }

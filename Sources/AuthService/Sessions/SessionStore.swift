@@ -39,6 +39,19 @@ enum RotationOutcome: Sendable, Equatable {
     case reused(userID: Int, sessionID: String)
 }
 
+extension RotationOutcome {
+    var metricLabel: String {
+        switch self {
+        case .rotated: "rotated"
+        case .replayedWithinGrace: "grace_replay"
+        case .unknown: "unknown"
+        case .expired: "expired"
+        case .revoked: "revoked"
+        case .reused: "reuse_detected"
+        }
+    }
+}
+
 /// Refresh sessions and the revocation record. Refresh tokens are opaque (256 random bits) and
 /// stored only as their SHA-256.
 protocol SessionStore: Sendable {

@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 import NIOPosix
 
@@ -44,6 +45,7 @@ actor RedisConnectionPool {
                 if case .connecting(let current, _) = self.slots[index], current == attempt {
                     self.slots[index] = .ready(channel)
                 }
+                Gauge(label: "redis_open_connections").record(self.openConnections)
                 return channel
             } catch {
                 if case .connecting(let current, _) = self.slots[index], current == attempt {

@@ -11,6 +11,9 @@ final class RunningSystem: Sendable {
         var gateway: Int
         var auth: Int
         var content: Int
+        var gatewayMetrics: Int
+        var authMetrics: Int
+        var contentMetrics: Int
     }
 
     static let adminUsername = "rootadmin"
@@ -47,7 +50,10 @@ final class RunningSystem: Sendable {
         self.ports = Ports(
             gateway: try await TestEnvironment.freePort(),
             auth: try await TestEnvironment.freePort(),
-            content: try await TestEnvironment.freePort()
+            content: try await TestEnvironment.freePort(),
+            gatewayMetrics: try await TestEnvironment.freePort(),
+            authMetrics: try await TestEnvironment.freePort(),
+            contentMetrics: try await TestEnvironment.freePort()
         )
         self.databaseURL = try databaseURL ?? TestEnvironment.createDatabase()
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
@@ -56,6 +62,10 @@ final class RunningSystem: Sendable {
         var environment: [String: String] = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "LOG_LEVEL": "info",
+            "LOG_FORMAT": "json",
+            "GATEWAY_METRICS_PORT": String(self.ports.gatewayMetrics),
+            "AUTH_METRICS_PORT": String(self.ports.authMetrics),
+            "CONTENT_METRICS_PORT": String(self.ports.contentMetrics),
             "DATABASE_URL": self.databaseURL,
             "REDIS_URL": try TestEnvironment.require("TEST_REDIS_URL"),
             "JWT_PRIVATE_KEY_FILE": try TestEnvironment.require("JWT_PRIVATE_KEY_FILE"),
