@@ -23,6 +23,11 @@ final class ServiceProcess: Sendable {
 
     var isRunning: Bool { self.process.isRunning }
 
+    /// The exit status once the process has ended, `nil` while it runs.
+    var exitStatus: Int32? {
+        self.process.isRunning ? nil : self.process.terminationStatus
+    }
+
     /// SIGTERM, then SIGKILL if it has not gone within `grace`.
     func stop(grace: Duration = .seconds(5)) async {
         guard self.process.isRunning else { return }
