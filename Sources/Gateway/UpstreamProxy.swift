@@ -16,6 +16,9 @@ struct UpstreamProxy: Sendable {
     let maxBodyBytes: Int
     let timeout: TimeAmount
 
+    /// Responses up to this size are buffered rather than streamed.
+    static let bufferedResponseLimit = 64 * 1024
+
     /// Never forwarded: connection-level headers (RFC 9110 §7.6.1) and `Host`, which AHC sets.
     static let hopByHopHeaders: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
@@ -59,11 +62,20 @@ struct UpstreamProxy: Sendable {
                 headers.append(HTTPField(name: name, value: header.value))
             }
         }
-        return Response(
-            status: HTTPResponse.Status(code: Int(response.status.code)),
-            headers: headers,
-            body: ResponseBody(asyncSequence: response.body)
-        )
+        let status = HTTPResponse.Status(code: Int(response.status.code))
+        // Small bodies of known length (every answer of our services) are read whole: Hummingbird
+        // then writes head and body in one go, which is markedly cheaper than a stream.
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length <= Self.bufferedResponseLimit {
+            let body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: Self.bufferedResponseLimit)
+            } catch {
+                context.logger.warning("Upstream response cut short", metadata: ["upstream": "\(self.baseURL)", "error": "\(error)"])
+                throw APIError(.badGateway, "Bad gateway")
+            }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: response.body))
     }
 
     private func forwardedHeaders(_ request: Request, context: AppRequestContext) -> HTTPHeaders {
