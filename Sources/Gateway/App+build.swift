@@ -42,13 +42,13 @@ func buildApplication(
     return app
 }
 
-/// Upstream connections: pooled and kept alive, no redirects followed. A refused connection answers
-/// 503 at once; the connect timeout (also AHC's wait for a pooled connection) only bounds a
-/// black-holed upstream.
+/// Upstream connections: pooled and kept alive, no redirects followed. AHC retries a refused
+/// connection until the connect timeout (also its wait for a pooled connection), so a service that
+/// is down answers 503 within about a second, while a replica restarting behind the name is retried.
 func makeUpstreamClientConfiguration(_ configuration: GatewayConfiguration) -> HTTPClient.Configuration {
     var client = HTTPClient.Configuration(
         redirectConfiguration: .disallow,
-        timeout: .init(connect: .seconds(2), read: .seconds(Int64(configuration.upstreamTimeout))),
+        timeout: .init(connect: .seconds(1), read: .seconds(Int64(configuration.upstreamTimeout))),
         connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.upstreamMaxConnections),
         decompression: .disabled
     )

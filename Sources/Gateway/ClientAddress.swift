@@ -8,7 +8,7 @@ struct IPNetwork: Sendable, Equatable {
     let prefixLength: Int
 
     init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let bytes = Self.parse(parts[0]) else { return nil }
         let maximum = bytes.count * 8
         let prefix = parts.count == 2 ? Int(parts[1]) : maximum

@@ -44,6 +44,17 @@ extension EndToEndTests {
             #expect(adminOnly.message == "Require Admin Role!")
         }
 
+        @Test("a signed-out admin's token no longer grants privileged roles at signup")
+        func revokedAdminTokenGrantsNothing() async throws {
+            let system = try SharedSystem.get()
+            let admin = try await system.admin()
+            let signout = try await system.call(.POST, "/api/auth/signout", headers: [("x-access-token", admin.accessToken)])
+            #expect(signout.status == 200)
+            let reply = try await system.signup(RunningSystem.uniqueName(), roles: ["admin"], token: admin.accessToken)
+            #expect(reply.status == 401)
+            #expect(reply.message == "Unauthorized!")
+        }
+
         @Test("an identity header sent by a client grants nothing")
         func identityHeadersIgnored() async throws {
             let system = try SharedSystem.get()

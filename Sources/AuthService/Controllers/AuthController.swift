@@ -157,6 +157,9 @@ struct AuthController: Sendable {
         } catch let error as TokenVerificationError {
             throw error.apiError
         }
+        // The gateway does not check revocation on public routes: a signed-out or demoted admin's
+        // token must not grant roles here.
+        guard try await !self.sessions.isRevoked(claims) else { throw APIError.unauthorized }
         guard claims.hasRole(Role.admin.rawValue) else { throw APIError.requireAdmin }
     }
 

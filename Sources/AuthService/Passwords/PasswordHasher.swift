@@ -50,8 +50,12 @@ struct PasswordHasher: Sendable {
             let bytes = Array(password.utf8)
             return argon2id_verify(hash, bytes, bytes.count) == ARGON2_OK.rawValue
         }
-        if hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") || hash.hasPrefix("$2y$") {
+        if hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") {
             return Bcrypt.verify(password, hash: hash)
+        }
+        if hash.hasPrefix("$2y$") {
+            // PHP's name for $2b$; the bundled C bcrypt only knows the minors a and b.
+            return Bcrypt.verify(password, hash: "$2b$" + hash.dropFirst(4))
         }
         return false
     }

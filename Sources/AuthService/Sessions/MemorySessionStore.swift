@@ -84,6 +84,11 @@ actor MemorySessionStore: SessionStore {
         self.cutoffs[userID] = self.now
     }
 
+    func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
+        self.revokedAccessTokens.contains(claims.jti) || self.revokedSessions.contains(claims.sid)
+            || claims.iat < self.cutoffs[claims.id, default: 0]
+    }
+
     func isSessionRevoked(_ sessionID: String) -> Bool {
         self.revokedSessions.contains(sessionID)
     }

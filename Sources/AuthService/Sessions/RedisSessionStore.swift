@@ -97,6 +97,10 @@ struct RedisSessionStore: SessionStore {
         )
     }
 
+    func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
+        try await RevocationList(redis: self.redis).isRevoked(claims)
+    }
+
     static func key(_ token: String) -> String {
         self.keyPrefix + RefreshTokenFormat.digest(token)
     }

@@ -68,4 +68,7 @@ protocol SessionStore: Sendable {
     func revokeSession(_ sessionID: String, userID: Int) async throws
     /// Ends every session of the user and refuses any token issued before now.
     func revokeAllSessions(userID: Int) async throws
+    /// Whether an access token was revoked (its `jti`, its session, or its user's cut-off): the
+    /// auth service asks this itself where a token grants something (signup of a privileged role).
+    func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool
 }

@@ -31,7 +31,8 @@ package struct PublicJWK: Codable, Sendable, Equatable {
         return Base64URL.encode(SHA256.hash(data: Data(canonical.utf8)))
     }
 
-    /// A one-key collection for this key, registered only under its `kid`.
+    /// A one-key collection for this key. jwt-kit also makes it the collection's default, so callers
+    /// must pick the collection by `kid` first (``AccessTokenVerifier`` does).
     package func verificationKeys() async throws -> JWTKeyCollection {
         let key = try ES256PublicKey(parameters: (x: self.x, y: self.y))
         return await JWTKeyCollection().add(ecdsa: key, kid: JWKIdentifier(string: self.kid))

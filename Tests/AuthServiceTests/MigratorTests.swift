@@ -1,0 +1,123 @@
+@testable import AuthService
+import Common
+import HummingbirdBcrypt
+import PostgresNIO
+import Testing
+
+@Suite("Migrator creates the tutorial's schema, adds what it lacked and never loses data")
+struct MigratorTests {
+    private func migrate(_ client: PostgresClient) async throws {
+        try await Migrator(client: client, logger: storeLogger).migrate()
+    }
+
+    private func versions(_ client: PostgresClient) async throws -> [String] {
+        try await column(client, "SELECT version::text FROM auth_schema_migrations ORDER BY version")
+    }
+
+    @Test("an empty database gets the tables, the three role rows and the unique indexes")
+    func emptyDatabase() async throws {
+        try await withTestDatabase { client in
+            try await self.migrate(client)
+
+            let tables = try await column(client, "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
+            #expect(tables == ["auth_schema_migrations", "roles", "user_roles", "users"])
+            let roles = try await column(client, "SELECT id || ':' || name FROM roles ORDER BY id")
+            #expect(roles == ["1:user", "2:moderator", "3:admin"])
+            let indexes = try await column(client, "SELECT indexdef FROM pg_indexes WHERE tablename = 'users' AND indexname LIKE 'users_%_lower_key' ORDER BY indexname")
+            #expect(indexes.count == 2)
+            #expect(indexes.allSatisfy { $0.hasPrefix("CREATE UNIQUE INDEX") })
+            #expect(indexes.contains { $0.contains("lower((email)") })
+            #expect(indexes.contains { $0.contains("lower((username)") })
+            #expect(try await self.versions(client) == ["1", "2", "3"])
+        }
+    }
+
+    @Test("running it twice is a no-op")
+    func secondRunIsNoOp() async throws {
+        try await withTestDatabase { client in
+            try await self.migrate(client)
+            let id = try await PostgresUserRepository(client: client, logger: storeLogger)
+                .create(NewUser(username: "kept", email: "kept@example.com", passwordHash: "h", roles: [.user]))
+            try await self.migrate(client)
+
+            #expect(try await self.versions(client) == ["1", "2", "3"])
+            #expect(try await column(client, "SELECT count(*)::text FROM roles") == ["3"])
+            #expect(try await PostgresUserRepository(client: client, logger: storeLogger).find(id: id)?.username == "kept")
+        }
+    }
+
+    @Test("replicas migrating at the same moment take turns under the advisory lock")
+    func concurrentMigrators() async throws {
+        try await withTestDatabase { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await Migrator(client: client, logger: storeLogger).migrate() }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await self.versions(client) == ["1", "2", "3"])
+            #expect(try await column(client, "SELECT count(*)::text FROM roles") == ["3"])
+        }
+    }
+
+    /// The schema exactly as the tutorial's Sequelize `sync()` creates it, with its rows.
+    private func createTutorialDatabase(_ client: PostgresClient, usernames: [String], passwordHash: String) async throws {
+        let statements: [PostgresQuery] = [
+            #"CREATE TABLE IF NOT EXISTS "users" ("id" SERIAL , "username" VARCHAR(255), "email" VARCHAR(255), "password" VARCHAR(255), "createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY ("id"))"#,
+            #"CREATE TABLE IF NOT EXISTS "roles" ("id" INTEGER , "name" VARCHAR(255), "createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY ("id"))"#,
+            #"CREATE TABLE IF NOT EXISTS "user_roles" ("createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL, "roleId" INTEGER  REFERENCES "roles" ("id") ON DELETE CASCADE ON UPDATE CASCADE, "userId" INTEGER  REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE CASCADE, PRIMARY KEY ("roleId","userId"))"#,
+            #"INSERT INTO "roles" ("id","name","createdAt","updatedAt") VALUES (1,'user','2021-01-01','2021-01-01'),(2,'moderator','2021-01-01','2021-01-01'),(3,'admin','2021-01-01','2021-01-01')"#,
+        ]
+        for statement in statements {
+            try await client.query(statement, logger: storeLogger)
+        }
+        for (index, username) in usernames.enumerated() {
+            let email = "\(username.lowercased())\(index)@tutorial.example"
+            try await client.query(
+                #"INSERT INTO "users" ("username","email","password","createdAt","updatedAt") VALUES (\#(username), \#(email), \#(passwordHash), '2021-02-02', '2021-02-02')"#,
+                logger: storeLogger
+            )
+        }
+        try await client.query(#"INSERT INTO "user_roles" ("roleId","userId","createdAt","updatedAt") SELECT r.id, u.id, '2021-02-02', '2021-02-02' FROM users u, roles r WHERE r.id IN (1, 2)"#, logger: storeLogger)
+    }
+
+    @Test("a database made by the tutorial migrates without losing data; its bcrypt user is found with roles and signs in")
+    func tutorialDatabase() async throws {
+        let bcrypt = "$2a$" + Bcrypt.hash("tutorial-pw", cost: 8).dropFirst(4)
+        try await withTestDatabase { client in
+            try await self.createTutorialDatabase(client, usernames: ["legacy"], passwordHash: bcrypt)
+
+            try await self.migrate(client)
+
+            #expect(try await self.versions(client) == ["1", "2", "3"])
+            #expect(try await column(client, #"SELECT name || '@' || to_char("createdAt" AT TIME ZONE 'UTC', 'YYYY') FROM roles ORDER BY id"#) == ["user@2021", "moderator@2021", "admin@2021"])
+            let repository = PostgresUserRepository(client: client, logger: storeLogger)
+            let user = try #require(try await repository.find(username: "LEGACY"))
+            #expect(user.username == "legacy")
+            #expect(user.roles == [.user, .moderator])
+            #expect(user.passwordHash == bcrypt)
+            #expect(try await fastPasswordHasher().verify("tutorial-pw", against: user.passwordHash) == .init(matches: true, needsRehash: true))
+
+            let newID = try await repository.create(NewUser(username: "newcomer", email: "new@example.com", passwordHash: "h", roles: [.user]))
+            #expect(newID > user.id)
+            await #expect(throws: UserConflict(field: .username)) {
+                try await repository.create(NewUser(username: "Legacy", email: "other@example.com", passwordHash: "h", roles: [.user]))
+            }
+        }
+    }
+
+    @Test("a tutorial database holding two names differing only in case stops at the unique index, names it, and keeps every row")
+    func caseDuplicatesStopMigration() async throws {
+        try await withTestDatabase { client in
+            try await self.createTutorialDatabase(client, usernames: ["Alice", "alice"], passwordHash: "h")
+
+            let error = await #expect(throws: MigrationError.self) { try await self.migrate(client) }
+            #expect(error?.migration.version == 3)
+            #expect(error?.description.contains("migration 3") == true)
+
+            #expect(try await column(client, "SELECT username FROM users ORDER BY id") == ["Alice", "alice"])
+            #expect(try await self.versions(client) == ["1", "2"])
+            #expect(try await column(client, "SELECT count(*)::text FROM pg_indexes WHERE indexname LIKE 'users_%_lower_key'") == ["0"])
+        }
+    }
+}

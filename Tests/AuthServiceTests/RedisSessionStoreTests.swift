@@ -1,0 +1,170 @@
+@testable import AuthService
+import Common
+import Foundation
+import Testing
+
+@Suite("RedisSessionStore against a real Redis: rotation, grace, reuse, expiry and revocation")
+struct RedisSessionStoreTests {
+    static let policy = SessionPolicy(absoluteLifetime: 600, idleLifetime: 300, reuseGrace: 10, revocationRetention: 700)
+
+    private func rotate(_ store: RedisSessionStore, _ token: String) async throws -> (outcome: RotationOutcome, successor: String, sealed: String) {
+        let successor = RefreshTokenFormat.newToken()
+        let sealed = "sealed-\(UUID().uuidString)"
+        return (try await store.rotate(token, successor: successor, sealedSuccessor: sealed), successor, sealed)
+    }
+
+    @Test("open, rotate, rotate the successor: each token is live once and the session carries over")
+    func openAndRotate() async throws {
+        try await withTestRedis { redis in
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+            let userID = randomUserID()
+            let issued = try await store.open(userID: userID)
+            #expect(try await store.owner(of: issued.token) == RefreshTokenOwner(userID: userID, sessionID: issued.sessionID))
+
+            let first = try await self.rotate(store, issued.token)
+            #expect(first.outcome == .rotated)
+            #expect(try await store.owner(of: first.successor) == RefreshTokenOwner(userID: userID, sessionID: issued.sessionID))
+            #expect(try await self.rotate(store, first.successor).outcome == .rotated)
+        }
+    }
+
+    @Test("only a digest of the token is stored")
+    func storesDigestOnly() async throws {
+        try await withTestRedis { redis in
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+            let issued = try await store.open(userID: randomUserID())
+
+            #expect(try await redis.send("EXISTS", RedisSessionStore.key(issued.token)) == .integer(1))
+            #expect(try await redis.send("EXISTS", "rt:" + issued.token) == .integer(0))
+            let fields = try await redis.send("HGETALL", RedisSessionStore.key(issued.token)).array?.compactMap(\.string) ?? []
+            #expect(!fields.isEmpty)
+            #expect(!fields.contains { $0.contains(issued.token) })
+        }
+    }
+
+    @Test("a replay within the grace window returns the first rotation's sealed successor and mints nothing")
+    func graceReplay() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+            let issued = try await store.open(userID: randomUserID())
+            let first = try await self.rotate(store, issued.token)
+            clock.advance(by: Int64(Self.policy.reuseGrace))
+
+            let replay = try await self.rotate(store, issued.token)
+            #expect(replay.outcome == .replayedWithinGrace(sealedSuccessor: first.sealed))
+            #expect(try await store.owner(of: replay.successor) == nil)
+            #expect(try await self.rotate(store, first.successor).outcome == .rotated)
+        }
+    }
+
+    @Test("a replay after the grace window is reuse: the session is revoked, successor included")
+    func reuseRevokesSession() async throws {
+        try await withTestRedis { redis throws in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+            let userID = randomUserID()
+            let issued = try await store.open(userID: userID)
+            let first = try await self.rotate(store, issued.token)
+            clock.advance(by: Int64(Self.policy.reuseGrace + 1))
+
+            #expect(try await self.rotate(store, issued.token).outcome == .reused(userID: userID, sessionID: issued.sessionID))
+            #expect(try await self.rotate(store, first.successor).outcome == .revoked)
+            #expect(try await self.rotate(store, issued.token).outcome == .revoked)
+        }
+    }
+
+    @Test("tokens we never issued are unknown, well-formed or not", arguments: [RefreshTokenFormat.newToken(), "", "short", String(repeating: "é", count: 43)])
+    func unknownTokens(token: String) async throws {
+        try await withTestRedis { redis throws in
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+            #expect(try await store.owner(of: token) == nil)
+            #expect(try await self.rotate(store, token).outcome == .unknown)
+        }
+    }
+
+    @Test("a token unused past the idle lifetime is expired")
+    func idleExpiry() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+            let issued = try await store.open(userID: randomUserID())
+            clock.advance(by: Int64(Self.policy.idleLifetime))
+            #expect(try await self.rotate(store, issued.token).outcome == .expired)
+        }
+    }
+
+    @Test("a session kept active still ends at its absolute lifetime")
+    func absoluteExpiry() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+            var token = try await store.open(userID: randomUserID()).token
+            clock.advance(by: Int64(Self.policy.idleLifetime - 1))
+            let step = try await self.rotate(store, token)
+            #expect(step.outcome == .rotated)
+            token = step.successor
+            clock.advance(by: Int64(Self.policy.absoluteLifetime - Self.policy.idleLifetime + 1))
+            #expect(try await self.rotate(store, token).outcome == .expired)
+        }
+    }
+
+    @Test("16 concurrent rotations of one token: exactly one rotates, the others get its successor")
+    func concurrentRotations() async throws {
+        try await withTestRedis { redis in
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+            let issued = try await store.open(userID: randomUserID())
+            let results = try await withThrowingTaskGroup(of: (RotationOutcome, String).self) { group in
+                for _ in 0..<16 {
+                    group.addTask {
+                        let result = try await self.rotate(store, issued.token)
+                        return (result.outcome, result.sealed)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let winners = results.filter { $0.0 == .rotated }
+            #expect(winners.count == 1)
+            let winnerSealed = try #require(winners.first?.1)
+            let others = results.filter { $0.0 != .rotated }.map(\.0)
+            #expect(others.count == 15)
+            #expect(others.allSatisfy { $0 == .replayedWithinGrace(sealedSuccessor: winnerSealed) })
+        }
+    }
+
+    @Test("revoking a session ends its refresh tokens but not the user's other sessions")
+    func revokeSession() async throws {
+        try await withTestRedis { redis in
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+            let userID = randomUserID()
+            let phone = try await store.open(userID: userID)
+            let laptop = try await store.open(userID: userID)
+
+            try await store.revokeSession(phone.sessionID, userID: userID)
+
+            #expect(try await self.rotate(store, phone.token).outcome == .revoked)
+            #expect(try await self.rotate(store, laptop.token).outcome == .rotated)
+        }
+    }
+
+    @Test("revoking all sessions ends every one of them; a later signin works")
+    func revokeAllSessions() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+            let userID = randomUserID()
+            let phone = try await store.open(userID: userID)
+            let laptop = try await store.open(userID: userID)
+            let stranger = try await store.open(userID: randomUserID())
+
+            try await store.revokeAllSessions(userID: userID)
+            clock.advance(by: 1)
+            let later = try await store.open(userID: userID)
+
+            #expect(try await self.rotate(store, phone.token).outcome == .revoked)
+            #expect(try await self.rotate(store, laptop.token).outcome == .revoked)
+            #expect(try await self.rotate(store, later.token).outcome == .rotated)
+            #expect(try await self.rotate(store, stranger.token).outcome == .rotated)
+        }
+    }
+}

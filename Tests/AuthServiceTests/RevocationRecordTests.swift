@@ -1,0 +1,82 @@
+@testable import AuthService
+import Common
+import Foundation
+import Testing
+
+/// The auth service writes revocations, the gateway reads them with `RevocationList`: the two must
+/// agree on keys and meaning.
+@Suite("What signout writes to Redis, the gateway's RevocationList reads")
+struct RevocationRecordTests {
+    private func claims(userID: Int, sid: String, iat: Int, jti: String = UUID().uuidString) -> AccessTokenClaims {
+        AccessTokenClaims(iss: "i", aud: "a", id: userID, roles: ["user"], sid: sid, jti: jti, iat: iat, exp: iat + 600)
+    }
+
+    @Test("a denylisted jti is revoked until shortly after its exp; other tokens of the session are not")
+    func revokedAccessToken() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
+            let list = RevocationList(redis: redis)
+            let now = Int(clock.now())
+            let signedOut = self.claims(userID: randomUserID(), sid: UUID().uuidString, iat: now)
+            let sibling = self.claims(userID: signedOut.id, sid: signedOut.sid, iat: now)
+
+            try await store.revokeAccessToken(jti: signedOut.jti, expiresAt: signedOut.exp)
+
+            #expect(try await list.isRevoked(signedOut))
+            #expect(try await list.isRevoked(sibling) == false)
+            let ttl = try #require(try await redis.send("TTL", RevocationKeys.token(signedOut.jti)).int)
+            #expect((600...660).contains(ttl))
+        }
+    }
+
+    @Test("a revoked session revokes every access token issued in it")
+    func revokedSession() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
+            let list = RevocationList(redis: redis)
+            let userID = randomUserID()
+            let session = try await store.open(userID: userID)
+            let other = try await store.open(userID: userID)
+            let now = Int(clock.now())
+
+            try await store.revokeSession(session.sessionID, userID: userID)
+
+            #expect(try await list.isRevoked(self.claims(userID: userID, sid: session.sessionID, iat: now)))
+            #expect(try await list.isRevoked(self.claims(userID: userID, sid: other.sessionID, iat: now)) == false)
+        }
+    }
+
+    @Test("reuse detection revokes the session for the gateway too")
+    func reuseRevokesAccessTokens() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
+            let userID = randomUserID()
+            let session = try await store.open(userID: userID)
+            _ = try await store.rotate(session.token, successor: RefreshTokenFormat.newToken(), sealedSuccessor: "s")
+            clock.advance(by: Int64(RedisSessionStoreTests.policy.reuseGrace + 1))
+            _ = try await store.rotate(session.token, successor: RefreshTokenFormat.newToken(), sealedSuccessor: "s")
+
+            #expect(try await RevocationList(redis: redis).isRevoked(self.claims(userID: userID, sid: session.sessionID, iat: Int(clock.now()))))
+        }
+    }
+
+    @Test("revoking all sessions refuses tokens issued before now and accepts those issued after")
+    func userCutoff() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
+            let list = RevocationList(redis: redis)
+            let userID = randomUserID()
+            let now = Int(clock.now())
+
+            try await store.revokeAllSessions(userID: userID)
+
+            #expect(try await list.isRevoked(self.claims(userID: userID, sid: UUID().uuidString, iat: now - 1)))
+            #expect(try await list.isRevoked(self.claims(userID: userID, sid: UUID().uuidString, iat: now)) == false)
+            #expect(try await list.isRevoked(self.claims(userID: randomUserID(), sid: UUID().uuidString, iat: now - 1)) == false)
+        }
+    }
+}

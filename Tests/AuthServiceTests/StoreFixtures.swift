@@ -1,0 +1,79 @@
+@testable import AuthService
+import Common
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// Quiet: PostgresNIO logs each connection a cancelled pool was still opening.
+let storeLogger: Logger = {
+    var logger = Logger(label: "store-tests")
+    logger.logLevel = .warning
+    return logger
+}()
+
+/// Runs `body` against a database of its own, created for this test on the PostgreSQL that
+/// `make test` starts (TEST_DATABASE_URL, whose role has CREATEDB) and dropped afterwards.
+func withTestDatabase(_ body: (PostgresClient) async throws -> Void) async throws {
+    let adminURL = try #require(
+        ProcessInfo.processInfo.environment["TEST_DATABASE_URL"],
+        "TEST_DATABASE_URL must point at the PostgreSQL that make test starts"
+    )
+    var components = try #require(URLComponents(string: adminURL))
+    let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    components.path = "/" + name
+    let testURL = try #require(components.string)
+
+    try await withPostgresClient(url: adminURL) { admin in
+        // The name is ours and alphanumeric: safe to splice, as identifiers cannot be bound.
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: storeLogger)
+        let outcome: Result<Void, any Error>
+        do {
+            try await withPostgresClient(url: testURL, body)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: storeLogger)
+        try outcome.get()
+    }
+}
+
+/// A client whose connection pool runs for the duration of `body`.
+func withPostgresClient(url: String, _ body: (PostgresClient) async throws -> Void) async throws {
+    let client = PostgresClient(configuration: try .init(url: url), backgroundLogger: storeLogger)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        try await body(client)
+    }
+}
+
+/// Every value of the first column of a query, as text.
+func column(_ client: PostgresClient, _ query: PostgresQuery) async throws -> [String] {
+    var values: [String] = []
+    for try await value in try await client.query(query, logger: storeLogger).decode(String.self) {
+        values.append(value)
+    }
+    return values
+}
+
+/// The Redis that `make test` starts; the test fails, never skips, without it.
+func withTestRedis(_ body: (RedisClient) async throws -> Void) async throws {
+    let url = try #require(
+        ProcessInfo.processInfo.environment["TEST_REDIS_URL"],
+        "TEST_REDIS_URL must point at the Redis that make test starts"
+    )
+    // Generous timeouts: on a loaded 2-core machine the defaults (500 ms, 1 s) are not always enough.
+    let client = RedisClient(configuration: try RedisConfiguration(url: url, connectTimeout: .seconds(5), commandTimeout: .seconds(5)))
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await client.run() }
+        defer { group.cancelAll() }
+        try await body(client)
+    }
+}
+
+/// A user id no other test or run uses, since Redis keys are per user.
+func randomUserID() -> Int {
+    Int.random(in: 1_000_000_000...Int(Int32.max))
+}
