@@ -159,14 +159,24 @@ start_postgres() {
     _pg_clear_stale "$data" "$sock"
     _pg_init "$data"
 
-    port="$(free_port "$PG_FIRST_PORT")"
-    opts="-c listen_addresses=127.0.0.1 -p $port -k '$sock'"
-    if [[ "${STORES_EPHEMERAL:-0}" == 1 ]]; then
-        opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    fi
-    log_info "starting PostgreSQL on 127.0.0.1:$port (log: $logfile)"
-    if ! as_postgres "$PG_BIN_DIR/pg_ctl" -D "$data" -l "$logfile" -s -w -t 60 \
-        -o "$opts" start; then
+    # Another process may take the port between the check and the bind (parallel test runs on one
+    # machine): try the next free port a few times before giving up.
+    local attempt first="$PG_FIRST_PORT" started=0
+    for attempt in 1 2 3 4 5; do
+        port="$(free_port "$first")"
+        opts="-c listen_addresses=127.0.0.1 -p $port -k '$sock'"
+        if [[ "${STORES_EPHEMERAL:-0}" == 1 ]]; then
+            opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        fi
+        log_info "starting PostgreSQL on 127.0.0.1:$port (log: $logfile)"
+        if as_postgres "$PG_BIN_DIR/pg_ctl" -D "$data" -l "$logfile" -s -w -t 60 -o "$opts" start; then
+            started=1
+            break
+        fi
+        log_warn "PostgreSQL could not start on port $port (attempt $attempt)"
+        first=$((port + 1))
+    done
+    if ((started == 0)); then
         as_postgres tail -n 30 "$logfile" >&2 || true
         die "PostgreSQL did not start"
     fi
