@@ -8,10 +8,12 @@
 #   make bench        run scripts/bench.sh
 #   make build        swift build -c release
 #   make clean-state  delete .local/ (database, Redis data, dev key); stops nothing
+#   make compose-test build the images without a registry, run the compose
+#                     stack, smoke-test it and kill replicas under load
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run test bench build clean-state
+.PHONY: help run test bench build clean-state compose-test
 
 help:
 	@echo "Targets:"
@@ -20,6 +22,7 @@ help:
 	@echo "  bench        run scripts/bench.sh"
 	@echo "  build        swift build -c release"
 	@echo "  clean-state  delete .local/ (database, Redis data, JWT dev key); stops nothing"
+	@echo "  compose-test build images locally, run compose/compose.yaml, smoke + replica-failure tests, tear down"
 
 run:
 	@bash scripts/run.sh
@@ -35,3 +38,6 @@ build:
 
 clean-state:
 	@bash scripts/clean-state.sh
+
+compose-test:
+	@bash scripts/compose-test.sh

@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import Common
 import HTTPTypes
@@ -49,7 +50,7 @@ struct UpstreamProxy: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await self.httpClient.execute(upstreamRequest, timeout: self.timeout, logger: context.logger)
+            response = try await self.execute(upstreamRequest, retryable: request.method == .get || request.method == .head, context: context)
         } catch let error as HTTPError {
             throw error
         } catch {
@@ -76,6 +77,31 @@ struct UpstreamProxy: Sendable {
             return Response(status: status, headers: headers, body: .init(byteBuffer: body))
         }
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: response.body))
+    }
+
+    /// Sends the request; an idempotent one is sent once more when its pooled keep-alive connection
+    /// turned out to be closed by the upstream (a replica stopping, an idle timeout), so a rolling
+    /// restart loses no GET. Requests with a body are never repeated.
+    private func execute(_ request: HTTPClientRequest, retryable: Bool, context: AppRequestContext) async throws -> HTTPClientResponse {
+        do {
+            return try await self.httpClient.execute(request, timeout: self.timeout, logger: context.logger)
+        } catch where retryable && Self.isStaleConnection(error) {
+            context.logger.debug("Retrying on a fresh upstream connection", metadata: ["error": "\(error)"])
+            return try await self.httpClient.execute(request, timeout: self.timeout, logger: context.logger)
+        }
+    }
+
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError {
+            return error == .remoteConnectionClosed
+        }
+        if let error = error as? ChannelError {
+            return error == .ioOnClosedChannel || error == .eof || error == .alreadyClosed
+        }
+        if let error = error as? IOError {
+            return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
+        }
+        return false
     }
 
     private func forwardedHeaders(_ request: Request, context: AppRequestContext) -> HTTPHeaders {

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// No call blocks a thread: commands are written to a pooled channel and their replies awaited.
 /// `pipeline` sends several commands in one round trip. Redis error replies surface as
 /// `RedisError(.serverError)`; network trouble and timeouts as the other codes.
-package struct RedisClient: Service, Sendable {
+package struct RedisClient: Service, Sendable, CustomStringConvertible {
     private let pool: RedisConnectionPool
     private let configuration: RedisConfiguration
 
@@ -19,6 +19,8 @@ package struct RedisClient: Service, Sendable {
         self.configuration = configuration
         self.pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: eventLoopGroup)
     }
+
+    package var description: String { "RedisClient(\(self.configuration))" }
 
     /// Sends one command and returns its reply.
     @discardableResult

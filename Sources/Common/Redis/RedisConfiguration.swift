@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where Redis is, parsed from a `redis://[[user]:password@]host[:port][/db]` URL.
-package struct RedisConfiguration: Sendable, Equatable {
+package struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     package var host: String
     package var port: Int
     package var username: String?
@@ -35,5 +35,10 @@ package struct RedisConfiguration: Sendable, Equatable {
         self.connectionCount = max(connectionCount, 1)
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
+    }
+
+    /// Never prints the password: ServiceLifecycle logs services' descriptions.
+    package var description: String {
+        "RedisConfiguration(\(self.host):\(self.port)/\(self.database), password: \(self.password == nil ? "none" : "<redacted>"))"
     }
 }

@@ -81,7 +81,8 @@ actor RedisConnectionPool {
         let timeout = TimeAmount.milliseconds(configuration.connectTimeout.milliseconds)
         return ClientBootstrap(group: self.eventLoopGroup)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // NIO enables TCP_NODELAY on client sockets by default; no option needed (and
+            // `.socketOption(.tcp_nodelay)` would be SO_DEBUG at SOL_SOCKET, refused without root).
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(

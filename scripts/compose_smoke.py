@@ -1,0 +1,430 @@
+#!/usr/bin/env python3
+"""End-to-end checks of a running stack through its gateway (standard library only).
+
+Used by scripts/compose-test.sh against the compose stack; works against any
+gateway (e.g. `make run`):
+
+  compose_smoke.py smoke --base-url URL --admin-username U --admin-password P [--origin O]
+      The API contract in a few dozen requests: signup, signin, both token
+      headers, role answers, refresh rotation, signout, CORS, 404/405, JWKS.
+      Ends with the line "N passed, N failed"; exit status 1 on any failure.
+
+  compose_smoke.py token --base-url URL
+      Signs up and signs in a fresh user; prints its access token.
+
+  compose_smoke.py load --url URL [--header 'Name: value']... [--expect-body TEXT]
+                        [--duration S] [--concurrency N] [--retries R]
+                        [--at 'SECONDS:COMMAND']... [--out FILE]
+      A bounded load (closed loop: N connections, one request at a time each,
+      for S seconds). A request counts as failed when it does not answer 200
+      (with TEXT as the body, if given) or the connection fails; a failed
+      request is retried up to R times at once on a new connection, as a
+      client would. Each --at runs COMMAND (split like a shell would, no shell)
+      SECONDS after the start, and its time is recorded. Prints one JSON
+      summary: totals, first-attempt and final failures by cause, latency
+      percentiles and where the failures fell relative to the events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import secrets
+import shlex
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+
+# ----------------------------------------------------------------- HTTP ---
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+def request(base: str, method: str, path: str, *, body=None, headers=None, timeout=15.0) -> Response:
+    """One request on a fresh connection; `body` as a dict is sent as JSON."""
+    parts = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    hdrs = dict(headers or {})
+    data = None
+    if isinstance(body, dict):
+        data = json.dumps(body).encode()
+        hdrs.setdefault("Content-Type", "application/json")
+    elif isinstance(body, (str, bytes)):
+        data = body.encode() if isinstance(body, str) else body
+    try:
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        return Response(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- smoke ---
+
+
+class Smoke:
+    """Runs named checks, printing PASS/FAIL for each, and counts them."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name: str, condition: bool, detail: str = "") -> bool:
+        if condition:
+            self.passed += 1
+            print(f"PASS {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name}" + (f": {detail}" if detail else ""))
+        return condition
+
+    def expect(self, name: str, resp: Response, status: int, *, message: str | None = None,
+               text: str | None = None) -> bool:
+        detail = f"got {resp.status} {resp.text()[:200]!r}"
+        ok = resp.status == status
+        if ok and message is not None:
+            try:
+                ok = resp.json().get("message") == message
+            except (ValueError, AttributeError):
+                ok = False
+        if ok and text is not None:
+            ok = resp.text() == text
+        return self.check(name, ok, detail)
+
+
+def new_name(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(5)}"  # 3-20 characters, no spaces
+
+
+def signup(base: str, username: str, password: str, roles=None, token: str | None = None) -> Response:
+    body = {"username": username, "email": f"{username}@example.com", "password": password}
+    if roles is not None:
+        body["roles"] = roles
+    headers = {"x-access-token": token} if token else {}
+    return request(base, "POST", "/api/auth/signup", body=body, headers=headers)
+
+
+def signin(base: str, username: str, password: str) -> Response:
+    return request(base, "POST", "/api/auth/signin", body={"username": username, "password": password})
+
+
+def run_smoke(args: argparse.Namespace) -> int:
+    base = args.base_url
+    s = Smoke()
+
+    s.expect("gateway /health/ready", request(base, "GET", "/health/ready"), 200)
+    root = request(base, "GET", "/")
+    s.check("GET / answers a JSON message", root.status == 200 and "message" in root.json(),
+            f"got {root.status} {root.text()[:200]!r}")
+    s.check("every response carries X-Request-Id", bool(root.headers.get("X-Request-Id")))
+    s.expect("public content", request(base, "GET", "/api/test/all"), 200, text="Public Content.")
+
+    jwks = request(base, "GET", "/.well-known/jwks.json")
+    keys = jwks.json().get("keys", []) if jwks.status == 200 else []
+    s.check("JWKS publishes an ES256 P-256 key",
+            any(k.get("kty") == "EC" and k.get("crv") == "P-256" and k.get("kid") for k in keys),
+            f"got {jwks.status} {jwks.text()[:200]!r}")
+
+    # Signup and its refusals.
+    user, password = new_name("smoke"), "s3cret-" + secrets.token_hex(4)
+    s.expect("signup", signup(base, user, password), 200, message="User registered successfully!")
+    s.expect("signup: name taken, any case", signup(base, user.upper(), password), 400,
+             message="Failed! Username is already in use!")
+    s.expect("signup: admin role without an admin's token", signup(base, new_name("evil"), password, ["admin"]),
+             403, message="Require Admin Role!")
+
+    # Signin.
+    wrong = signin(base, user, password + "x")
+    s.check("signin: wrong password is 401 with accessToken null",
+            wrong.status == 401 and wrong.json().get("accessToken", "missing") is None,
+            f"got {wrong.status} {wrong.text()[:200]!r}")
+    ok = signin(base, user, password)
+    body = ok.json() if ok.status == 200 else {}
+    s.check("signin", ok.status == 200 and body.get("roles") == ["ROLE_USER"]
+            and isinstance(body.get("id"), int) and body.get("accessToken") and body.get("refreshToken"),
+            f"got {ok.status} {ok.text()[:300]!r}")
+    access, refresh = body.get("accessToken", ""), body.get("refreshToken", "")
+
+    # Protected routes, both token headers.
+    s.expect("no token: 403", request(base, "GET", "/api/test/user"), 403, message="No token provided!")
+    s.expect("x-access-token", request(base, "GET", "/api/test/user", headers={"x-access-token": access}),
+             200, text="User Content.")
+    s.expect("Authorization: Bearer", request(base, "GET", "/api/test/user",
+                                              headers={"Authorization": f"Bearer {access}"}),
+             200, text="User Content.")
+    tampered = access[:-4] + ("AAAA" if not access.endswith("AAAA") else "BBBB")
+    s.expect("bad signature: 401", request(base, "GET", "/api/test/user", headers={"x-access-token": tampered}),
+             401, message="Unauthorized!")
+    s.expect("user on /mod: 403", request(base, "GET", "/api/test/mod", headers={"x-access-token": access}),
+             403, message="Require Moderator Role!")
+    s.expect("user on /admin: 403", request(base, "GET", "/api/test/admin", headers={"x-access-token": access}),
+             403, message="Require Admin Role!")
+
+    # The bootstrap admin, and a moderator it signs up.
+    admin = signin(base, args.admin_username, args.admin_password)
+    admin_token = admin.json().get("accessToken", "") if admin.status == 200 else ""
+    s.check("bootstrap admin signs in with ROLE_ADMIN",
+            admin.status == 200 and "ROLE_ADMIN" in admin.json().get("roles", []),
+            f"got {admin.status} {admin.text()[:200]!r}")
+    s.expect("admin on /admin", request(base, "GET", "/api/test/admin", headers={"x-access-token": admin_token}),
+             200, text="Admin Content.")
+    mod = new_name("mod")
+    s.expect("admin signs up a moderator", signup(base, mod, password, ["moderator"], token=admin_token), 200,
+             message="User registered successfully!")
+    mod_in = signin(base, mod, password)
+    mod_token = mod_in.json().get("accessToken", "") if mod_in.status == 200 else ""
+    s.expect("moderator on /mod", request(base, "GET", "/api/test/mod", headers={"x-access-token": mod_token}),
+             200, text="Moderator Content.")
+
+    # Refresh rotation.
+    s.expect("refresh without a token: 403", request(base, "POST", "/api/auth/refreshtoken", body={}), 403,
+             message="Refresh Token is required!")
+    s.expect("refresh with an unknown token: 403",
+             request(base, "POST", "/api/auth/refreshtoken", body={"refreshToken": secrets.token_urlsafe(32)}),
+             403, message="Refresh token is not in database!")
+    rotated = request(base, "POST", "/api/auth/refreshtoken", body={"refreshToken": refresh})
+    rbody = rotated.json() if rotated.status == 200 else {}
+    new_refresh = rbody.get("refreshToken", "")
+    s.check("refresh rotates the refresh token",
+            rotated.status == 200 and bool(rbody.get("accessToken")) and new_refresh not in ("", refresh),
+            f"got {rotated.status} {rotated.text()[:200]!r}")
+    s.expect("the refreshed access token works",
+             request(base, "GET", "/api/test/user", headers={"x-access-token": rbody.get("accessToken", "")}),
+             200, text="User Content.")
+    again = request(base, "POST", "/api/auth/refreshtoken", body={"refreshToken": new_refresh})
+    s.check("the rotated token refreshes again", again.status == 200 and again.json().get("refreshToken"),
+            f"got {again.status} {again.text()[:200]!r}")
+    session_refresh = again.json().get("refreshToken", "") if again.status == 200 else ""
+    session_access = again.json().get("accessToken", "") if again.status == 200 else ""
+
+    # Signout ends the session: the access token and the session's refresh token stop working.
+    out = request(base, "POST", "/api/auth/signout", headers={"x-access-token": session_access})
+    s.expect("signout", out, 200, message="You've been signed out!")
+    s.expect("signed-out access token: 401",
+             request(base, "GET", "/api/test/user", headers={"x-access-token": session_access}), 401)
+    s.expect("a token of the same session: 401",
+             request(base, "GET", "/api/test/user", headers={"x-access-token": access}), 401)
+    ended = request(base, "POST", "/api/auth/refreshtoken", body={"refreshToken": session_refresh})
+    s.check("the session's refresh token: 403", ended.status == 403, f"got {ended.status} {ended.text()[:200]!r}")
+
+    # CORS.
+    pre = request(base, "OPTIONS", "/api/auth/signin", headers={
+        "Origin": args.origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-access-token"})
+    s.check("CORS preflight from an allowed origin: 204, origin echoed",
+            pre.status == 204 and pre.headers.get("Access-Control-Allow-Origin") == args.origin
+            and "origin" in (pre.headers.get("Vary") or "").lower(),
+            f"got {pre.status} {dict(pre.headers)}")
+    evil = request(base, "OPTIONS", "/api/auth/signin", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    s.check("CORS preflight from another origin: no Access-Control-Allow-Origin",
+            evil.headers.get("Access-Control-Allow-Origin") is None, f"got {dict(evil.headers)}")
+
+    # Errors.
+    s.check("unknown route: 404 JSON", (lambda r: r.status == 404 and "message" in r.json())(
+        request(base, "GET", "/api/nope")))
+    s.check("wrong method: 405 JSON", (lambda r: r.status == 405 and "message" in r.json())(
+        request(base, "GET", "/api/auth/signin")))
+    s.expect("malformed JSON: 400", request(base, "POST", "/api/auth/signin", body="{not json",
+                                            headers={"Content-Type": "application/json"}), 400)
+
+    print(f"{s.passed} passed, {s.failed} failed")
+    return 0 if s.failed == 0 else 1
+
+
+def run_token(args: argparse.Namespace) -> int:
+    user, password = new_name("load"), "s3cret-" + secrets.token_hex(4)
+    up = signup(args.base_url, user, password)
+    if up.status != 200:
+        print(f"signup failed: {up.status} {up.text()}", file=sys.stderr)
+        return 1
+    resp = signin(args.base_url, user, password)
+    if resp.status != 200:
+        print(f"signin failed: {resp.status} {resp.text()}", file=sys.stderr)
+        return 1
+    print(resp.json()["accessToken"])
+    return 0
+
+
+# ----------------------------------------------------------------- load ---
+
+
+@dataclass
+class WorkerStats:
+    latencies: list = field(default_factory=list)  # seconds, successful requests
+    first_failures: list = field(default_factory=list)  # (time, cause)
+    final_failures: list = field(default_factory=list)  # (time, cause)
+    requests: int = 0
+    attempts: int = 0
+
+
+def run_load(args: argparse.Namespace) -> int:
+    url = urllib.parse.urlsplit(args.url)
+    path = url.path + (f"?{url.query}" if url.query else "")
+    headers = {}
+    for header in args.header:
+        name, _, value = header.partition(":")
+        headers[name.strip()] = value.strip()
+    expected = args.expect_body.encode() if args.expect_body is not None else None
+
+    start = time.monotonic()
+    wall_start = time.time()
+    deadline = start + args.duration
+    events: list[dict] = []
+
+    def worker(stats: WorkerStats) -> None:
+        conn = None
+        while time.monotonic() < deadline:
+            stats.requests += 1
+            for attempt in range(args.retries + 1):
+                stats.attempts += 1
+                t0 = time.monotonic()
+                cause = None
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=args.timeout)
+                    conn.request("GET", path, headers=headers)
+                    resp = conn.getresponse()
+                    body = resp.read()
+                    if resp.status != 200:
+                        cause = f"status {resp.status}"
+                    elif expected is not None and body != expected:
+                        cause = "unexpected body"
+                    if resp.will_close:
+                        conn.close()
+                        conn = None
+                except (OSError, http.client.HTTPException) as error:
+                    cause = f"connection: {type(error).__name__}"
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                t1 = time.monotonic()
+                if cause is None:
+                    stats.latencies.append(t1 - t0)
+                    break
+                if attempt == 0:
+                    stats.first_failures.append((t0 - start, cause))
+                if attempt == args.retries:
+                    stats.final_failures.append((t0 - start, cause))
+                elif conn is not None:  # retry on a new connection, as a client would
+                    conn.close()
+                    conn = None
+        if conn is not None:
+            conn.close()
+
+    def scheduler() -> None:
+        for spec in args.at:
+            offset, _, command = spec.partition(":")
+            delay = start + float(offset) - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            t = time.monotonic() - start
+            result = subprocess.run(shlex.split(command), capture_output=True, text=True)
+            events.append({"at": round(t, 3), "took": round(time.monotonic() - start - t, 3),
+                           "command": command, "status": result.returncode})
+
+    stats = [WorkerStats() for _ in range(args.concurrency)]
+    threads = [threading.Thread(target=worker, args=(st,)) for st in stats]
+    events_thread = threading.Thread(target=scheduler)
+    for thread in threads:
+        thread.start()
+    events_thread.start()
+    for thread in threads:
+        thread.join()
+    events_thread.join()
+    elapsed = time.monotonic() - start
+
+    latencies = sorted(x for st in stats for x in st.latencies)
+    first = sorted(f for st in stats for f in st.first_failures)
+    final = sorted(f for st in stats for f in st.final_failures)
+    total = sum(st.requests for st in stats)
+
+    def by_cause(failures):
+        counts: dict[str, int] = {}
+        for _, cause in failures:
+            counts[cause] = counts.get(cause, 0) + 1
+        return counts
+
+    def percentile(p):
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else None
+
+    first_event = events[0]["at"] if events else None
+    summary = {
+        "url": args.url,
+        "started": wall_start,
+        "duration_s": round(elapsed, 2),
+        "concurrency": args.concurrency,
+        "retries": args.retries,
+        "requests": total,
+        "attempts": sum(st.attempts for st in stats),
+        "req_per_s": round(total / elapsed, 1) if elapsed else 0,
+        "ok": len(latencies),
+        "failed_first_attempt": len(first),
+        "failed_after_retries": len(final),
+        "error_rate_after_retries": round(len(final) / total, 6) if total else 0,
+        "first_attempt_causes": by_cause(first),
+        "final_causes": by_cause(final),
+        "failure_window_s": [round(first[0][0], 3), round(first[-1][0], 3)] if first else None,
+        "failed_later_than_1s_after_first_event":
+            sum(1 for t, _ in first if first_event is not None and t > first_event + 1.0),
+        "latency_ms": {"p50": percentile(0.50), "p99": percentile(0.99), "max": percentile(1.0)},
+        "events": events,
+    }
+    text = json.dumps(summary, indent=2)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    print(text)
+    return 0
+
+
+# ------------------------------------------------------------------ main ---
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    smoke = sub.add_parser("smoke", help="end-to-end checks through the gateway")
+    smoke.add_argument("--base-url", default="http://127.0.0.1:8080")
+    smoke.add_argument("--admin-username", required=True)
+    smoke.add_argument("--admin-password", required=True)
+    smoke.add_argument("--origin", default="http://localhost:8081", help="an origin in CORS_ALLOWED_ORIGINS")
+
+    token = sub.add_parser("token", help="sign up and sign in a fresh user, print its access token")
+    token.add_argument("--base-url", default="http://127.0.0.1:8080")
+
+    load = sub.add_parser("load", help="bounded closed-loop GET load with timed events")
+    load.add_argument("--url", required=True)
+    load.add_argument("--header", action="append", default=[])
+    load.add_argument("--expect-body")
+    load.add_argument("--duration", type=float, default=10.0)
+    load.add_argument("--concurrency", type=int, default=16)
+    load.add_argument("--retries", type=int, default=1)
+    load.add_argument("--timeout", type=float, default=10.0)
+    load.add_argument("--at", action="append", default=[], metavar="SECONDS:COMMAND")
+    load.add_argument("--out")
+
+    args = parser.parse_args()
+    if args.command == "load" and not 0 < args.duration <= 120:
+        parser.error("--duration must be in (0, 120] seconds")
+    return {"smoke": run_smoke, "token": run_token, "load": run_load}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
