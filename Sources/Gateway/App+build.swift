@@ -20,6 +20,7 @@ func buildApplication(
         leeway: Double(configuration.tokens.leeway)
     )
     let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
+    let keepAliveClients = makeKeepAliveClients(configuration)
     if !configuration.revocationCheck {
         logger.warning("REVOCATION_CHECK=off: revoked tokens are accepted. For benchmarks only.")
     }
@@ -28,6 +29,7 @@ func buildApplication(
         httpClient: httpClient,
         verifier: verifier,
         redis: redis,
+        keepAliveClients: keepAliveClients,
         readiness: ["jwks": { await keys.hasKeys }, "redis": { await redis.ping() }]
     )
     var app = Application(
@@ -35,7 +37,10 @@ func buildApplication(
         configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port)),
         logger: logger
     )
-    app.addServices(redis, HTTPClientService(client: httpClient), JWKSRefreshService(provider: keys))
+    app.addServices(
+        redis, HTTPClientService(client: httpClient), KeepAliveUpstreamService(clients: Array(keepAliveClients.values)),
+        JWKSRefreshService(provider: keys)
+    )
     if let metrics {
         app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
     }
@@ -56,11 +61,22 @@ func makeUpstreamClientConfiguration(_ configuration: GatewayConfiguration) -> H
     return client
 }
 
+/// The fast path for GET and HEAD, per upstream (`UPSTREAM_FAST_PATH=off` sends all through AHC).
+func makeKeepAliveClients(_ configuration: GatewayConfiguration) -> [GatewayRoute.Upstream: KeepAliveUpstreamClient] {
+    guard configuration.upstreamFastPath else { return [:] }
+    var clients: [GatewayRoute.Upstream: KeepAliveUpstreamClient] = [:]
+    for (upstream, url) in [(GatewayRoute.Upstream.auth, configuration.authServiceURL), (.content, configuration.contentServiceURL)] {
+        clients[upstream] = KeepAliveUpstreamClient(baseURL: url, maxBodyBytes: 1 << 20, connectTimeout: .seconds(1))
+    }
+    return clients
+}
+
 func buildRouter(
     configuration: GatewayConfiguration,
     httpClient: HTTPClient,
     verifier: AccessTokenVerifier,
     redis: RedisClient,
+    keepAliveClients: [GatewayRoute.Upstream: KeepAliveUpstreamClient] = [:],
     readiness: [String: HealthController<AppRequestContext>.ReadinessCheck] = [:]
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
@@ -84,8 +100,14 @@ func buildRouter(
     )
     let timeout = TimeAmount.seconds(Int64(configuration.upstreamTimeout))
     let upstreams: [GatewayRoute.Upstream: UpstreamProxy] = [
-        .auth: UpstreamProxy(httpClient: httpClient, baseURL: configuration.authServiceURL, maxBodyBytes: configuration.maxRequestBodyBytes, timeout: timeout),
-        .content: UpstreamProxy(httpClient: httpClient, baseURL: configuration.contentServiceURL, maxBodyBytes: configuration.maxRequestBodyBytes, timeout: timeout),
+        .auth: UpstreamProxy(
+            httpClient: httpClient, keepAliveClient: keepAliveClients[.auth],
+            baseURL: configuration.authServiceURL, maxBodyBytes: configuration.maxRequestBodyBytes, timeout: timeout
+        ),
+        .content: UpstreamProxy(
+            httpClient: httpClient, keepAliveClient: keepAliveClients[.content],
+            baseURL: configuration.contentServiceURL, maxBodyBytes: configuration.maxRequestBodyBytes, timeout: timeout
+        ),
     ]
     for route in RouteTable.routes {
         guard let proxy = upstreams[route.upstream] else { continue }

@@ -26,6 +26,8 @@ struct GatewayConfiguration: Sendable {
     var rateLimitWindow: Int
     /// `REVOCATION_CHECK=off` skips the denylist lookup: only for measuring its cost in benchmarks.
     var revocationCheck: Bool
+    /// GET and HEAD through the per-event-loop keep-alive pool (`UPSTREAM_FAST_PATH`, default on).
+    var upstreamFastPath: Bool = true
     /// Prometheus metrics, off the public port (`GATEWAY_METRICS_PORT`).
     var metricsAddress: ListenAddress
 
@@ -95,5 +97,6 @@ struct GatewayConfiguration: Sendable {
             revocationCheck: config.string(forKey: "revocation.check", default: "on") != "off",
             metricsAddress: try MetricsEndpoint.address(config: config.scoped(to: "gateway"), defaultPort: 9090)
         )
+        self.upstreamFastPath = config.string(forKey: "upstream.fast.path", default: "on") != "off"
     }
 }

@@ -13,6 +13,8 @@ import NIOHTTP1
 /// request id and `X-Forwarded-*` are set. An upstream that cannot be reached answers 503 quickly.
 struct UpstreamProxy: Sendable {
     let httpClient: HTTPClient
+    /// The fast path for bodiless requests; `nil` sends everything through `httpClient`.
+    let keepAliveClient: KeepAliveUpstreamClient?
     let baseURL: String
     let maxBodyBytes: Int
     let timeout: TimeAmount
@@ -36,6 +38,9 @@ struct UpstreamProxy: Sendable {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > self.maxBodyBytes {
             throw APIError.bodyTooLarge
         }
+        if let fast = self.keepAliveClient, Self.hasNoBody(request) {
+            return try await self.forwardBodiless(request, context: context, client: fast)
+        }
         var upstreamRequest = HTTPClientRequest(url: self.baseURL + (request.uri.description.hasPrefix("/") ? request.uri.description : "/"))
         upstreamRequest.method = HTTPMethod(rawValue: request.method.rawValue)
         upstreamRequest.headers = self.forwardedHeaders(request, context: context)
@@ -58,7 +63,7 @@ struct UpstreamProxy: Sendable {
             throw APIError(.serviceUnavailable, "Service temporarily unavailable")
         }
         var headers = HTTPFields()
-        for header in response.headers where !Self.hopByHopHeaders.contains(header.name.lowercased()) && header.name.lowercased() != "server" && header.name.lowercased() != "date" {
+        for header in response.headers where Self.isForwardedResponseHeader(header.name) {
             if let name = HTTPField.Name(header.name) {
                 headers.append(HTTPField(name: name, value: header.value))
             }
@@ -77,6 +82,42 @@ struct UpstreamProxy: Sendable {
             return Response(status: status, headers: headers, body: .init(byteBuffer: body))
         }
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: response.body))
+    }
+
+    static func hasNoBody(_ request: Request) -> Bool {
+        (request.method == .get || request.method == .head)
+            && (request.headers[.contentLength] ?? "0") == "0"
+            && request.headers[.transferEncoding] == nil
+    }
+
+    /// GET and HEAD over the per-event-loop keep-alive pool, response buffered.
+    private func forwardBodiless(_ request: Request, context: AppRequestContext, client: KeepAliveUpstreamClient) async throws -> Response {
+        var headers = self.forwardedHeaders(request, context: context)
+        headers.replaceOrAdd(name: "Host", value: client.hostHeader)
+        let path = request.uri.description.hasPrefix("/") ? request.uri.description : "/"
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: path, headers: headers)
+        let response: UpstreamResponse
+        do {
+            response = try await client.execute(head, timeout: self.timeout)
+        } catch let error as UpstreamExchangeError where error.code != .staleConnection {
+            context.logger.warning("Upstream answered badly", metadata: ["upstream": "\(self.baseURL)", "error": "\(error.code)"])
+            throw APIError(.badGateway, "Bad gateway")
+        } catch {
+            context.logger.warning("Upstream unavailable", metadata: ["upstream": "\(self.baseURL)", "error": "\(error)"])
+            throw APIError.serviceUnavailable
+        }
+        var fields = HTTPFields()
+        for header in response.head.headers where Self.isForwardedResponseHeader(header.name) {
+            if let name = HTTPField.Name(header.name) {
+                fields.append(HTTPField(name: name, value: header.value))
+            }
+        }
+        return Response(status: HTTPResponse.Status(code: Int(response.head.status.code)), headers: fields, body: .init(byteBuffer: response.body))
+    }
+
+    static func isForwardedResponseHeader(_ name: String) -> Bool {
+        let name = name.lowercased()
+        return !Self.hopByHopHeaders.contains(name) && name != "server" && name != "date"
     }
 
     /// Sends the request; an idempotent one is sent once more when its pooled keep-alive connection
