@@ -81,6 +81,7 @@ func buildRouter(
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.addMiddleware {
+        EventLoopExecutorMiddleware()
         RequestIDMiddleware()
         RequestLogMiddleware()
         MetricsMiddleware()

@@ -15,16 +15,18 @@ import math
 import sys
 
 SERVICES = ("AuthService", "ContentService", "Gateway")
-TARGET_ORDER = {"direct": 0, "nginx": 1, "gateway": 2}
+TARGET_ORDER = {"direct": 0, "nginx": 1, "gateway": 2, "gateway-norevoke": 3}
 TARGET_LABEL = {
     "direct": "direct -> content",
     "nginx": "nginx -> content",
     "gateway": "gateway -> content",
+    "gateway-norevoke": "gw, no revoc. check",
 }
 
 # The targets from the issue.
 GATEWAY_VS_NGINX_MIN = 0.5  # at c=32
 GATEWAY_MIN_RPS = 5000.0  # 5x the tutorial's ~1000 req/s
+REVOCATION_MAX_COST = 0.15  # the Redis check may cost at most 15% of throughput
 RSS_MAX_MIB = 64.0
 READY_MAX_MS = 1000.0
 SIGNIN_MIN_PER_S = 54.0
@@ -150,6 +152,16 @@ def main() -> int:
         ok = not failed and worst["rps"] >= GATEWAY_MIN_RPS
         p(f"  {verdict(ok)}  gateway >= {GATEWAY_MIN_RPS:.0f} req/s at every concurrency: lowest "
           f"{fmt(worst['rps'])} at c={worst['conc']}" + (" (a run FAILED)" if failed else ""))
+
+    for conc in sorted({r["conc"] for r in runs if r["target"] == "gateway"}):
+        with_check = next((r for r in runs if r["target"] == "gateway" and r["conc"] == conc), None)
+        without = next((r for r in runs if r["target"] == "gateway-norevoke" and r["conc"] == conc), None)
+        if with_check is None or without is None or with_check["status"] != "ok" or without["status"] != "ok":
+            p(f"  n/a   revocation check costs <= {REVOCATION_MAX_COST:.0%} at c={conc}: a run is missing or FAILED")
+            continue
+        cost = 1 - with_check["rps"] / without["rps"]
+        p(f"  {verdict(cost <= REVOCATION_MAX_COST)}  revocation check costs <= {REVOCATION_MAX_COST:.0%} at c={conc}: "
+          f"{cost:.0%} ({with_check['rps']:.0f} with vs {without['rps']:.0f} without)")
 
     for svc in SERVICES:
         hwm = num(facts.get(f"rss_hwm_kib.{svc}")) / 1024

@@ -38,6 +38,10 @@ struct KeepAliveUpstreamClient: Sendable {
         guard let pool = self.pools[ObjectIdentifier(loop)] else {
             throw UpstreamExchangeError(code: .protocolViolation)
         }
+        if loop.inEventLoop {
+            // Already on the loop (the executor preference): no hop at all.
+            return try await pool.value.execute(head, timeout: timeout).get()
+        }
         return try await loop.flatSubmit { pool.value.execute(head, timeout: timeout) }.get()
     }
 

@@ -1,0 +1,49 @@
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+/// Runs a Swift concurrency job on a SwiftNIO event loop.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        self.eventLoop.execute {
+            job.runSynchronously(on: self.asUnownedTaskExecutor())
+        }
+    }
+}
+
+/// Keeps each request's work on the event loop its connection lives on (task executor
+/// preference): token checks, the revocation lookup and the upstream exchange then run without
+/// waking other threads, which is where most of a proxied request's time went.
+struct EventLoopExecutorMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    private let executors: [ObjectIdentifier: EventLoopTaskExecutor]
+
+    init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
+        for loop in group.makeIterator() {
+            executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(eventLoop: loop)
+        }
+        self.executors = executors
+    }
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let executor = self.executors[ObjectIdentifier(context.eventLoop)] else {
+            return try await next(request, context)
+        }
+        return try await withTaskExecutorPreference(executor) {
+            try await next(request, context)
+        }
+    }
+}
