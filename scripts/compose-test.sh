@@ -34,10 +34,9 @@
 #   pooled connections to that replica when it closed them; none later than
 #   1 s after the event (the survivors take all traffic by then); and none
 #   after one client retry.
-#   The gateway does not retry an upstream request yet, so a SIGTERM loses a
-#   few requests too (a request written on a keep-alive connection that the
-#   stopping replica is closing); once it retries idempotent requests on a
-#   closed pooled connection, run with GRACEFUL_MAX_FAILED=0.
+#   A graceful stop (SIGTERM) must lose nothing: the gateway sends a GET again
+#   when the stopping replica closed its pooled connection under it, so the
+#   default bound for the SIGTERM cases is 0.
 #
 # Environment:
 #   DOCKER            Docker client (default /usr/bin/docker: Debian's 20.10
@@ -47,7 +46,7 @@
 #                     or the next free one)
 #   LOAD_DURATION     seconds of each load (default 10), LOAD_CONCURRENCY
 #                     connections (default 16)
-#   GRACEFUL_MAX_FAILED, KILL_MAX_FAILED   bounds above (default LOAD_CONCURRENCY)
+#   GRACEFUL_MAX_FAILED, KILL_MAX_FAILED   bounds above (default 0 and LOAD_CONCURRENCY)
 #   KEEP_IMAGES=0     also remove local/debian:bookworm and the PostgreSQL and
 #                     Redis images at the end (kept by default, as a cache)
 set -euo pipefail
@@ -67,7 +66,7 @@ REDIS_IMAGE="auth-backend/redis:7-bookworm"        # as in compose.yaml
 SCRATCH_PATH="$REPO_ROOT/.build-release-static"
 LOAD_DURATION="${LOAD_DURATION:-10}"
 LOAD_CONCURRENCY="${LOAD_CONCURRENCY:-16}"
-GRACEFUL_MAX_FAILED="${GRACEFUL_MAX_FAILED:-$LOAD_CONCURRENCY}"
+GRACEFUL_MAX_FAILED="${GRACEFUL_MAX_FAILED:-0}"
 KILL_MAX_FAILED="${KILL_MAX_FAILED:-$LOAD_CONCURRENCY}"
 SMOKE="$REPO_ROOT/scripts/compose_smoke.py"
 
