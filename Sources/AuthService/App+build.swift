@@ -81,12 +81,7 @@ func buildRouter(
         clock: dependencies.clock
     )
     let router = Router(context: AppRequestContext.self)
-    router.addMiddleware {
-        RequestIDMiddleware()
-        RequestLogMiddleware()
-        MetricsMiddleware()
-        ErrorMiddleware()
-    }
+    router.addServiceMiddleware()
     HealthController(checks: readiness).addRoutes(to: router)
     JWKSController(jwks: dependencies.signingKeys.jwks).addRoutes(to: router)
     AuthController(

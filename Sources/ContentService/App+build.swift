@@ -37,12 +37,7 @@ func buildRouter(
     readiness: [String: HealthController<AppRequestContext>.ReadinessCheck] = [:]
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.addMiddleware {
-        RequestIDMiddleware()
-        RequestLogMiddleware()
-        MetricsMiddleware()
-        ErrorMiddleware()
-    }
+    router.addServiceMiddleware()
     HealthController(checks: readiness).addRoutes(to: router)
     router.addMiddleware {
         AccessTokenMiddleware(verifier: verifier)

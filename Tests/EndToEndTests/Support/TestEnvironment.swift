@@ -15,12 +15,13 @@ enum TestEnvironment {
         return url
     }
 
-    /// A loopback port nobody listens on right now, below the kernel's ephemeral range
-    /// (32768 and up): a port from that range can be taken as the local end of any outgoing
-    /// connection between this check and the service's bind.
+    /// A loopback port nobody listens on right now and no other system of this test run was given,
+    /// below the kernel's ephemeral range (32768 and up): a port from that range can be taken as the
+    /// local end of any outgoing connection between this check and the service's bind.
     static func freePort() async throws -> Int {
-        for _ in 0..<100 {
+        for _ in 0..<200 {
             let candidate = Int.random(in: 20_000..<32_000)
+            guard await PortRegistry.shared.claim(candidate) else { continue }
             if let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .bind(host: "127.0.0.1", port: candidate).get()
             {
@@ -54,5 +55,17 @@ enum TestEnvironment {
         var components = try #require(URLComponents(string: base))
         components.path = "/" + name
         return try #require(components.string)
+    }
+}
+
+/// Ports already handed out in this test process: systems start concurrently, and two of them
+/// must never be given the same port (one service would fail to bind, and its gateway would
+/// reach the other system's service instead).
+actor PortRegistry {
+    static let shared = PortRegistry()
+    private var claimed: Set<Int> = []
+
+    func claim(_ port: Int) -> Bool {
+        self.claimed.insert(port).inserted
     }
 }
