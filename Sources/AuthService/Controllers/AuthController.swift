@@ -123,12 +123,7 @@ struct AuthController: Sendable {
     /// Ends the caller's session, or with `?scope=global` every session of the user.
     @Sendable func signout(_ request: Request, context: AppRequestContext) async throws -> MessageResponse {
         guard let token = AccessTokenHeader.token(in: request.headers) else { throw APIError.noToken }
-        let claims: AccessTokenClaims
-        do {
-            claims = try await self.verifier.verify(token)
-        } catch let error as TokenVerificationError {
-            throw error.apiError
-        }
+        let claims = try await self.verifier.claimsOrRefusal(for: token)
         let scope = request.uri.queryParameters.get("scope") ?? "local"
         guard scope == "local" || scope == "global" else {
             throw APIError(.badRequest, "scope must be local or global")
@@ -151,12 +146,7 @@ struct AuthController: Sendable {
         guard let token = AccessTokenHeader.token(in: request.headers) else {
             throw APIError.requireAdmin
         }
-        let claims: AccessTokenClaims
-        do {
-            claims = try await self.verifier.verify(token)
-        } catch let error as TokenVerificationError {
-            throw error.apiError
-        }
+        let claims = try await self.verifier.claimsOrRefusal(for: token)
         // The gateway does not check revocation on public routes: a signed-out or demoted admin's
         // token must not grant roles here.
         guard try await !self.sessions.isRevoked(claims) else { throw APIError.unauthorized }

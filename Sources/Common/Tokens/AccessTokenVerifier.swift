@@ -61,6 +61,15 @@ package struct AccessTokenVerifier: Sendable {
         return claims
     }
 
+    /// ``verify(_:)`` with a refusal turned into the contract's answer (401, or 401 "expired").
+    package func claimsOrRefusal(for token: String) async throws -> AccessTokenClaims {
+        do {
+            return try await self.verify(token)
+        } catch let error as TokenVerificationError {
+            throw error.apiError
+        }
+    }
+
     private func checkTimes(_ claims: AccessTokenClaims, now: Double) throws {
         if Double(claims.exp) + self.leeway <= now {
             throw TokenVerificationError(.expired)
