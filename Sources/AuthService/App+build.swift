@@ -14,6 +14,8 @@ struct AuthDependencies: Sendable {
     var tokens: TokenSettings
     var accessTokenTTL: Int
     var clock: any WallClock = SystemWallClock()
+    /// `nil` when request lines are not logged.
+    var requestLog: RequestLog? = nil
 }
 
 /// Builds the auth service on PostgreSQL and Redis; migrations and the bootstrap admin run before
@@ -39,7 +41,9 @@ func buildApplication(
         passwords: passwords,
         signingKeys: signingKeys,
         tokens: configuration.tokens,
-        accessTokenTTL: configuration.accessTokenTTL
+        accessTokenTTL: configuration.accessTokenTTL,
+        requestLog: configuration.logsRequests
+            ? RequestLog(service: "auth-service", format: configuration.logFormat, fallback: logger) : nil
     )
     let router = try await buildRouter(
         dependencies,
@@ -51,7 +55,7 @@ func buildApplication(
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port), serverName: "auth-service"),
-        services: [postgres, redis],
+        services: [postgres, redis, RequestLogFlushService(log: dependencies.requestLog)],
         logger: logger
     )
     if let metrics {
@@ -81,7 +85,7 @@ func buildRouter(
         clock: dependencies.clock
     )
     let router = Router(context: AppRequestContext.self)
-    router.addServiceMiddleware()
+    router.addServiceMiddleware(requestLog: dependencies.requestLog)
     HealthController(checks: readiness).addRoutes(to: router)
     JWKSController(jwks: dependencies.signingKeys.jwks).addRoutes(to: router)
     AuthController(

@@ -1,14 +1,18 @@
 import Common
 import Hummingbird
+import NIOCore
 
-/// The auth service's request context: the caller's verified claims, when a token came along.
-struct AppRequestContext: AuthenticatedRequestContext {
+/// The auth service's request context: the caller's verified claims on routes behind
+/// ``AccessTokenAuthenticator``, and the event loop of its connection.
+struct AppRequestContext: AccessTokenContext, EventLoopRequestContext {
     var coreContext: CoreRequestContextStorage
-    var claims: AccessTokenClaims?
+    var identity: AccessTokenClaims?
+    let eventLoop: any EventLoop
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.claims = nil
+        self.identity = nil
+        self.eventLoop = source.channel.eventLoop
     }
 
     /// Signup and signin bodies are small; anything bigger is refused with 413.

@@ -15,6 +15,9 @@ struct AuthConfiguration: Sendable {
     var signinThrottle: SigninThrottlePolicy
     var bootstrapAdmin: BootstrapAdmin?
     var metricsAddress: ListenAddress
+    var logFormat: LogFormat
+    /// One line per request at `LOG_LEVEL=info` and below.
+    var logsRequests: Bool
 
     init(config: ConfigReader) throws {
         self.address = try ListenAddress(config: config.scoped(to: "auth"), defaultPort: 8082)
@@ -22,7 +25,7 @@ struct AuthConfiguration: Sendable {
         self.databaseURL = config.string(forKey: "database.url", isSecret: true, default: "postgres://auth:auth@127.0.0.1:5432/auth")
         self.redisURL = config.string(forKey: "redis.url", isSecret: true, default: "redis://127.0.0.1:6379")
         guard let keyFile = config.string(forKey: "jwt.private.key.file"), !keyFile.isEmpty else {
-            throw ConfigurationError(message: "JWT_PRIVATE_KEY_FILE must name a PEM file with the ES256 (P-256) signing key")
+            throw ConfigurationError(message: "JWT_PRIVATE_KEY_FILE must name a PEM file with the signing key (Ed25519, P-256 or RSA)")
         }
         self.privateKeyFile = keyFile
         self.additionalPublicKeyFiles = config.string(forKey: "jwt.additional.public.key.files", default: "")
@@ -34,13 +37,16 @@ struct AuthConfiguration: Sendable {
             absoluteLifetime: absolute,
             idleLifetime: try config.positiveInt(forKey: "refresh.idle.ttl", default: 86_400),
             reuseGrace: max(0, config.int(forKey: "refresh.reuse.grace", default: 10)),
-            revocationRetention: max(absolute, self.accessTokenTTL) + self.tokens.leeway + 60
+            revocationRetention: max(absolute, self.accessTokenTTL) + self.tokens.leeway + 60,
+            accessTokenRetention: self.accessTokenTTL + self.tokens.leeway + 60
         )
         self.signinThrottle = SigninThrottlePolicy(
             freeFailures: try config.positiveInt(forKey: "signin.free.failures", default: 5),
             maximumLock: try config.positiveInt(forKey: "signin.max.lockout", default: 900)
         )
         self.bootstrapAdmin = try BootstrapAdmin(config: config)
+        self.logFormat = LogFormat(config.string(forKey: "log.format", default: "text"))
+        self.logsRequests = config.logLevel() <= .info
     }
 }
 

@@ -18,13 +18,19 @@ func buildApplication(
         audience: configuration.tokens.audience,
         leeway: Double(configuration.tokens.leeway)
     )
-    let router = buildRouter(verifier: verifier, readiness: ["jwks": { await keys.hasKeys }])
+    let requestLog = configuration.logsRequests
+        ? RequestLog(service: "content-service", format: configuration.logFormat, fallback: logger) : nil
+    let router = buildRouter(verifier: verifier, requestLog: requestLog, readiness: ["jwks": { await keys.hasKeys }])
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port), serverName: "content-service"),
         logger: logger
     )
-    app.addServices(HTTPClientService(client: httpClient), JWKSRefreshService(provider: keys))
+    app.addServices(
+        HTTPClientService(client: httpClient),
+        JWKSRefreshService(provider: keys, refreshInterval: .nanoseconds(Int64(configuration.jwksRefreshInterval * 1e9))),
+        RequestLogFlushService(log: requestLog)
+    )
     if let metrics {
         app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
     }
@@ -34,14 +40,12 @@ func buildApplication(
 /// The routes and middleware, separate from the services so handler tests need no network.
 func buildRouter(
     verifier: AccessTokenVerifier,
+    requestLog: RequestLog? = nil,
     readiness: [String: HealthController<AppRequestContext>.ReadinessCheck] = [:]
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.addServiceMiddleware()
+    router.addServiceMiddleware(requestLog: requestLog)
     HealthController(checks: readiness).addRoutes(to: router)
-    router.addMiddleware {
-        AccessTokenMiddleware(verifier: verifier)
-    }
-    ContentController().addRoutes(to: router.group("api/test"))
+    ContentController(verifier: verifier).addRoutes(to: router.group("api/test"))
     return router
 }

@@ -1,14 +1,18 @@
 import Common
 import Hummingbird
+import NIOCore
 
-/// The content service's request context: the caller's verified claims, if any.
-struct AppRequestContext: AuthenticatedRequestContext {
+/// The content service's request context: the caller's verified claims, if any, and the event loop
+/// of its connection, where the request's work is kept.
+struct AppRequestContext: AccessTokenContext, EventLoopRequestContext {
     var coreContext: CoreRequestContextStorage
-    var claims: AccessTokenClaims?
+    var identity: AccessTokenClaims?
+    let eventLoop: any EventLoop
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.claims = nil
+        self.identity = nil
+        self.eventLoop = source.channel.eventLoop
     }
 
     /// Content requests carry no body worth more than this.

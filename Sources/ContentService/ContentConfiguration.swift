@@ -7,6 +7,11 @@ struct ContentConfiguration: Sendable {
     var tokens: TokenSettings
     var jwksURL: String
     var metricsAddress: ListenAddress
+    /// How often the JWKS is fetched again, seconds (`JWKS_REFRESH_INTERVAL`).
+    var jwksRefreshInterval: Double = 300
+    var logFormat: LogFormat = .text
+    /// One line per request at `LOG_LEVEL=info` and below.
+    var logsRequests = true
 
     init(address: ListenAddress, tokens: TokenSettings, jwksURL: String, metricsAddress: ListenAddress) {
         self.address = address
@@ -22,5 +27,8 @@ struct ContentConfiguration: Sendable {
             jwksURL: Common.jwksURL(config: config),
             metricsAddress: try MetricsEndpoint.address(config: config.scoped(to: "content"), defaultPort: 9093)
         )
+        self.jwksRefreshInterval = try config.positiveSeconds(forKey: "jwks.refresh.interval", default: 300)
+        self.logFormat = LogFormat(config.string(forKey: "log.format", default: "text"))
+        self.logsRequests = config.logLevel() <= .info
     }
 }

@@ -1,139 +1,76 @@
 import AsyncHTTPClient
 import Common
-import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import Prometheus
+import ServiceLifecycle
 
-/// Builds the gateway: its upstream client and JWKS refresher run as services of the application.
+/// The gateway as its service group runs it: the public server and the long-lived clients it needs.
+struct GatewayApplication: Sendable {
+    let services: [any Service]
+    let logger: Logger
+
+    func runService() async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: self.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: self.logger)
+        )
+        try await group.run()
+    }
+}
+
+/// Builds the gateway. Its services shut down in reverse order: the server drains first, then the
+/// feeds and clients it used.
 func buildApplication(
     configuration: GatewayConfiguration,
     logger: Logger,
-    metrics: PrometheusCollectorRegistry? = nil
-) async throws -> some ApplicationProtocol {
-    let httpClient = HTTPClient(configuration: makeUpstreamClientConfiguration(configuration))
-    let keys = JWKSKeyProvider(url: configuration.jwksURL, httpClient: httpClient, logger: logger)
-    let verifier = AccessTokenVerifier(
-        keys: keys,
-        issuer: configuration.tokens.issuer,
-        audience: configuration.tokens.audience,
-        leeway: Double(configuration.tokens.leeway)
-    )
-    let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
-    let keepAliveClients = makeKeepAliveClients(configuration)
-    if !configuration.revocationCheck {
-        logger.warning("REVOCATION_CHECK=off: revoked tokens are accepted. For benchmarks only.")
+    metrics: PrometheusCollectorRegistry? = nil,
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+) async throws -> GatewayApplication {
+    guard let authAddress = UpstreamAddress(url: configuration.authServiceURL),
+        let contentAddress = UpstreamAddress(url: configuration.contentServiceURL)
+    else {
+        throw ConfigurationError(message: "AUTH_SERVICE_URL and CONTENT_SERVICE_URL must be http://host:port URLs")
     }
-    let router = buildRouter(
-        configuration: configuration,
-        httpClient: httpClient,
-        verifier: verifier,
-        redis: redis,
-        keepAliveClients: keepAliveClients,
-        readiness: ["jwks": { await keys.hasKeys }, "redis": { await redis.ping() }]
-    )
-    var app = Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port)),
+    let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), eventLoopGroup: group)
+    let states = EventLoopStates(group: group) { loop in
+        EventLoopState(
+            eventLoop: loop,
+            revocations: RevocationView(maxLag: .nanoseconds(Int64(configuration.revocationMaxLag * 1e9))),
+            upstreams: UpstreamPools(
+                auth: UpstreamPool(address: authAddress, eventLoop: loop, connectTimeout: .seconds(1), maxIdle: configuration.upstreamMaxConnections),
+                content: UpstreamPool(address: contentAddress, eventLoop: loop, connectTimeout: .seconds(1), maxIdle: configuration.upstreamMaxConnections)
+            )
+        )
+    }
+    let httpClient = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: .init(redirectConfiguration: .disallow))
+    let keys = JWKSKeyProvider(url: configuration.jwksURL, httpClient: httpClient, logger: logger) { keys in
+        states.forEach { $0.keys = keys }
+    }
+    let shared = GatewayConnectionContext(
+        routes: RouteMatcher(),
+        gate: AccessTokenGate(rules: AccessTokenRules(configuration.tokens)),
+        cors: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins),
+        timeouts: configuration.clientTimeouts,
+        maxBodyBytes: configuration.maxRequestBodyBytes,
+        upstreamTimeout: .nanoseconds(Int64(configuration.upstreamTimeout * 1e9)),
+        rateLimit: ClientRateLimit(redis: redis, limits: configuration.rateLimits, window: configuration.rateLimitWindow),
+        clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
+        local: LocalResponses(),
+        requestLog: configuration.logsRequests ? RequestLog(service: "gateway", format: configuration.logFormat, group: group, fallback: logger) : nil,
+        keys: keys,
+        states: states,
         logger: logger
     )
-    app.addServices(
-        redis, HTTPClientService(client: httpClient), KeepAliveUpstreamService(clients: Array(keepAliveClients.values)),
-        JWKSRefreshService(provider: keys)
-    )
-    if let metrics {
-        app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
-    }
-    return app
-}
-
-/// Upstream connections: pooled and kept alive, no redirects followed. AHC retries a refused
-/// connection until the connect timeout (also its wait for a pooled connection), so a service that
-/// is down answers 503 within about a second, while a replica restarting behind the name is retried.
-func makeUpstreamClientConfiguration(_ configuration: GatewayConfiguration) -> HTTPClient.Configuration {
-    var client = HTTPClient.Configuration(
-        redirectConfiguration: .disallow,
-        timeout: .init(connect: .seconds(1), read: .seconds(Int64(configuration.upstreamTimeout))),
-        connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.upstreamMaxConnections),
-        decompression: .disabled
-    )
-    client.httpVersion = .http1Only
-    return client
-}
-
-/// The fast path for GET and HEAD, per upstream (`UPSTREAM_FAST_PATH=off` sends all through AHC).
-func makeKeepAliveClients(_ configuration: GatewayConfiguration) -> [GatewayRoute.Upstream: KeepAliveUpstreamClient] {
-    guard configuration.upstreamFastPath else { return [:] }
-    var clients: [GatewayRoute.Upstream: KeepAliveUpstreamClient] = [:]
-    for (upstream, url) in [(GatewayRoute.Upstream.auth, configuration.authServiceURL), (.content, configuration.contentServiceURL)] {
-        clients[upstream] = KeepAliveUpstreamClient(baseURL: url, maxBodyBytes: 1 << 20, connectTimeout: .seconds(1))
-    }
-    return clients
-}
-
-func buildRouter(
-    configuration: GatewayConfiguration,
-    httpClient: HTTPClient,
-    verifier: AccessTokenVerifier,
-    redis: RedisClient,
-    keepAliveClients: [GatewayRoute.Upstream: KeepAliveUpstreamClient] = [:],
-    readiness: [String: HealthController<AppRequestContext>.ReadinessCheck] = [:]
-) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
-    router.addMiddleware {
-        EventLoopExecutorMiddleware()
-        RequestIDMiddleware()
-        RequestLogMiddleware()
-        MetricsMiddleware()
-        CORSMiddleware(allowedOrigins: configuration.corsAllowedOrigins)
-        ErrorMiddleware()
-    }
-    HealthController(checks: readiness).addRoutes(to: router)
-    router.get("/") { _, _ in
-        MessageBody(message: "Welcome to the auth backend. See /api/auth and /api/test.")
-    }
-    let gate = AccessTokenGate(verifier: verifier, revocations: configuration.revocationCheck ? RevocationList(redis: redis) : nil)
-    let rateLimit = ClientRateLimit(
-        limiter: RateLimiter(redis: redis),
-        resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
-        limits: configuration.rateLimits,
-        window: configuration.rateLimitWindow
-    )
-    let timeout = TimeAmount.seconds(Int64(configuration.upstreamTimeout))
-    let upstreams: [GatewayRoute.Upstream: UpstreamProxy] = [
-        .auth: UpstreamProxy(
-            httpClient: httpClient, keepAliveClient: keepAliveClients[.auth],
-            baseURL: configuration.authServiceURL, maxBodyBytes: configuration.maxRequestBodyBytes, timeout: timeout
-        ),
-        .content: UpstreamProxy(
-            httpClient: httpClient, keepAliveClient: keepAliveClients[.content],
-            baseURL: configuration.contentServiceURL, maxBodyBytes: configuration.maxRequestBodyBytes, timeout: timeout
-        ),
+    var services: [any Service] = [
+        redis,
+        HTTPClientService(client: httpClient),
+        JWKSRefreshService(provider: keys, refreshInterval: .nanoseconds(Int64(configuration.jwksRefreshInterval * 1e9))),
+        RevocationFeed(redis: redis, states: states, logger: logger),
     ]
-    for route in RouteTable.routes {
-        guard let proxy = upstreams[route.upstream] else { continue }
-        for method in route.methods {
-            router.on(RouterPath(route.path), method: method) { request, context in
-                if let action = route.rateLimited {
-                    try await rateLimit.check(action, request: request, context: context)
-                }
-                if route.requiresToken {
-                    try await gate.check(request, context: context)
-                }
-                return try await proxy.forward(request, context: context)
-            }
-        }
-        let allow = route.methods.map(\.rawValue).joined(separator: ", ")
-        for method in RouteTable.refusedMethods where !route.methods.contains(method) {
-            router.on(RouterPath(route.path), method: method) { _, _ -> Response in
-                throw APIError(.methodNotAllowed, "Method not allowed", headers: [.allow: allow])
-            }
-        }
+    if let metrics {
+        services.append(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
     }
-    return router
-}
-
-/// `{"message": ...}` for the gateway's own answers.
-struct MessageBody: ResponseEncodable {
-    var message: String
+    services.append(GatewayServer(address: configuration.address, shared: shared, logger: logger, group: group))
+    return GatewayApplication(services: services, logger: logger)
 }

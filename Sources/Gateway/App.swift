@@ -2,7 +2,7 @@ import Common
 import Configuration
 import Logging
 
-/// The gateway: CORS, access-token verification, then a proxy to the service owning the path.
+/// The gateway: CORS, access-token and revocation checks, then a proxy to the service owning the path.
 @main
 struct App {
     static func main() async throws {

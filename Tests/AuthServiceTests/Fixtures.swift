@@ -45,7 +45,7 @@ struct AuthFixture {
         self.sessions = MemorySessionStore(policy: Self.policy, clock: self.clock)
         self.throttle = MemorySigninThrottle(policy: throttlePolicy, clock: self.clock)
         self.passwords = try fastPasswordHasher()
-        self.signingKeys = try SigningKeys(privateKey: ES256PrivateKey())
+        self.signingKeys = SigningKeys(signingKey: try PrivateSigningKey(.es256(ES256PrivateKey())))
     }
 
     var dependencies: AuthDependencies {

@@ -48,8 +48,8 @@ struct TestSigningKey {
     func sign(_ claims: AccessTokenClaims) async throws -> String {
         let keys = await JWTKeyCollection().add(ecdsa: self.privateKey, kid: JWKIdentifier(string: self.kid))
         var header = JWTHeader()
-        header.typ = AccessTokenHeaderValues.type
-        header.alg = AccessTokenHeaderValues.algorithm
+        header.typ = AccessTokenType.value
+        header.alg = "ES256"
         return try await keys.sign(claims, kid: JWKIdentifier(string: self.kid), header: header)
     }
 
@@ -77,17 +77,12 @@ struct TestSigningKey {
 }
 
 /// A verifier over static keys, as the auth service builds its own.
-func makeVerifier(
-    keys: [TestSigningKey],
-    clock: any WallClock,
-    cache: VerifiedTokenCache = VerifiedTokenCache()
-) async throws -> AccessTokenVerifier {
+func makeVerifier(keys: [TestSigningKey], clock: any WallClock) async throws -> AccessTokenVerifier {
     AccessTokenVerifier(
         keys: try await StaticVerificationKeys(JWKSDocument(keys: keys.map(\.jwk))),
         issuer: testIssuer,
         audience: testAudience,
         leeway: 30,
-        cache: cache,
         clock: clock
     )
 }

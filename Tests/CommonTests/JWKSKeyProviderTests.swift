@@ -99,13 +99,13 @@ struct JWKSKeyProviderTests {
             try await provider.refresh()
 
             for index in 0..<50 {
-                #expect(await provider.keys(for: "junk-\(index)") == nil)
+                #expect(await provider.refreshedKeys().key(for: "junk-\(index)") == nil)
             }
             #expect(await published.fetches == 1)
 
             clock.advance(by: 10)
             for index in 0..<50 {
-                #expect(await provider.keys(for: "more-junk-\(index)") == nil)
+                #expect(await provider.refreshedKeys().key(for: "more-junk-\(index)") == nil)
             }
             #expect(await published.fetches == 2)
         }
@@ -121,7 +121,7 @@ struct JWKSKeyProviderTests {
             await published.publish(raw: body, status: status)
 
             await #expect(throws: (any Error).self) { try await provider.refresh() }
-            #expect(await provider.keys(for: key.kid) != nil)
+            #expect(await provider.currentKeys().key(for: key.kid) != nil)
         }
     }
 }

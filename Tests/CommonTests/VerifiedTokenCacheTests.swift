@@ -8,47 +8,47 @@ struct VerifiedTokenCacheTests {
     }
 
     @Test("inserting far more tokens than the capacity never holds more than the capacity")
-    func staysWithinCapacity() async {
-        let cache = VerifiedTokenCache(capacity: 8)
+    func staysWithinCapacity() {
+        var cache = VerifiedTokenCache(capacity: 8)
         for index in 0..<1_000 {
-            await cache.insert(self.claims(exp: 2_000), for: "token-\(index)", now: 1_000)
-            #expect(await cache.count <= 8)
+            cache.insert(self.claims(exp: 2_000), for: "token-\(index)", now: 1_000)
+            #expect(cache.count <= 8)
         }
-        #expect(await cache.claims(for: "token-999", now: 1_000) != nil)
+        #expect(cache.claims(for: "token-999", now: 1_000) != nil)
     }
 
     @Test("when full, expired entries are dropped first and live ones kept")
-    func evictsExpiredFirst() async {
-        let cache = VerifiedTokenCache(capacity: 4)
-        await cache.insert(self.claims(exp: 1_500), for: "live", now: 1_000)
+    func evictsExpiredFirst() {
+        var cache = VerifiedTokenCache(capacity: 4)
+        cache.insert(self.claims(exp: 1_500), for: "live", now: 1_000)
         for index in 0..<3 {
-            await cache.insert(self.claims(exp: 1_100), for: "short-\(index)", now: 1_000)
+            cache.insert(self.claims(exp: 1_100), for: "short-\(index)", now: 1_000)
         }
 
-        await cache.insert(self.claims(exp: 3_000), for: "new", now: 1_200)
+        cache.insert(self.claims(exp: 3_000), for: "new", now: 1_200)
 
-        #expect(await cache.count == 2)
-        #expect(await cache.claims(for: "live", now: 1_200) != nil)
-        #expect(await cache.claims(for: "new", now: 1_200) != nil)
+        #expect(cache.count == 2)
+        #expect(cache.claims(for: "live", now: 1_200) != nil)
+        #expect(cache.claims(for: "new", now: 1_200) != nil)
     }
 
     @Test("an entry is not returned once its exp has passed, and is forgotten")
-    func expiredEntryIsAMiss() async {
-        let cache = VerifiedTokenCache()
-        await cache.insert(self.claims(exp: 1_060), for: "t", now: 1_000)
+    func expiredEntryIsAMiss() {
+        var cache = VerifiedTokenCache()
+        cache.insert(self.claims(exp: 1_060), for: "t", now: 1_000)
 
-        #expect(await cache.claims(for: "t", now: 1_059) != nil)
-        #expect(await cache.claims(for: "t", now: 1_060) == nil)
-        #expect(await cache.count == 0)
+        #expect(cache.claims(for: "t", now: 1_059) != nil)
+        #expect(cache.claims(for: "t", now: 1_060) == nil)
+        #expect(cache.count == 0)
     }
 
     @Test("a capacity below one still caches one token")
-    func capacityIsAtLeastOne() async {
-        let cache = VerifiedTokenCache(capacity: 0)
-        await cache.insert(self.claims(exp: 2_000), for: "a", now: 1_000)
-        await cache.insert(self.claims(exp: 2_000), for: "b", now: 1_000)
+    func capacityIsAtLeastOne() {
+        var cache = VerifiedTokenCache(capacity: 0)
+        cache.insert(self.claims(exp: 2_000), for: "a", now: 1_000)
+        cache.insert(self.claims(exp: 2_000), for: "b", now: 1_000)
 
-        #expect(await cache.count == 1)
-        #expect(await cache.claims(for: "b", now: 1_000) != nil)
+        #expect(cache.count == 1)
+        #expect(cache.claims(for: "b", now: 1_000) != nil)
     }
 }

@@ -26,7 +26,7 @@ struct TokenMint {
         )
         let keys = await JWTKeyCollection().add(ecdsa: self.privateKey, kid: JWKIdentifier(string: self.jwk.kid))
         var header = JWTHeader()
-        header.typ = AccessTokenHeaderValues.type
+        header.typ = AccessTokenType.value
         return try await keys.sign(claims, kid: JWKIdentifier(string: self.jwk.kid), header: header)
     }
 

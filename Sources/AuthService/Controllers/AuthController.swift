@@ -115,28 +115,31 @@ struct AuthController: Sendable {
         case .revoked:
             throw APIError(.forbidden, "Refresh token was revoked. Please make a new signin request")
         case .reused(let userID, let sessionID):
+            // The script denied the session already; this also tells every gateway, so the session's
+            // access tokens stop working at once too.
+            _ = try? await self.sessions.revokeSession(sessionID, userID: userID)
             context.logger.warning("Refresh token reuse: session revoked", metadata: ["user_id": "\(userID)", "session": "\(sessionID)"])
             throw APIError(.forbidden, "Refresh token was already used: the session has been revoked. Please make a new signin request")
         }
     }
 
     /// Ends the caller's session, or with `?scope=global` every session of the user.
-    @Sendable func signout(_ request: Request, context: AppRequestContext) async throws -> MessageResponse {
+    @Sendable func signout(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
         guard let token = AccessTokenHeader.token(in: request.headers) else { throw APIError.noToken }
         let claims = try await self.verifier.claimsOrRefusal(for: token)
         let scope = request.uri.queryParameters.get("scope") ?? "local"
         guard scope == "local" || scope == "global" else {
             throw APIError(.badRequest, "scope must be local or global")
         }
-        try await self.sessions.revokeAccessToken(jti: claims.jti, expiresAt: claims.exp)
+        var position = try await self.sessions.revokeAccessToken(jti: claims.jti, expiresAt: claims.exp)
         if scope == "global" {
-            try await self.sessions.revokeAllSessions(userID: claims.id)
+            position = try await self.sessions.revokeAllSessions(userID: claims.id) ?? position
         } else {
-            try await self.sessions.revokeSession(claims.sid, userID: claims.id)
+            position = try await self.sessions.revokeSession(claims.sid, userID: claims.id) ?? position
         }
         AuthEvents.signout(scope)
         context.logger.info("Signed out", metadata: ["user_id": "\(claims.id)", "scope": "\(scope)"])
-        return MessageResponse(message: "You've been signed out!")
+        return EditedResponse(headers: .revocationPosition(position), response: MessageResponse(message: "You've been signed out!"))
     }
 
     static let unknownRefreshToken = APIError(.forbidden, "Refresh token is not in database!")
@@ -189,3 +192,4 @@ struct RefreshResponse: ResponseEncodable {
     var accessToken: String
     var refreshToken: String
 }
+

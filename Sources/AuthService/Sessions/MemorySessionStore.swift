@@ -18,6 +18,7 @@ actor MemorySessionStore: SessionStore {
     private var revokedSessions: Set<String> = []
     private var userSessions: [Int: Set<String>] = [:]
     private var cutoffs: [Int: Int] = [:]
+    private var tokenCutoffs: [Int: Int64] = [:]
     private(set) var revokedAccessTokens: Set<String> = []
 
     init(policy: SessionPolicy, clock: any WallClock = SystemWallClock()) {
@@ -69,24 +70,31 @@ actor MemorySessionStore: SessionStore {
         return .reused(userID: record.userID, sessionID: record.sessionID)
     }
 
-    func revokeAccessToken(jti: String, expiresAt: Int) async throws {
+    @discardableResult
+    func revokeAccessToken(jti: String, expiresAt: Int) async throws -> StreamID? {
         self.revokedAccessTokens.insert(jti)
+        return nil
     }
 
-    func revokeSession(_ sessionID: String, userID: Int) async throws {
+    @discardableResult
+    func revokeSession(_ sessionID: String, userID: Int) async throws -> StreamID? {
         self.revokedSessions.insert(sessionID)
         self.userSessions[userID]?.remove(sessionID)
+        return nil
     }
 
-    func revokeAllSessions(userID: Int) async throws {
+    @discardableResult
+    func revokeAllSessions(userID: Int) async throws -> StreamID? {
         self.revokedSessions.formUnion(self.userSessions[userID] ?? [])
         self.userSessions[userID] = nil
         self.cutoffs[userID] = self.now
+        self.tokenCutoffs[userID] = Int64(self.clock.now() * 1000)
+        return nil
     }
 
     func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
         self.revokedAccessTokens.contains(claims.jti) || self.revokedSessions.contains(claims.sid)
-            || claims.iat < self.cutoffs[claims.id, default: 0]
+            || claims.issuedAtMilliseconds < self.tokenCutoffs[claims.id, default: 0]
     }
 
     func isSessionRevoked(_ sessionID: String) -> Bool {

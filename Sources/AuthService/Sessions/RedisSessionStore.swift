@@ -22,6 +22,7 @@ struct RedisSessionStore: SessionStore {
     }
 
     private var now: Int { Int(self.clock.now()) }
+    private var revocations: RevocationRecorder { RevocationRecorder(redis: self.redis, policy: self.policy, clock: self.clock) }
 
     func open(userID: Int) async throws -> IssuedRefreshToken {
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
@@ -75,26 +76,19 @@ struct RedisSessionStore: SessionStore {
         }
     }
 
-    func revokeAccessToken(jti: String, expiresAt: Int) async throws {
-        // Kept a minute past `exp`, beyond any verifier's clock leeway.
-        let ttl = max(expiresAt - self.now + 60, 1)
-        try await self.redis.send("SET", RevocationKeys.token(jti), "signout", "EX", String(ttl))
+    @discardableResult
+    func revokeAccessToken(jti: String, expiresAt: Int) async throws -> StreamID? {
+        try await self.revocations.revokeAccessToken(jti: jti, expiresAt: expiresAt)
     }
 
-    func revokeSession(_ sessionID: String, userID: Int) async throws {
-        try await self.redis.pipeline([
-            ["SET", RevocationKeys.session(sessionID), "signout", "EX", String(self.policy.revocationRetention)],
-            ["SREM", RevocationKeys.userSessions(String(userID)), sessionID],
-        ])
+    @discardableResult
+    func revokeSession(_ sessionID: String, userID: Int) async throws -> StreamID? {
+        try await self.revocations.revokeSession(sessionID, userID: userID)
     }
 
-    func revokeAllSessions(userID: Int) async throws {
-        let uid = String(userID)
-        _ = try await self.redis.eval(
-            Self.revokeAllScript,
-            keys: [RevocationKeys.userSessions(uid), RevocationKeys.userCutoff(uid)],
-            arguments: [String(self.now), String(self.policy.revocationRetention), RevocationKeys.session("")]
-        )
+    @discardableResult
+    func revokeAllSessions(userID: Int) async throws -> StreamID? {
+        try await self.revocations.revokeAllSessions(userID: userID)
     }
 
     func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
@@ -143,16 +137,5 @@ struct RedisSessionStore: SessionStore {
         redis.call('SET', KEYS[3], 'reused', 'EX', ARGV[5])
         redis.call('SREM', KEYS[5], f[2])
         return {'reused'}
-        """
-
-    /// KEYS: user sessions, user cut-off. ARGV: now, retention, session-denial key prefix.
-    static let revokeAllScript = """
-        local sids = redis.call('SMEMBERS', KEYS[1])
-        for _, sid in ipairs(sids) do
-            redis.call('SET', ARGV[3] .. sid, 'global-signout', 'EX', ARGV[2])
-        end
-        redis.call('DEL', KEYS[1])
-        redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-        return #sids
         """
 }

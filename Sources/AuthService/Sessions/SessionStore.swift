@@ -11,6 +11,9 @@ struct SessionPolicy: Sendable, Equatable {
     var reuseGrace: Int
     /// How long revocations must be remembered: the longest any token of a session can live.
     var revocationRetention: Int
+    /// How long an access-token revocation matters: the access-token lifetime plus leeway (and a
+    /// margin). The revocation stream keeps this much.
+    var accessTokenRetention: Int = 900 + 30 + 60
 }
 
 /// A freshly minted refresh token and the session it belongs to.
@@ -62,12 +65,16 @@ protocol SessionStore: Sendable {
     /// Spends `token` and installs `successor` in one atomic step; `sealedSuccessor` is what a
     /// grace-window replay receives.
     func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome
-    /// Denylists one access token until it expires.
-    func revokeAccessToken(jti: String, expiresAt: Int) async throws
+    /// Denylists one access token until it expires. Returns the revocation stream position of the
+    /// record (when there is a stream), for the gateway that carries the answer.
+    @discardableResult
+    func revokeAccessToken(jti: String, expiresAt: Int) async throws -> StreamID?
     /// Ends a session: its refresh tokens and every access token issued in it.
-    func revokeSession(_ sessionID: String, userID: Int) async throws
+    @discardableResult
+    func revokeSession(_ sessionID: String, userID: Int) async throws -> StreamID?
     /// Ends every session of the user and refuses any token issued before now.
-    func revokeAllSessions(userID: Int) async throws
+    @discardableResult
+    func revokeAllSessions(userID: Int) async throws -> StreamID?
     /// Whether an access token was revoked (its `jti`, its session, or its user's cut-off): the
     /// auth service asks this itself where a token grants something (signup of a privileged role).
     func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool

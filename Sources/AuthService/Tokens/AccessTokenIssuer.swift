@@ -2,37 +2,41 @@ import Common
 import Foundation
 import JWTKit
 
-/// Signs access tokens: ES256, header `kid` and `typ: at+jwt`, the claims of ``AccessTokenClaims``.
+/// Signs access tokens: the signing key's algorithm, header `kid` and `typ: at+jwt`, the claims of
+/// ``AccessTokenClaims`` with a UUIDv7 `jti`.
 struct AccessTokenIssuer: Sendable {
     private let keys: JWTKeyCollection
     private let kid: String
+    private let algorithm: SigningAlgorithm
     private let settings: TokenSettings
     private let lifetime: Int
     private let clock: any WallClock
 
     init(signingKeys: SigningKeys, settings: TokenSettings, lifetime: Int, clock: any WallClock = SystemWallClock()) async {
         self.kid = signingKeys.signingKID
-        self.keys = await JWTKeyCollection().add(ecdsa: signingKeys.privateKey, kid: JWKIdentifier(string: signingKeys.signingKID))
+        self.algorithm = signingKeys.signingKey.algorithm
+        self.keys = await signingKeys.signingKey.keyCollection()
         self.settings = settings
         self.lifetime = lifetime
         self.clock = clock
     }
 
     func issue(userID: Int, roles: [Role], sessionID: String) async throws -> String {
-        let now = Int(self.clock.now())
+        let now = self.clock.now()
+        let seconds = Int(now)
         let claims = AccessTokenClaims(
             iss: self.settings.issuer,
             aud: self.settings.audience,
             id: userID,
             roles: roles.map(\.rawValue),
             sid: sessionID,
-            jti: UUID().uuidString.lowercased(),
-            iat: now,
-            exp: now + self.lifetime
+            jti: UUIDv7.make(milliseconds: Int64(now * 1000)),
+            iat: seconds,
+            exp: seconds + self.lifetime
         )
         var header = JWTHeader()
-        header.typ = AccessTokenHeaderValues.type
-        header.alg = AccessTokenHeaderValues.algorithm
+        header.typ = AccessTokenType.value
+        header.alg = self.algorithm.rawValue
         return try await self.keys.sign(claims, kid: JWKIdentifier(string: self.kid), header: header)
     }
 }

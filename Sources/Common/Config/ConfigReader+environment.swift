@@ -30,6 +30,15 @@ extension ConfigReader {
         return value
     }
 
+    /// A positive duration in seconds (fractions allowed), or the default.
+    package func positiveSeconds(forKey key: ConfigKey, default defaultValue: Double) throws -> Double {
+        let value = self.double(forKey: key, default: defaultValue)
+        guard value > 0, value.isFinite else {
+            throw ConfigurationError(message: "\(key) must be a positive number of seconds")
+        }
+        return value
+    }
+
     package func logLevel() -> Logger.Level {
         Logger.Level(rawValue: self.string(forKey: "log.level", default: "info").lowercased()) ?? .info
     }

@@ -2,12 +2,15 @@ import Configuration
 
 /// Issuer and audience every service agrees on (`JWT_ISSUER`, `JWT_AUDIENCE`).
 package struct TokenSettings: Sendable, Equatable {
+    /// Clock skew tolerated by default, in seconds.
+    package static let defaultLeeway = 30
+
     package var issuer: String
     package var audience: String
     /// Clock skew tolerated on `exp` and `nbf`, in seconds (`JWT_LEEWAY`).
     package var leeway: Int
 
-    package init(issuer: String = "auth-backend", audience: String = "auth-backend-api", leeway: Int = 30) {
+    package init(issuer: String = "auth-backend", audience: String = "auth-backend-api", leeway: Int = Self.defaultLeeway) {
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
@@ -17,7 +20,7 @@ package struct TokenSettings: Sendable, Equatable {
         self.init(
             issuer: config.string(forKey: "jwt.issuer", default: "auth-backend"),
             audience: config.string(forKey: "jwt.audience", default: "auth-backend-api"),
-            leeway: max(0, config.int(forKey: "jwt.leeway", default: 30))
+            leeway: max(0, config.int(forKey: "jwt.leeway", default: Self.defaultLeeway))
         )
     }
 }

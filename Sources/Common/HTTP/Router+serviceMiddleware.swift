@@ -1,13 +1,15 @@
 import Hummingbird
 
-extension Router {
-    /// The middleware every service runs first, outermost first: the request id (so the log line
-    /// and metrics below carry it), one log line per request, request metrics, and the contract's
-    /// JSON errors (inside, so the log and metrics see the final status).
-    package func addServiceMiddleware() {
+extension Router where Context: EventLoopRequestContext {
+    /// The middleware every service runs first, outermost first: work kept on the connection's event
+    /// loop, the request id (so the log line and metrics below carry it), one log line per request,
+    /// request metrics, and the contract's JSON errors (inside, so the log and metrics see the final
+    /// status). `requestLog` is `nil` when request lines are not logged.
+    package func addServiceMiddleware(requestLog: RequestLog?) {
         self.addMiddleware {
+            EventLoopExecutorMiddleware()
             RequestIDMiddleware()
-            RequestLogMiddleware()
+            RequestLogMiddleware(log: requestLog)
             MetricsMiddleware()
             ErrorMiddleware()
         }

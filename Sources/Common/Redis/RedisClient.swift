@@ -10,13 +10,15 @@ import ServiceLifecycle
 /// `RedisError(.serverError)`; network trouble and timeouts as the other codes.
 package struct RedisClient: Service, Sendable, CustomStringConvertible {
     private let pool: RedisConnectionPool
-    private let configuration: RedisConfiguration
+    let configuration: RedisConfiguration
+    let eventLoopGroup: any EventLoopGroup
 
     package init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
         self.pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: eventLoopGroup)
     }
 

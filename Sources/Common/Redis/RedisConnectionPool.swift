@@ -77,9 +77,15 @@ actor RedisConnectionPool {
     }
 
     private func connect() -> EventLoopFuture<any Channel> {
-        let configuration = self.configuration
+        RedisConnector.connect(self.configuration, group: self.eventLoopGroup)
+    }
+}
+
+/// Opens one connection to Redis: TCP, the RESP pipeline, then AUTH and SELECT when the URL asks.
+enum RedisConnector {
+    static func connect(_ configuration: RedisConfiguration, group: any EventLoopGroup) -> EventLoopFuture<any Channel> {
         let timeout = TimeAmount.milliseconds(configuration.connectTimeout.milliseconds)
-        return ClientBootstrap(group: self.eventLoopGroup)
+        return ClientBootstrap(group: group)
             .connectTimeout(timeout)
             // NIO enables TCP_NODELAY on client sockets by default; no option needed (and
             // `.socketOption(.tcp_nodelay)` would be SO_DEBUG at SOL_SOCKET, refused without root).
@@ -93,7 +99,7 @@ actor RedisConnectionPool {
             }
             .connect(host: configuration.host, port: configuration.port)
             .flatMapError { error in
-                self.eventLoopGroup.next().makeFailedFuture(RedisError(.connectionFailed, "\(error)"))
+                group.next().makeFailedFuture(RedisError(.connectionFailed, "\(error)"))
             }
             .flatMap { channel in
                 Self.handshake(on: channel, configuration: configuration).map { channel }

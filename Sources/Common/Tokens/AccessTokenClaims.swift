@@ -1,9 +1,11 @@
+import Foundation
 import JWTKit
 
 /// The claims of an access token (`typ: at+jwt`).
 ///
 /// Times are whole seconds since the epoch, as most JWT clients expect. `id` repeats `sub` as the
-/// integer the tutorial's clients read.
+/// integer the tutorial's clients read. `jti` is a UUIDv7, so it also carries the issue time to the
+/// millisecond, which revocation cut-offs compare against.
 package struct AccessTokenClaims: JWTPayload, Equatable {
     package var iss: String
     package var aud: String
@@ -32,17 +34,32 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
         self.exp = exp
     }
 
-    /// Claims are checked by ``AccessTokenVerifier`` against its own clock, so that the same checks
-    /// run on a cached verification; jwt-kit only checks the signature here.
-    package func verify(using algorithm: some JWTAlgorithm) async throws {}
+    /// jwt-kit's hook: a token verified through `JWTKeyCollection` directly gets the time checks too.
+    package func verify(using algorithm: some JWTAlgorithm) async throws {
+        try self.checkTimes(now: Date().timeIntervalSince1970, leeway: Double(TokenSettings.defaultLeeway))
+    }
+
+    /// `exp` and `nbf` (or `iat`) against `now`, with `leeway` seconds of clock skew either way.
+    package func checkTimes(now: Double, leeway: Double) throws(TokenVerificationError) {
+        if Double(self.exp) + leeway <= now {
+            throw TokenVerificationError(.expired)
+        }
+        if Double(self.nbf ?? self.iat) - leeway > now {
+            throw TokenVerificationError(.notYetValid)
+        }
+    }
 
     package func hasRole(_ role: String) -> Bool {
         self.roles.contains(role)
     }
+
+    /// When the token was issued, in milliseconds: from the UUIDv7 `jti`, else from `iat`.
+    package var issuedAtMilliseconds: Int64 {
+        UUIDv7.milliseconds(of: self.jti) ?? Int64(self.iat) * 1000
+    }
 }
 
-/// The fixed JOSE header values of our access tokens.
-package enum AccessTokenHeaderValues {
-    package static let algorithm = "ES256"
-    package static let type = "at+jwt"
+/// The fixed JOSE header value of our access tokens (RFC 9068).
+package enum AccessTokenType {
+    package static let value = "at+jwt"
 }

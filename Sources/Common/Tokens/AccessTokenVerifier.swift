@@ -1,62 +1,42 @@
-import Foundation
-import JWTKit
-
-/// Full verification of an access token: pinned `alg`, `typ`, a known `kid`, the signature, then
-/// `iss`, `aud`, `exp` and `nbf` with a small leeway.
-///
-/// A successful signature check is remembered in a ``VerifiedTokenCache`` until the token expires;
-/// the claim checks run on every call, cached or not.
+/// Verifies access tokens for a service that awaits: keys from a provider (static in the auth
+/// service, the JWKS elsewhere), checks by ``AccessTokenRules``, and a bounded memory of verified
+/// signatures (``VerifiedTokenCache``) so a token seen before costs no signature check; the claim
+/// checks still run every time.
 package struct AccessTokenVerifier: Sendable {
-    package static let maximumTokenLength = 8192
-
     private let keys: any VerificationKeyProvider
-    private let cache: VerifiedTokenCache
-    private let issuer: String
-    private let audience: String
-    private let leeway: Double
+    private let cache: VerifiedTokenCacheActor
+    private let rules: AccessTokenRules
     private let clock: any WallClock
 
     package init(
         keys: any VerificationKeyProvider,
         issuer: String,
         audience: String,
-        leeway: Double = 30,
-        cache: VerifiedTokenCache = VerifiedTokenCache(),
+        leeway: Double = Double(TokenSettings.defaultLeeway),
+        cacheCapacity: Int = 10_000,
         clock: any WallClock = SystemWallClock()
     ) {
         self.keys = keys
-        self.issuer = issuer
-        self.audience = audience
-        self.leeway = leeway
-        self.cache = cache
+        self.rules = AccessTokenRules(issuer: issuer, audience: audience, leeway: leeway)
+        self.cache = VerifiedTokenCacheActor(capacity: cacheCapacity)
         self.clock = clock
     }
 
-    package func verify(_ token: String) async throws -> AccessTokenClaims {
-        guard token.utf8.count <= Self.maximumTokenLength else {
-            throw TokenVerificationError(.malformed)
-        }
+    package func verify(_ token: String) async throws(TokenVerificationError) -> AccessTokenClaims {
         let now = self.clock.now()
         if let claims = await self.cache.claims(for: token, now: now) {
-            try self.checkTimes(claims, now: now)
+            try self.rules.checkTimes(claims, now: now)
             return claims
         }
-        let kid = try Self.acceptableKeyID(token)
-        guard let keys = await self.keys.keys(for: kid) else {
-            throw TokenVerificationError(.unknownKey)
-        }
-        let claims: AccessTokenClaims
+        var keys = await self.keys.currentKeys()
+        var claims: AccessTokenClaims
         do {
-            claims = try await keys.verify(token, as: AccessTokenClaims.self)
-        } catch {
-            throw TokenVerificationError(.badSignature)
+            claims = try self.rules.verify(token, keys: keys, now: now)
+        } catch let error where error.code == .unknownKey {
+            // A key published after our last look: fetch once (the provider rate-limits it) and retry.
+            keys = await self.keys.refreshedKeys()
+            claims = try self.rules.verify(token, keys: keys, now: now)
         }
-        guard claims.iss == self.issuer, claims.aud == self.audience, claims.sub == String(claims.id),
-            !claims.sid.isEmpty, !claims.jti.isEmpty
-        else {
-            throw TokenVerificationError(.wrongClaims)
-        }
-        try self.checkTimes(claims, now: now)
         await self.cache.insert(claims, for: token, now: now)
         return claims
     }
@@ -65,43 +45,25 @@ package struct AccessTokenVerifier: Sendable {
     package func claimsOrRefusal(for token: String) async throws -> AccessTokenClaims {
         do {
             return try await self.verify(token)
-        } catch let error as TokenVerificationError {
+        } catch {
             throw error.apiError
         }
     }
+}
 
-    private func checkTimes(_ claims: AccessTokenClaims, now: Double) throws {
-        if Double(claims.exp) + self.leeway <= now {
-            throw TokenVerificationError(.expired)
-        }
-        if Double(claims.nbf ?? claims.iat) - self.leeway > now {
-            throw TokenVerificationError(.notYetValid)
-        }
+/// The cache of ``AccessTokenVerifier``, shared by its callers' tasks.
+actor VerifiedTokenCacheActor {
+    private var cache: VerifiedTokenCache
+
+    init(capacity: Int) {
+        self.cache = VerifiedTokenCache(capacity: capacity)
     }
 
-    /// Reads the JOSE header and returns its `kid` when `alg` and `typ` are ours and nothing
-    /// critical is asked of us; `alg: none`, HS256 and friends stop here.
-    static func acceptableKeyID(_ token: String) throws -> String {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[2].isEmpty, let headerData = Base64URL.decode(parts[0]),
-            let header = try? JSONDecoder().decode(Header.self, from: headerData)
-        else {
-            throw TokenVerificationError(.malformed)
-        }
-        guard header.alg == AccessTokenHeaderValues.algorithm,
-            header.typ?.lowercased() == AccessTokenHeaderValues.type,
-            header.crit == nil,
-            let kid = header.kid, !kid.isEmpty
-        else {
-            throw TokenVerificationError(.unacceptableHeader)
-        }
-        return kid
+    func claims(for token: String, now: Double) -> AccessTokenClaims? {
+        self.cache.claims(for: token, now: now)
     }
 
-    private struct Header: Decodable {
-        var alg: String?
-        var typ: String?
-        var kid: String?
-        var crit: [String]?
+    func insert(_ claims: AccessTokenClaims, for token: String, now: Double) {
+        self.cache.insert(claims, for: token, now: now)
     }
 }

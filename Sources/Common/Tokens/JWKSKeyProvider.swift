@@ -1,21 +1,22 @@
 import AsyncHTTPClient
 import Foundation
-import JWTKit
 import Logging
 import NIOCore
 
 /// Public keys fetched from the auth service's JWKS.
 ///
 /// Fetched at start (by ``JWKSRefreshService``), refreshed periodically, and fetched again when a
-/// token names an unknown `kid`, at most once per cooldown so that junk `kid`s cannot turn the
-/// gateway into a load generator against the auth service.
+/// token names an unknown `kid`, at most once per cooldown so that junk `kid`s cannot turn a
+/// verifier into a load generator against the auth service. Every new key set is also handed to
+/// `onUpdate`, for holders that keep their own copy (the gateway's event loops).
 package actor JWKSKeyProvider: VerificationKeyProvider {
     private let url: String
     private let httpClient: HTTPClient
     private let cooldown: Double
     private let clock: any WallClock
     private let logger: Logger
-    private var byKID: [String: JWTKeyCollection] = [:]
+    private let onUpdate: @Sendable (VerificationKeySet) -> Void
+    private var keys = VerificationKeySet()
     private var lastAttempt: Double = -.infinity
 
     package init(
@@ -23,24 +24,26 @@ package actor JWKSKeyProvider: VerificationKeyProvider {
         httpClient: HTTPClient,
         cooldown: Double = 10,
         clock: any WallClock = SystemWallClock(),
-        logger: Logger
+        logger: Logger,
+        onUpdate: @escaping @Sendable (VerificationKeySet) -> Void = { _ in }
     ) {
         self.url = url
         self.httpClient = httpClient
         self.cooldown = cooldown
         self.clock = clock
         self.logger = logger
+        self.onUpdate = onUpdate
     }
 
-    package var hasKeys: Bool { !self.byKID.isEmpty }
+    package var hasKeys: Bool { !self.keys.isEmpty }
 
-    package func keys(for kid: String) async -> JWTKeyCollection? {
-        if let keys = self.byKID[kid] {
-            return keys
+    package func currentKeys() async -> VerificationKeySet { self.keys }
+
+    package func refreshedKeys() async -> VerificationKeySet {
+        if self.clock.now() - self.lastAttempt >= self.cooldown {
+            try? await self.refresh()
         }
-        guard self.clock.now() - self.lastAttempt >= self.cooldown else { return nil }
-        try? await self.refresh()
-        return self.byKID[kid]
+        return self.keys
     }
 
     /// Replaces the key set with the one the auth service publishes now.
@@ -55,15 +58,13 @@ package actor JWKSKeyProvider: VerificationKeyProvider {
             }
             let body = try await response.body.collect(upTo: 256 * 1024)
             let document = try JSONDecoder().decode(JWKSDocument.self, from: body)
-            var byKID: [String: JWTKeyCollection] = [:]
-            for key in document.keys where key.kty == "EC" && key.crv == "P-256" && key.alg == AccessTokenHeaderValues.algorithm {
-                byKID[key.kid] = try await key.verificationKeys()
+            let keys = try await VerificationKeySet(jwks: document)
+            guard !keys.isEmpty else { throw SigningKeyError(message: "JWKS has no usable key") }
+            if keys.kids != self.keys.kids {
+                self.logger.info("Verification keys loaded", metadata: ["kids": "\(keys.kids)"])
             }
-            guard !byKID.isEmpty else { throw SigningKeyError(message: "JWKS has no usable key") }
-            if Set(byKID.keys) != Set(self.byKID.keys) {
-                self.logger.info("Verification keys loaded", metadata: ["kids": "\(byKID.keys.sorted())"])
-            }
-            self.byKID = byKID
+            self.keys = keys
+            self.onUpdate(keys)
         } catch {
             self.logger.warning("JWKS fetch failed", metadata: ["url": "\(self.url)", "error": "\(error)"])
             throw error

@@ -1,23 +1,20 @@
-import JWTKit
-
-/// Finds the public key for a token's `kid`; `nil` means the key is unknown and the token is refused.
+/// Where a verifier gets its keys.
 package protocol VerificationKeyProvider: Sendable {
-    func keys(for kid: String) async -> JWTKeyCollection?
+    /// The keys in force now.
+    func currentKeys() async -> VerificationKeySet
+    /// The keys after looking again, for a token that names a `kid` we do not know (a key published
+    /// since our last look). Implementations rate-limit the looking.
+    func refreshedKeys() async -> VerificationKeySet
 }
 
 /// Keys known up front: the auth service verifies with its own public keys.
 package struct StaticVerificationKeys: VerificationKeyProvider {
-    private let byKID: [String: JWTKeyCollection]
+    private let keys: VerificationKeySet
 
     package init(_ jwks: JWKSDocument) async throws {
-        var byKID: [String: JWTKeyCollection] = [:]
-        for key in jwks.keys {
-            byKID[key.kid] = try await key.verificationKeys()
-        }
-        self.byKID = byKID
+        self.keys = try await VerificationKeySet(jwks: jwks)
     }
 
-    package func keys(for kid: String) async -> JWTKeyCollection? {
-        self.byKID[kid]
-    }
+    package func currentKeys() async -> VerificationKeySet { self.keys }
+    package func refreshedKeys() async -> VerificationKeySet { self.keys }
 }

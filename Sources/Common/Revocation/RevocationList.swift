@@ -1,0 +1,32 @@
+/// Answers "has this access token been revoked?" in one Redis round trip, for the auth service's own
+/// checks (a privileged signup). Gateways keep the same record in memory from ``RevocationStream``.
+///
+/// A token is revoked when its `jti` is denylisted (signout), its session is (signout, refresh-token
+/// reuse, global signout), or it was issued before its user's cut-off (password or role change).
+package struct RevocationList: Sendable {
+    private let redis: RedisClient
+
+    package init(redis: RedisClient) {
+        self.redis = redis
+    }
+
+    /// Throws ``RedisError`` when Redis cannot answer: callers must fail closed.
+    package func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
+        let reply = try await self.redis.send(
+            "MGET",
+            RevocationKeys.token(claims.jti),
+            RevocationKeys.session(claims.sid),
+            RevocationKeys.tokenCutoff(claims.sub)
+        )
+        guard let values = reply.array, values.count == 3 else {
+            throw RedisError(.unexpectedReply, "MGET")
+        }
+        if values[0] != .null || values[1] != .null {
+            return true
+        }
+        if let cutoff = values[2].int, claims.issuedAtMilliseconds < Int64(cutoff) {
+            return true
+        }
+        return false
+    }
+}

@@ -1,0 +1,295 @@
+import Common
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+
+/// One client connection: reads each request, answers what the gateway answers itself, checks and
+/// forwards the rest, and enforces the client deadlines. Everything runs on the connection's event
+/// loop; the request's body and the service's response stream through without being collected.
+///
+/// Deadlines (``ClientTimeouts``): a request head must arrive within `header` of the connection
+/// opening or of a further request's first byte; its body within `body` of the head; a keep-alive
+/// connection may sit idle for `idle`. A deadline missed with part of a request read is answered
+/// 408; an idle connection is closed without a word.
+final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let shared: GatewayConnectionContext
+    let state: EventLoopState
+    var context: ChannelHandlerContext!
+    /// The request in progress.
+    var exchange: Exchange?
+    /// No further request is read: the connection closes once the current response is written.
+    var closing = false
+    private var deadline: Scheduled<Void>?
+    /// Tells a deadline that fires from one that was replaced meanwhile.
+    private var deadlineGeneration = 0
+    private var waiting = Waiting.connectionStart
+
+    /// What the connection is waiting for, which says what a missed deadline means.
+    private enum Waiting {
+        /// The first request, since the connection opened: nothing has arrived yet.
+        case connectionStart
+        /// A further request on a keep-alive connection.
+        case idle
+        /// The rest of a request head whose first bytes arrived.
+        case head
+        /// The rest of the current request's body.
+        case body
+        case nothing
+    }
+
+    init(shared: GatewayConnectionContext, state: EventLoopState) {
+        self.shared = shared
+        self.state = state
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.wait(for: .connectionStart, within: self.shared.timeouts.header)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.deadline?.cancel()
+        self.context = nil
+    }
+
+    // MARK: Reading requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            guard !self.closing else { return }
+            self.requestHeadArrived(head)
+        case .body(let part):
+            guard let exchange = self.exchange, !exchange.requestEnded else { return }
+            self.requestBodyArrived(part, exchange: exchange)
+        case .end:
+            guard let exchange = self.exchange, !exchange.requestEnded else { return }
+            self.requestEndArrived(exchange)
+        }
+    }
+
+    private func requestHeadArrived(_ head: HTTPRequestHead) {
+        self.wait(for: .nothing, within: nil)
+        let requestID = RequestID.accept(head.headers.first(name: "x-request-id")) ?? RequestID.make()
+        let path = RequestHeadCheck.path(of: head.uri)
+        let checked = RequestHeadCheck.body(of: head, maxBodyBytes: self.shared.maxBodyBytes)
+        let body = (try? checked.get()) ?? .none
+        let exchange = Exchange(
+            head: head, path: path ?? "-", requestID: requestID, started: .now(),
+            allowedOrigin: self.shared.cors.allowedOrigin(of: head), body: body
+        )
+        self.exchange = exchange
+        if case .failure(let problem) = checked {
+            exchange.keepAlive = exchange.keepAlive && !problem.closesConnection
+            return self.respond(LocalResponse(problem.error), to: exchange)
+        }
+        if body != .none {
+            self.wait(for: .body, within: self.shared.timeouts.body)
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                // The client waits for this before sending the body it announced.
+                self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+        }
+        guard let path else {
+            exchange.keepAlive = false
+            return self.respond(LocalResponse(APIError(.badRequest, "Malformed request target")), to: exchange)
+        }
+        if CORSPolicy.isPreflight(head) {
+            return self.respond(
+                LocalResponse(status: .noContent, contentType: "text/plain", body: ByteBuffer(), headers: self.shared.cors.preflightHeaders(origin: exchange.allowedOrigin)),
+                to: exchange
+            )
+        }
+        guard let route = self.shared.routes.route(forPath: path) else {
+            return self.respond(LocalResponse(.notFound), to: exchange)
+        }
+        exchange.route = route
+        guard route.serves(head.method) else {
+            let allow = route.allowHeader
+            if head.method == .OPTIONS {
+                return self.respond(
+                    LocalResponse(status: .noContent, contentType: "text/plain", body: ByteBuffer(), headers: ["allow": allow + ", OPTIONS"]),
+                    to: exchange
+                )
+            }
+            return self.respond(LocalResponse(APIError(.methodNotAllowed, "Method not allowed", headers: [.allow: allow])), to: exchange)
+        }
+        if case .local(let local) = route.target {
+            return self.respond(self.shared.local.response(for: local, request: head, state: self.state, now: exchange.started), to: exchange)
+        }
+        self.forward(exchange, route: route)
+    }
+
+    private func requestBodyArrived(_ part: ByteBuffer, exchange: Exchange) {
+        exchange.bodyBytes += part.readableBytes
+        guard exchange.bodyBytes <= self.shared.maxBodyBytes else {
+            // A chunked body over the limit: its length was not known up front.
+            self.abortUpstream(of: exchange)
+            return self.refuseMidRequest(exchange, with: .bodyTooLarge)
+        }
+        self.forwardBody(part, of: exchange)
+    }
+
+    private func requestEndArrived(_ exchange: Exchange) {
+        exchange.requestEnded = true
+        if self.waiting == .body { self.wait(for: .nothing, within: nil) }
+        if exchange.responseEnded {
+            self.finish(exchange)
+        } else {
+            self.forwardEnd(of: exchange)
+        }
+    }
+
+    // MARK: Connection events
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is ClientWireHandler.RequestStarted:
+            switch self.waiting {
+            case .idle: self.wait(for: .head, within: self.shared.timeouts.header)
+            case .connectionStart: self.waiting = .head
+            default: break
+            }
+        case ChannelEvent.inputClosed:
+            self.clientClosedItsSide()
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// The client sent FIN. A request cut short is answered 400; otherwise the connection closes once
+    /// the response in progress (if any) is written.
+    private func clientClosedItsSide() {
+        guard let exchange = self.exchange else {
+            self.context.close(promise: nil)
+            return
+        }
+        if !exchange.requestEnded {
+            self.abortUpstream(of: exchange)
+            return self.refuseMidRequest(exchange, with: APIError(.badRequest, "Request body ended early"))
+        }
+        exchange.keepAlive = false
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            // An I/O error: the connection is gone or going.
+            if let exchange = self.exchange { self.abortUpstream(of: exchange) }
+            context.close(promise: nil)
+            return
+        }
+        let answer: APIError =
+            switch parserError {
+            case .headerOverflow: APIError(.requestHeaderFieldsTooLarge, "Request header fields too large")
+            case .invalidEOFState: APIError(.badRequest, "Request ended early")
+            default: APIError(.badRequest, "Malformed HTTP request")
+            }
+        let exchange = self.exchange ?? Exchange(
+            head: HTTPRequestHead(version: .http1_1, method: .RAW(value: "-"), uri: "-"), path: "-", requestID: RequestID.make(),
+            started: .now(), allowedOrigin: nil, body: .none
+        )
+        self.exchange = exchange
+        self.abortUpstream(of: exchange)
+        self.refuseMidRequest(exchange, with: answer)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.wait(for: .nothing, within: nil)
+        if let exchange = self.exchange {
+            self.abortUpstream(of: exchange)
+            self.exchange = nil
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let exchange = self.exchange, exchange.clientPausedUpstream {
+            exchange.clientPausedUpstream = false
+            exchange.upstream?.setReading(true)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Deadlines
+
+    private func wait(for waiting: Waiting, within seconds: Double?) {
+        self.deadline?.cancel()
+        self.deadline = nil
+        self.deadlineGeneration += 1
+        self.waiting = waiting
+        guard let seconds else { return }
+        let generation = self.deadlineGeneration
+        self.deadline = self.context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+            guard generation == self.deadlineGeneration else { return }
+            self.deadlinePassed()
+        }
+    }
+
+    /// The deadline in force passed; what it means depends on what the connection waits for now
+    /// (the first bytes of a request turn the connection-start deadline into a head deadline).
+    private func deadlinePassed() {
+        guard self.context != nil else { return }
+        self.deadline = nil
+        switch self.waiting {
+        case .connectionStart, .idle, .nothing:
+            self.context.close(promise: nil)
+        case .head:
+            // The HTTP layer has seen no request to answer: the wire handler writes the 408 itself.
+            let error = APIError(.requestTimeout, "Request header timeout")
+            var response = ByteBuffer(string: "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\n")
+            response.writeString("content-length: \(error.jsonBody().count)\r\nconnection: close\r\n\r\n")
+            response.writeBytes(error.jsonBody())
+            self.closing = true
+            self.context.triggerUserOutboundEvent(ClientWireHandler.AnswerAndClose(response: response), promise: nil)
+            self.shared.requestLog?.record(
+                RequestLogEntry(method: "-", path: "-", status: 408, durationNanoseconds: 0, requestID: RequestID.make()), on: self.context.eventLoop
+            )
+        case .body:
+            guard let exchange = self.exchange else { return }
+            self.abortUpstream(of: exchange)
+            self.refuseMidRequest(exchange, with: APIError(.requestTimeout, "Request body timeout"))
+        }
+    }
+
+    // MARK: Finishing
+
+    /// Answers `error` when no response has started, then closes: the request cannot go on.
+    func refuseMidRequest(_ exchange: Exchange, with error: APIError) {
+        exchange.keepAlive = false
+        exchange.requestEnded = true
+        if exchange.responseStarted {
+            self.finish(exchange)
+            self.context.close(promise: nil)
+        } else {
+            self.respond(LocalResponse(error), to: exchange)
+        }
+    }
+
+    /// Both directions of `exchange` are over: log it, then wait for the next request or close.
+    func finish(_ exchange: Exchange) {
+        guard self.exchange === exchange else { return }
+        self.exchange = nil
+        exchange.phase = .done
+        exchange.upstreamTimer?.cancel()
+        let status = exchange.status ?? 0
+        let duration = UInt64(max(0, (NIODeadline.now() - exchange.started).nanoseconds))
+        self.state.metrics.record(route: exchange.route?.path, method: exchange.head.method, status: status, nanoseconds: duration)
+        self.shared.requestLog?.record(
+            RequestLogEntry(
+                method: exchange.head.method.rawValue, path: exchange.path, status: status, durationNanoseconds: duration,
+                requestID: exchange.requestID
+            ),
+            on: self.context.eventLoop
+        )
+        if exchange.keepAlive, !self.closing {
+            self.wait(for: .idle, within: self.shared.timeouts.idle)
+            self.context.triggerUserOutboundEvent(ClientWireHandler.Arm(), promise: nil)
+        } else {
+            self.closing = true
+        }
+    }
+}

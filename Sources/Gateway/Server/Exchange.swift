@@ -1,0 +1,80 @@
+import Common
+import NIOCore
+import NIOHTTP1
+
+/// One request on a client connection, from its head to the end of its response.
+final class Exchange {
+    let head: HTTPRequestHead
+    let path: Substring
+    let requestID: String
+    let started: NIODeadline
+    let allowedOrigin: String?
+    let body: RequestHeadCheck.Body
+    var route: GatewayRoute?
+    /// Whether the client connection stays open afterwards.
+    var keepAlive: Bool
+
+    /// The request's body and end have all arrived.
+    var requestEnded = false
+    var bodyBytes = 0
+    /// The request body, collected (up to the body limit) until the request is complete.
+    var pendingBody: [ByteBuffer] = []
+    var status: Int?
+    var responseEnded = false
+
+    var phase = Phase.checking
+    var upstream: UpstreamConnection?
+    var upstreamPool: UpstreamPool?
+    var upstreamReused = false
+    var retried = false
+    var upstreamTimer: Scheduled<Void>?
+    /// Response parts held back until the revocation they announce is enforced here.
+    var heldResponse: [HTTPServerResponsePart]?
+    var clientPausedUpstream = false
+    /// The service will keep its connection open after this response.
+    var upstreamKeepsAlive = false
+    /// Large or unsized responses are flushed part by part; small ones once, at their end.
+    var flushesBody = false
+
+    enum Phase: Equatable {
+        /// Checks (rate limit, token) or a local answer in progress.
+        case checking
+        /// Checks passed; the rest of the body is awaited before anything goes upstream.
+        case bufferingBody
+        /// Waiting for an upstream connection.
+        case connecting
+        /// Request written (or being written) upstream, response awaited or flowing.
+        case forwarding
+        /// The exchange is over as far as the upstream is concerned.
+        case done
+    }
+
+    init(head: HTTPRequestHead, path: Substring, requestID: String, started: NIODeadline, allowedOrigin: String?, body: RequestHeadCheck.Body) {
+        self.head = head
+        self.path = path
+        self.requestID = requestID
+        self.started = started
+        self.allowedOrigin = allowedOrigin
+        self.body = body
+        self.keepAlive = head.isKeepAlive
+    }
+
+    var isHEAD: Bool { self.head.method == .HEAD }
+    var responseStarted: Bool { self.status != nil }
+}
+
+/// Request ids: a sane incoming one is kept (an edge proxy may have set it), else a new random one.
+enum RequestID {
+    static func accept(_ value: String?) -> String? {
+        guard let value, (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return nil
+        }
+        return value
+    }
+
+    static func make() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.utf8.count) + hex
+    }
+}

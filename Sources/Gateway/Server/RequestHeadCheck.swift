@@ -1,0 +1,90 @@
+import Common
+import HTTPTypes
+import NIOHTTP1
+
+/// What RFC 9112 and our limits demand of a request head before anything else looks at it. A
+/// request that fails here is the client's fault: a 4xx JSON answer, and the connection is closed
+/// when its framing cannot be trusted any more.
+enum RequestHeadCheck {
+    struct Problem: Error {
+        var error: APIError
+        /// The rest of the connection cannot be parsed reliably: answer, then close.
+        var closesConnection: Bool
+    }
+
+    /// How the body of an accepted request is framed.
+    enum Body: Equatable {
+        case none
+        case length(Int)
+        case chunked
+    }
+
+    static func body(of head: HTTPRequestHead, maxBodyBytes: Int) -> Result<Body, Problem> {
+        guard head.version.major == 1, head.version.minor <= 1 else {
+            return .failure(Problem(error: APIError(.badRequest, "Unsupported HTTP version"), closesConnection: true))
+        }
+        let hosts = head.headers["host"]
+        if hosts.count > 1 || (head.version.minor == 1 && hosts.isEmpty) || hosts.contains(where: { !Self.isValidHost($0) }) {
+            return .failure(Problem(error: APIError(.badRequest, "A request needs exactly one valid Host header"), closesConnection: true))
+        }
+        for name in ["x-access-token", "authorization"] where head.headers[name].count > 1 {
+            return .failure(Problem(error: APIError(.badRequest, "Duplicate \(name) header"), closesConnection: false))
+        }
+        if let expectation = head.headers.first(name: "expect"), expectation.lowercased() != "100-continue" {
+            return .failure(Problem(error: APIError(.expectationFailed, "Only Expect: 100-continue is supported"), closesConnection: true))
+        }
+        let codings = head.headers["transfer-encoding"]
+        let lengths = head.headers["content-length"]
+        if !codings.isEmpty {
+            guard codings.count == 1, codings[0].trimmingSpaces.lowercased() == "chunked", lengths.isEmpty else {
+                return .failure(
+                    Problem(error: APIError(.badRequest, "Unsupported transfer coding: only chunked is accepted"), closesConnection: true)
+                )
+            }
+            return .success(.chunked)
+        }
+        guard lengths.count <= 1 else {
+            return .failure(Problem(error: APIError(.badRequest, "Conflicting Content-Length"), closesConnection: true))
+        }
+        guard let text = lengths.first else { return .success(.none) }
+        guard let length = Int(text.trimmingSpaces), length >= 0 else {
+            return .failure(Problem(error: APIError(.badRequest, "Invalid Content-Length"), closesConnection: true))
+        }
+        guard length <= maxBodyBytes else {
+            return .failure(Problem(error: .bodyTooLarge, closesConnection: true))
+        }
+        return .success(length == 0 ? .none : .length(length))
+    }
+
+    /// `host[:port]` with nothing a URI authority cannot hold.
+    static func isValidHost(_ value: String) -> Bool {
+        !value.isEmpty && value.utf8.count <= 255
+            && value.utf8.allSatisfy { byte in
+                byte > 0x20 && byte < 0x7F && byte != 0x2F && byte != 0x3F && byte != 0x23 && byte != 0x40 && byte != 0x5C
+            }
+    }
+
+    /// The path of the request target (origin-form `/path?query`, or absolute-form), without the query.
+    static func path(of uri: String) -> Substring? {
+        var target = Substring(uri)
+        if target.hasPrefix("http://") || target.hasPrefix("https://") {
+            let afterScheme = target[target.index(target.range(of: "://")!.upperBound, offsetBy: 0)...]
+            guard let slash = afterScheme.firstIndex(of: "/") else { return "/" }
+            target = afterScheme[slash...]
+        }
+        guard target.first == "/" else { return nil }
+        if let query = target.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+            return target[..<query]
+        }
+        return target
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: Substring {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return text
+    }
+}
