@@ -9,9 +9,16 @@ let package = Package(
     name: "auth-backend",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "TokenVerificationBench", targets: ["TokenVerificationBench"]),
         .executable(name: "Gateway", targets: ["Gateway"]),
         .executable(name: "AuthService", targets: ["AuthService"]),
         .executable(name: "ContentService", targets: ["ContentService"]),
+    ],
+    traits: [
+        .trait(
+            name: "BenchmarkVariants",
+            description: "Adds BENCH_* switches that turn a check off, so make bench can price it. Never in a deployment."
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -104,6 +111,16 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: swiftSettings + [.define("BENCHMARK_VARIANTS", .when(traits: ["BenchmarkVariants"]))]
+        ),
+        .executableTarget(
+            name: "TokenVerificationBench",
+            dependencies: [
+                "Common",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/TokenVerificationBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

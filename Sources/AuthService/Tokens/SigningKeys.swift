@@ -58,8 +58,10 @@ struct PrivateSigningKey: Sendable {
         }
     }
 
-    /// Reads a PEM private key (PKCS#8, SEC1 or PKCS#1), whichever kind it is.
-    init(pem: String) throws {
+    /// Reads a PEM private key (PKCS#8, SEC1 or PKCS#1), whichever kind it is. An `EC PARAMETERS`
+    /// block before a SEC1 key (what `openssl ecparam -genkey` writes) is skipped.
+    init(pem text: String) throws {
+        let pem = Self.privateKeyBlock(in: text)
         if let key = try? ES256PrivateKey(pem: pem) {
             try self.init(.es256(key))
         } else if let key = try? EdDSA.PrivateKey(pem: pem) {
@@ -74,6 +76,16 @@ struct PrivateSigningKey: Sendable {
     }
 
     var algorithm: SigningAlgorithm { SigningAlgorithm(rawValue: self.jwk.alg)! }
+
+    /// The `... PRIVATE KEY` block of a PEM file that may hold other blocks too.
+    static func privateKeyBlock(in text: String) -> String {
+        guard let begin = text.range(of: "-----BEGIN ", options: [], range: nil),
+            let keyBegin = text.range(of: #"-----BEGIN [A-Z ]*PRIVATE KEY-----"#, options: .regularExpression),
+            keyBegin.lowerBound != begin.lowerBound,
+            let keyEnd = text.range(of: #"-----END [A-Z ]*PRIVATE KEY-----"#, options: .regularExpression, range: keyBegin.upperBound..<text.endIndex)
+        else { return text }
+        return String(text[keyBegin.lowerBound..<keyEnd.upperBound]) + "\n"
+    }
 
     /// A key collection that signs with this key under its `kid`.
     func keyCollection() async -> JWTKeyCollection {

@@ -21,6 +21,14 @@ package struct AccessTokenRules: Sendable {
     }
 
     package func verify(_ token: String, keys: VerificationKeySet, now: Double) throws(TokenVerificationError) -> AccessTokenClaims {
+        try self.verifiedToken(token, keys: keys, now: now).claims
+    }
+
+    /// ``verify(_:keys:now:)``, also naming the key that signed: a cache of verified tokens must drop
+    /// a token whose key is no longer published (a key retired, perhaps because it leaked).
+    package func verifiedToken(
+        _ token: String, keys: VerificationKeySet, now: Double
+    ) throws(TokenVerificationError) -> (claims: AccessTokenClaims, kid: String) {
         let parts = try Self.split(token)
         let header = try Self.decode(Header.self, parts.header)
         guard header.typ?.lowercased() == AccessTokenType.value, header.crit == nil, let kid = header.kid, !kid.isEmpty else {
@@ -43,7 +51,7 @@ package struct AccessTokenRules: Sendable {
             throw TokenVerificationError(.wrongClaims)
         }
         try claims.checkTimes(now: now, leeway: self.leeway)
-        return claims
+        return (claims, kid)
     }
 
     /// The time checks alone, for a token whose signature was checked before (a cache hit).

@@ -24,21 +24,21 @@ package struct AccessTokenVerifier: Sendable {
 
     package func verify(_ token: String) async throws(TokenVerificationError) -> AccessTokenClaims {
         let now = self.clock.now()
-        if let claims = await self.cache.claims(for: token, now: now) {
+        var keys = await self.keys.currentKeys()
+        if let claims = await self.cache.claims(for: token, now: now, keys: keys) {
             try self.rules.checkTimes(claims, now: now)
             return claims
         }
-        var keys = await self.keys.currentKeys()
-        var claims: AccessTokenClaims
+        let verified: (claims: AccessTokenClaims, kid: String)
         do {
-            claims = try self.rules.verify(token, keys: keys, now: now)
+            verified = try self.rules.verifiedToken(token, keys: keys, now: now)
         } catch let error where error.code == .unknownKey {
             // A key published after our last look: fetch once (the provider rate-limits it) and retry.
             keys = await self.keys.refreshedKeys()
-            claims = try self.rules.verify(token, keys: keys, now: now)
+            verified = try self.rules.verifiedToken(token, keys: keys, now: now)
         }
-        await self.cache.insert(claims, for: token, now: now)
-        return claims
+        await self.cache.insert(verified.claims, kid: verified.kid, for: token, now: now)
+        return verified.claims
     }
 
     /// ``verify(_:)`` with a refusal turned into the contract's answer (401, or 401 "expired").
@@ -59,11 +59,11 @@ actor VerifiedTokenCacheActor {
         self.cache = VerifiedTokenCache(capacity: capacity)
     }
 
-    func claims(for token: String, now: Double) -> AccessTokenClaims? {
-        self.cache.claims(for: token, now: now)
+    func claims(for token: String, now: Double, keys: VerificationKeySet) -> AccessTokenClaims? {
+        self.cache.claims(for: token, now: now, keys: keys)
     }
 
-    func insert(_ claims: AccessTokenClaims, for token: String, now: Double) {
-        self.cache.insert(claims, for: token, now: now)
+    func insert(_ claims: AccessTokenClaims, kid: String, for token: String, now: Double) {
+        self.cache.insert(claims, kid: kid, for: token, now: now)
     }
 }

@@ -24,18 +24,22 @@ struct AccessTokenGate: Sendable {
         }
         let claims: AccessTokenClaims
         do {
-            if let cached = state.verifiedTokens.claims(for: token, now: wallClock) {
+            if let cached = state.verifiedTokens.claims(for: token, now: wallClock, keys: state.keys) {
                 try self.rules.checkTimes(cached, now: wallClock)
                 claims = cached
             } else {
-                claims = try self.rules.verify(token, keys: state.keys, now: wallClock)
-                state.verifiedTokens.insert(claims, for: token, now: wallClock)
+                let verified = try self.rules.verifiedToken(token, keys: state.keys, now: wallClock)
+                claims = verified.claims
+                state.verifiedTokens.insert(claims, kid: verified.kid, for: token, now: wallClock)
             }
         } catch {
             if error.code == .unknownKey { return .unknownKey }
             AuthEvents.tokenRefused(error.code.description)
             return .refuse(error.apiError)
         }
+        #if BENCHMARK_VARIANTS
+        if Self.benchmarkSkipsRevocation { return .pass(claims) }
+        #endif
         guard state.revocations.isCurrent(now: now) else {
             AuthEvents.redisUnavailable()
             return .refuse(.serviceUnavailable)
@@ -46,6 +50,12 @@ struct AccessTokenGate: Sendable {
         }
         return .pass(claims)
     }
+
+    #if BENCHMARK_VARIANTS
+    /// `BENCH_SKIP_REVOCATION_CHECK=1`, in a build with the `BenchmarkVariants` trait only: lets
+    /// `make bench` price the revocation check. No production build contains this switch.
+    static let benchmarkSkipsRevocation = ProcessInfo.processInfo.environment["BENCH_SKIP_REVOCATION_CHECK"] == "1"
+    #endif
 
     /// The token from `x-access-token` (what the tutorial reads) or `Authorization: Bearer`.
     static func token(in headers: HTTPHeaders) -> String? {
