@@ -111,6 +111,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            resources: [.copy("Resources")],
             swiftSettings: swiftSettings + [.define("BENCHMARK_VARIANTS", .when(traits: ["BenchmarkVariants"]))]
         ),
         .executableTarget(

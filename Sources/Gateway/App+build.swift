@@ -56,7 +56,7 @@ func buildApplication(
         upstreamTimeout: .nanoseconds(Int64(configuration.upstreamTimeout * 1e9)),
         rateLimit: ClientRateLimit(redis: redis, limits: configuration.rateLimits, window: configuration.rateLimitWindow),
         clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
-        local: LocalResponses(),
+        local: LocalResponses(assets: try WebAssets.load()),
         requestLog: configuration.logsRequests ? RequestLog(service: "gateway", format: configuration.logFormat, group: group, fallback: logger) : nil,
         keys: keys,
         states: states,

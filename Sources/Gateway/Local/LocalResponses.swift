@@ -39,17 +39,29 @@ struct LocalResponse {
 /// The routes the gateway answers itself.
 struct LocalResponses: Sendable {
     private let welcome: ByteBuffer
+    private let assets: WebAssets
 
-    init() {
+    init(assets: WebAssets) {
         self.welcome = ByteBuffer(bytes: (try? JSONEncoder.sortedKeys.encode(Message(message: Self.welcomeText))).map(Array.init) ?? [])
+        self.assets = assets
     }
 
     static let welcomeText = "Welcome to the auth backend. See /api/auth and /api/test."
 
-    func response(for route: LocalRoute, request: HTTPRequestHead, state: EventLoopState, now: NIODeadline) -> LocalResponse {
+    func response(for route: LocalRoute, path: Substring, request: HTTPRequestHead, state: EventLoopState, now: NIODeadline) -> LocalResponse {
         switch route {
         case .welcome:
-            return LocalResponse(status: .ok, contentType: "application/json; charset=utf-8", body: self.welcome)
+            if WebAssets.wantsPage(request), let page = self.assets.files["index.html"] {
+                var headers = WebAssets.pageHeaders
+                headers.add(name: "vary", value: "Accept")
+                return LocalResponse(status: .ok, contentType: page.contentType, body: page.body, headers: headers)
+            }
+            return LocalResponse(status: .ok, contentType: "application/json; charset=utf-8", body: self.welcome, headers: ["vary": "Accept"])
+        case .webAsset:
+            guard let file = self.assets.files[String(path.dropFirst("/web/".count))] else { return LocalResponse(.notFound) }
+            return LocalResponse(status: .ok, contentType: file.contentType, body: file.body, headers: WebAssets.pageHeaders)
+        case .openAPI:
+            return LocalResponse(status: .ok, contentType: self.assets.openAPIDocument.contentType, body: self.assets.openAPIDocument.body)
         case .live:
             return .json(.ok, Health(status: "ok", checks: [:]))
         case .ready:
@@ -59,8 +71,6 @@ struct LocalResponses: Sendable {
             ]
             let ready = checks.values.allSatisfy { $0 == "ok" }
             return .json(ready ? .ok : .serviceUnavailable, Health(status: ready ? "ok" : "unavailable", checks: checks))
-        case .webAsset, .openAPI:
-            return LocalResponse(.notFound)
         }
     }
 

@@ -80,7 +80,8 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         exchange.upstreamPool = pool
         pool.acquire(now: .now()) { result in
             guard self.exchange === exchange, exchange.phase == .connecting else {
-                if case .success(let acquired) = result { acquired.connection.close() }
+                // The client went away meanwhile: the connection is unused, and goes back.
+                if case .success(let acquired) = result { pool.release(acquired.connection, now: .now()) }
                 return
             }
             switch result {
@@ -104,12 +105,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         exchange.pendingBody.removeAll()
         connection.write(.end(nil))
         connection.flush()
-        exchange.upstreamTimer?.cancel()
-        exchange.upstreamTimer = self.context.eventLoop.assumeIsolated().scheduleTask(in: self.shared.upstreamTimeout) {
-            guard self.exchange === exchange, !exchange.responseStarted else { return }
-            self.abortUpstream(of: exchange)
-            self.upstreamUnavailable(exchange, reason: "no answer within UPSTREAM_TIMEOUT")
-        }
+        exchange.upstreamDeadline = .now() + self.shared.upstreamTimeout
     }
 
     func forwardBody(_ part: ByteBuffer, of exchange: Exchange) {
@@ -127,10 +123,17 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         self.connectUpstream(for: exchange, route: route)
     }
 
+    /// The service has not started its answer within `UPSTREAM_TIMEOUT`.
+    func upstreamTookTooLong(_ exchange: Exchange) {
+        guard self.exchange === exchange, !exchange.responseStarted, exchange.heldResponse == nil else { return }
+        self.abortUpstream(of: exchange)
+        self.upstreamUnavailable(exchange, reason: "no answer within UPSTREAM_TIMEOUT")
+    }
+
     /// Drops the upstream side of an exchange that will not complete: its connection carries a
     /// half-sent request or an unread response, so it is closed, never pooled.
     func abortUpstream(of exchange: Exchange) {
-        exchange.upstreamTimer?.cancel()
+        exchange.upstreamDeadline = nil
         if let upstream = exchange.upstream {
             exchange.upstream = nil
             upstream.close()
@@ -152,8 +155,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         guard let exchange = self.exchange, exchange.phase == .forwarding, let upstream = exchange.upstream else { return }
         switch part {
         case .head(let head):
-            exchange.upstreamTimer?.cancel()
-            exchange.upstreamTimer = nil
+            exchange.upstreamDeadline = nil
             let (clientHead, position) = self.clientHead(from: head, for: exchange)
             if let position {
                 // The service revoked something: answer once this gateway enforces it too.
@@ -195,7 +197,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     func upstreamFailed(responseStarted: Bool) {
         guard let exchange = self.exchange, exchange.phase == .forwarding else { return }
         exchange.upstream = nil
-        exchange.upstreamTimer?.cancel()
+        exchange.upstreamDeadline = nil
         if exchange.responseStarted || exchange.heldResponse != nil {
             // Part of the answer is out: the client must see that it was cut short.
             self.closing = true

@@ -11,7 +11,9 @@ extension ClientConnectionHandler {
         }
         exchange.phase = .done
         var headers = response.headers
-        headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
+        if response.status != .noContent, response.status != .notModified {
+            headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
+        }
         self.writeHead(HTTPResponseHead(version: exchange.head.version, status: response.status, headers: headers), for: exchange)
         if !exchange.isHEAD, response.body.readableBytes > 0 {
             self.context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)

@@ -23,9 +23,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var exchange: Exchange?
     /// No further request is read: the connection closes once the current response is written.
     var closing = false
-    private var deadline: Scheduled<Void>?
-    /// Tells a deadline that fires from one that was replaced meanwhile.
-    private var deadlineGeneration = 0
+    /// When what the connection waits for is overdue; checked by its loop's ``DeadlineSweep``, so a
+    /// request costs no timer of its own.
+    private var deadline: NIODeadline?
     private var waiting = Waiting.connectionStart
 
     /// What the connection is waiting for, which says what a missed deadline means.
@@ -48,13 +48,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.state.deadlines.add(self)
         self.wait(for: .connectionStart, within: self.shared.timeouts.header)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.deadline?.cancel()
+        self.state.deadlines.remove(self)
         self.context = nil
     }
+
+    var channel: (any Channel)? { self.context?.channel }
 
     // MARK: Reading requests
 
@@ -84,7 +87,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         )
         self.exchange = exchange
         if case .failure(let problem) = checked {
-            exchange.keepAlive = exchange.keepAlive && !problem.closesConnection
+            // Its framing or headers cannot be trusted: answer, and read nothing more on it.
+            exchange.keepAlive = false
             return self.respond(LocalResponse(problem.error), to: exchange)
         }
         if body != .none {
@@ -119,7 +123,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             return self.respond(LocalResponse(APIError(.methodNotAllowed, "Method not allowed", headers: [.allow: allow])), to: exchange)
         }
         if case .local(let local) = route.target {
-            return self.respond(self.shared.local.response(for: local, request: head, state: self.state, now: exchange.started), to: exchange)
+            return self.respond(self.shared.local.response(for: local, path: path, request: head, state: self.state, now: exchange.started), to: exchange)
         }
         self.forward(exchange, route: route)
     }
@@ -217,15 +221,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: Deadlines
 
     private func wait(for waiting: Waiting, within seconds: Double?) {
-        self.deadline?.cancel()
-        self.deadline = nil
-        self.deadlineGeneration += 1
         self.waiting = waiting
-        guard let seconds else { return }
-        let generation = self.deadlineGeneration
-        self.deadline = self.context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
-            guard generation == self.deadlineGeneration else { return }
+        self.deadline = seconds.map { .now() + .nanoseconds(Int64($0 * 1e9)) }
+    }
+
+    /// Called by the loop's sweep: acts on whatever deadline has passed by `now`.
+    func checkDeadlines(now: NIODeadline) {
+        if let deadline = self.deadline, deadline <= now {
             self.deadlinePassed()
+        }
+        if let exchange = self.exchange, let deadline = exchange.upstreamDeadline, deadline <= now {
+            exchange.upstreamDeadline = nil
+            self.upstreamTookTooLong(exchange)
         }
     }
 
@@ -274,7 +281,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard self.exchange === exchange else { return }
         self.exchange = nil
         exchange.phase = .done
-        exchange.upstreamTimer?.cancel()
+        exchange.upstreamDeadline = nil
         let status = exchange.status ?? 0
         let duration = UInt64(max(0, (NIODeadline.now() - exchange.started).nanoseconds))
         self.state.metrics.record(route: exchange.route?.path, method: exchange.head.method, status: status, nanoseconds: duration)

@@ -12,13 +12,15 @@ final class EventLoopState {
     let revocations: RevocationView
     let upstreams: UpstreamPools
     let metrics = RequestMetrics()
-    /// Open client connections, so a graceful shutdown can ask each to finish and close.
-    var clientConnections: [ObjectIdentifier: any Channel] = [:]
+    /// Open client connections: their deadlines are swept here, and a graceful shutdown asks each to
+    /// finish and close.
+    let deadlines: DeadlineSweep
 
     init(eventLoop: any EventLoop, revocations: RevocationView, upstreams: UpstreamPools) {
         self.eventLoop = eventLoop
         self.revocations = revocations
         self.upstreams = upstreams
+        self.deadlines = DeadlineSweep(eventLoop: eventLoop)
     }
 }
 

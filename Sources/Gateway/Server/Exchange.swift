@@ -27,7 +27,8 @@ final class Exchange {
     var upstreamPool: UpstreamPool?
     var upstreamReused = false
     var retried = false
-    var upstreamTimer: Scheduled<Void>?
+    /// The service must have started its answer by then (`UPSTREAM_TIMEOUT` after the request went).
+    var upstreamDeadline: NIODeadline?
     /// Response parts held back until the revocation they announce is enforced here.
     var heldResponse: [HTTPServerResponsePart]?
     var clientPausedUpstream = false

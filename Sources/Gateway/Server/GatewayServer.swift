@@ -37,18 +37,17 @@ struct GatewayServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(ClientWireHandler())
+                    // No outbound header validation: every header written is either parsed from a
+                    // service's response by the same HTTP parser, or one of ours, so none can hold the
+                    // CR or LF that validation looks for, and it cost a scan of every header.
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: true,
                         withErrorHandling: false,
-                        withOutboundHeaderValidation: true,
+                        withOutboundHeaderValidation: false,
                         withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: Self.decoderLimits
                     )
-                    let state = shared.states.state(on: channel.eventLoop)
-                    try pipeline.addHandler(ClientConnectionHandler(shared: shared, state: state))
-                    let id = ObjectIdentifier(channel)
-                    state.clientConnections[id] = channel
-                    channel.closeFuture.assumeIsolated().whenComplete { _ in state.clientConnections[id] = nil }
+                    try pipeline.addHandler(ClientConnectionHandler(shared: shared, state: shared.states.state(on: channel.eventLoop)))
                 }
             }
             .bind(host: self.address.host, port: self.address.port)
@@ -59,15 +58,15 @@ struct GatewayServer: Service {
         try? await channel.close()
         // Idle connections close at once; one with a request in flight closes after its response.
         await shared.states.onEach { state in
-            for connection in state.clientConnections.values {
-                connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            for connection in state.deadlines.connections {
+                connection.channel?.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
         }
         let deadline = ContinuousClock.now + self.drainTimeout
-        while await shared.states.onEach({ $0.clientConnections.count }).reduce(0, +) > 0 {
+        while await shared.states.onEach({ $0.deadlines.count }).reduce(0, +) > 0 {
             guard ContinuousClock.now < deadline else {
                 self.logger.warning("Requests still in flight at the drain deadline: closing them")
-                await shared.states.onEach { state in state.clientConnections.values.forEach { $0.close(promise: nil) } }
+                await shared.states.onEach { state in state.deadlines.connections.forEach { $0.channel?.close(promise: nil) } }
                 break
             }
             try? await Task.sleep(for: .milliseconds(20))

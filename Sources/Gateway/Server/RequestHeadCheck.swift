@@ -6,10 +6,9 @@ import NIOHTTP1
 /// request that fails here is the client's fault: a 4xx JSON answer, and the connection is closed
 /// when its framing cannot be trusted any more.
 enum RequestHeadCheck {
+    /// What is wrong with a head; the connection is closed after the answer either way.
     struct Problem: Error {
         var error: APIError
-        /// The rest of the connection cannot be parsed reliably: answer, then close.
-        var closesConnection: Bool
     }
 
     /// How the body of an accepted request is framed.
@@ -21,37 +20,37 @@ enum RequestHeadCheck {
 
     static func body(of head: HTTPRequestHead, maxBodyBytes: Int) -> Result<Body, Problem> {
         guard head.version.major == 1, head.version.minor <= 1 else {
-            return .failure(Problem(error: APIError(.badRequest, "Unsupported HTTP version"), closesConnection: true))
+            return .failure(Problem(error: APIError(.badRequest, "Unsupported HTTP version")))
         }
         let hosts = head.headers["host"]
         if hosts.count > 1 || (head.version.minor == 1 && hosts.isEmpty) || hosts.contains(where: { !Self.isValidHost($0) }) {
-            return .failure(Problem(error: APIError(.badRequest, "A request needs exactly one valid Host header"), closesConnection: true))
+            return .failure(Problem(error: APIError(.badRequest, "A request needs exactly one valid Host header")))
         }
         for name in ["x-access-token", "authorization"] where head.headers[name].count > 1 {
-            return .failure(Problem(error: APIError(.badRequest, "Duplicate \(name) header"), closesConnection: false))
+            return .failure(Problem(error: APIError(.badRequest, "Duplicate \(name) header")))
         }
         if let expectation = head.headers.first(name: "expect"), expectation.lowercased() != "100-continue" {
-            return .failure(Problem(error: APIError(.expectationFailed, "Only Expect: 100-continue is supported"), closesConnection: true))
+            return .failure(Problem(error: APIError(.expectationFailed, "Only Expect: 100-continue is supported")))
         }
         let codings = head.headers["transfer-encoding"]
         let lengths = head.headers["content-length"]
         if !codings.isEmpty {
             guard codings.count == 1, codings[0].trimmingSpaces.lowercased() == "chunked", lengths.isEmpty else {
                 return .failure(
-                    Problem(error: APIError(.badRequest, "Unsupported transfer coding: only chunked is accepted"), closesConnection: true)
+                    Problem(error: APIError(.badRequest, "Unsupported transfer coding: only chunked is accepted"))
                 )
             }
             return .success(.chunked)
         }
         guard lengths.count <= 1 else {
-            return .failure(Problem(error: APIError(.badRequest, "Conflicting Content-Length"), closesConnection: true))
+            return .failure(Problem(error: APIError(.badRequest, "Conflicting Content-Length")))
         }
         guard let text = lengths.first else { return .success(.none) }
         guard let length = Int(text.trimmingSpaces), length >= 0 else {
-            return .failure(Problem(error: APIError(.badRequest, "Invalid Content-Length"), closesConnection: true))
+            return .failure(Problem(error: APIError(.badRequest, "Invalid Content-Length")))
         }
         guard length <= maxBodyBytes else {
-            return .failure(Problem(error: .bodyTooLarge, closesConnection: true))
+            return .failure(Problem(error: .bodyTooLarge))
         }
         return .success(length == 0 ? .none : .length(length))
     }
