@@ -272,7 +272,10 @@ build_app_image() {
         [[ -x "$bin/$name" ]] || die "$bin/$name missing after the build"
         cp "$bin/$name" "$ctx/staging/"
     done
-    strip "$ctx"/staging/*
+    # The gateway reads its web app and OpenAPI document from the bundle beside it.
+    [[ -d "$bin/auth-backend_Gateway.resources" ]] || die "the gateway's resource bundle is missing after the build"
+    cp -r "$bin/auth-backend_Gateway.resources" "$ctx/staging/"
+    strip "$ctx"/staging/Gateway "$ctx"/staging/AuthService "$ctx"/staging/ContentService
     log_info "binaries: $(du -ch "$ctx"/staging/* | tail -n 1 | cut -f1) stripped"
     printf 'FROM scratch\nCOPY staging/ /staging/\n' >"$ctx/Dockerfile"
     docker_build -t "$BINARIES_IMAGE" "$ctx"
