@@ -247,13 +247,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .head:
             // The HTTP layer has seen no request to answer: the wire handler writes the 408 itself.
             let error = APIError(.requestTimeout, "Request header timeout")
+            let requestID = RequestID.make()
             var response = ByteBuffer(string: "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\n")
-            response.writeString("content-length: \(error.jsonBody().count)\r\nconnection: close\r\n\r\n")
+            response.writeString("content-length: \(error.jsonBody().count)\r\nx-request-id: \(requestID)\r\nconnection: close\r\n\r\n")
             response.writeBytes(error.jsonBody())
             self.closing = true
             self.context.triggerUserOutboundEvent(ClientWireHandler.AnswerAndClose(response: response), promise: nil)
             self.shared.requestLog?.record(
-                RequestLogEntry(method: "-", path: "-", status: 408, durationNanoseconds: 0, requestID: RequestID.make()), on: self.context.eventLoop
+                RequestLogEntry(method: "-", path: "-", status: 408, durationNanoseconds: 0, requestID: requestID), on: self.context.eventLoop
             )
         case .body:
             guard let exchange = self.exchange else { return }
