@@ -21,6 +21,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var context: ChannelHandlerContext!
     /// The request in progress.
     var exchange: Exchange?
+    /// The connection's wire handler, below HTTP.
+    private var wire: ClientWireHandler?
     /// No further request is read: the connection closes once the current response is written.
     var closing = false
     /// When what the connection waits for is overdue; checked by its loop's ``DeadlineSweep``, so a
@@ -48,6 +50,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.wire = try? context.pipeline.syncOperations.handler(type: ClientWireHandler.self)
         self.state.deadlines.add(self)
         self.wait(for: .connectionStart, within: self.shared.timeouts.header)
     }
@@ -55,6 +58,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerRemoved(context: ChannelHandlerContext) {
         self.state.deadlines.remove(self)
         self.context = nil
+        self.wire = nil
     }
 
     var channel: (any Channel)? { self.context?.channel }
@@ -252,7 +256,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             response.writeString("content-length: \(error.jsonBody().count)\r\nx-request-id: \(requestID)\r\nconnection: close\r\n\r\n")
             response.writeBytes(error.jsonBody())
             self.closing = true
-            self.context.triggerUserOutboundEvent(ClientWireHandler.AnswerAndClose(response: response), promise: nil)
+            self.wire?.answerAndClose(response)
             self.shared.requestLog?.record(
                 RequestLogEntry(method: "-", path: "-", status: 408, durationNanoseconds: 0, requestID: requestID), on: self.context.eventLoop
             )
@@ -295,7 +299,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         )
         if exchange.keepAlive, !self.closing {
             self.wait(for: .idle, within: self.shared.timeouts.idle)
-            self.context.triggerUserOutboundEvent(ClientWireHandler.Arm(), promise: nil)
+            self.wire?.arm()
         } else {
             self.closing = true
         }

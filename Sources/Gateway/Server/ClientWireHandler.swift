@@ -3,23 +3,25 @@ import NIOCore
 /// The handler nearest the client's socket, below HTTP: it says when the first bytes of a request
 /// arrive (so an idle keep-alive connection can be told from a client stalling mid-head), and it
 /// writes answers that belong to no request the HTTP layer has seen (a head that never completed).
-final class ClientWireHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// Inbound only, so responses do not pass through it; the connection handler calls it directly.
+final class ClientWireHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     /// Inbound: bytes arrived while armed.
     struct RequestStarted {}
-    /// Outbound, from the connection handler: report the next bytes.
-    struct Arm {}
-    /// Outbound: write this complete response as is, then close.
-    struct AnswerAndClose {
-        var response: ByteBuffer
-    }
 
     /// A new connection is waiting for its first request.
     private var armed = true
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if self.armed {
@@ -29,19 +31,16 @@ final class ClientWireHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        switch event {
-        case is Arm:
-            self.armed = true
-            promise?.succeed()
-        case let answer as AnswerAndClose:
-            let context = context.loopBound
-            context.value.writeAndFlush(self.wrapOutboundOut(answer.response)).assumeIsolated().whenComplete { _ in
-                context.value.close(promise: nil)
-            }
-            promise?.succeed()
-        default:
-            context.triggerUserOutboundEvent(event, promise: promise)
+    /// Reports the next bytes that arrive.
+    func arm() {
+        self.armed = true
+    }
+
+    /// Writes `response` (a complete HTTP response, already encoded) below the HTTP layer, then closes.
+    func answerAndClose(_ response: ByteBuffer) {
+        guard let context = self.context else { return }
+        context.writeAndFlush(NIOAny(response)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
         }
     }
 }
