@@ -5,12 +5,14 @@ import Hummingbird
 struct AppRequestContext: AuthenticatedRequestContext {
     var coreContext: CoreRequestContextStorage
     var claims: AccessTokenClaims?
+    /// Larger bodies are refused with 413; ``RequestBodyLimitMiddleware`` sets it from
+    /// `MAX_REQUEST_BODY_BYTES`, the setting the gateway enforces, so the documented limit holds
+    /// end to end.
+    var maxUploadSize: Int
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.claims = nil
+        self.maxUploadSize = RequestBodyLimitMiddleware.defaultLimit
     }
-
-    /// Signup and signin bodies are small; anything bigger is refused with 413.
-    var maxUploadSize: Int { 16 * 1024 }
 }

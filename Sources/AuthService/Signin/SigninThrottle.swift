@@ -49,9 +49,9 @@ struct RedisSigninThrottle: SigninThrottle {
         try await self.redis.send("DEL", Self.failureKey(username), Self.lockKey(username))
     }
 
-    /// Names are compared case-insensitively, like the accounts themselves.
+    /// Counted per account key, so every spelling of one name shares one budget.
     private static func account(_ username: String) -> String {
-        SHA256.hash(data: Data(username.lowercased().utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(throttleKey(username).utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     static func failureKey(_ username: String) -> String { "signin:fail:" + self.account(username) }
@@ -83,13 +83,13 @@ actor MemorySigninThrottle: SigninThrottle {
     }
 
     func lockedFor(username: String) async throws -> Int? {
-        guard let until = self.lockedUntil[username.lowercased()] else { return nil }
+        guard let until = self.lockedUntil[throttleKey(username)] else { return nil }
         let remaining = Int((until - self.clock.now()).rounded(.up))
         return remaining > 0 ? remaining : nil
     }
 
     func recordFailure(username: String) async throws {
-        let name = username.lowercased()
+        let name = throttleKey(username)
         let count = self.failures[name, default: 0] + 1
         self.failures[name] = count
         let lock = self.policy.lock(afterFailures: count)
@@ -99,7 +99,13 @@ actor MemorySigninThrottle: SigninThrottle {
     }
 
     func recordSuccess(username: String) async throws {
-        self.failures[username.lowercased()] = nil
-        self.lockedUntil[username.lowercased()] = nil
+        self.failures[throttleKey(username)] = nil
+        self.lockedUntil[throttleKey(username)] = nil
     }
+}
+
+/// The account key a name is throttled under (``UsernameProfile/key(of:)``); lower-cased should
+/// ICU ever fail, so that a failure never lifts the throttle.
+func throttleKey(_ username: String) -> String {
+    (try? UsernameProfile.key(of: username)) ?? username.lowercased()
 }
