@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /// A closed C enum, which Swift imports as a Swift enum.
-#define AUTHICU_ENUM typedef enum __attribute__((enum_extensibility(closed))) : int32_t
+#define AUTHICU_ENUM typedef enum __attribute__((enum_extensibility(closed)))
 
 /// The general categories PRECIS tells apart (RFC 8264 §9).
 AUTHICU_ENUM {
