@@ -46,4 +46,29 @@ struct RedisSigninThrottleTests {
             try await throttle.recordSuccess(username: name)
         }
     }
+    @Test("a 1 s lock holds for its whole second: 600 ms in it is still locked, with Retry-After 1")
+    func shortLockHoldsToTheEnd() async throws {
+        try await withTestRedis { redis in
+            let throttle = RedisSigninThrottle(redis: redis, policy: SigninThrottlePolicy(freeFailures: 1, maximumLock: 900))
+            let name = "user-\(UUID().uuidString)"
+            try await throttle.recordFailure(username: name)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await throttle.lockedFor(username: name) == 1)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await throttle.lockedFor(username: name) == nil)
+        }
+    }
+
+    @Test("every spelling of a name shares one budget: the lock set for straße holds for STRASSE and ｓｔｒａｓｓｅ")
+    func spellingsShareALock() async throws {
+        try await withTestRedis { redis in
+            let throttle = RedisSigninThrottle(redis: redis, policy: SigninThrottlePolicy(freeFailures: 1, maximumLock: 900))
+            let suffix = UUID().uuidString.prefix(8).lowercased()
+            try await throttle.recordFailure(username: "straße\(suffix)")
+            #expect(try await throttle.lockedFor(username: "STRASSE\(suffix.uppercased())") != nil)
+            #expect(try await throttle.lockedFor(username: "ｓｔｒａｓｓｅ\(suffix)") != nil)
+            try await throttle.recordSuccess(username: "Strasse\(suffix)")
+            #expect(try await throttle.lockedFor(username: "straße\(suffix)") == nil)
+        }
+    }
 }

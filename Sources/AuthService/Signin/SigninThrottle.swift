@@ -33,8 +33,9 @@ struct RedisSigninThrottle: SigninThrottle {
     let policy: SigninThrottlePolicy
 
     func lockedFor(username: String) async throws -> Int? {
-        let ttl = try await self.redis.send("TTL", Self.lockKey(username)).int ?? -2
-        return ttl > 0 ? ttl : nil
+        // PTTL, not TTL: TTL rounds, so a 1 s lock read 0 after half a second and stopped counting.
+        let milliseconds = try await self.redis.send("PTTL", Self.lockKey(username)).int ?? -2
+        return milliseconds > 0 ? (milliseconds + 999) / 1000 : nil
     }
 
     func recordFailure(username: String) async throws {
