@@ -3,15 +3,23 @@ import Testing
 
 @Suite("A stalled database loses no session and tells no lie")
 struct DatabaseStallTests {
-    /// Short deadlines so that a stall of a few seconds outlasts them.
-    static let environment = ["DATABASE_TIMEOUT": "2", "DATABASE_WRITE_MARGIN": "1", "REFRESH_REUSE_GRACE": "0"]
+    /// Short deadlines so that a stall of a few seconds outlasts them; a Redis database of its own,
+    /// as user ids restart at 1 in every system's database.
+    static var environment: [String: String] {
+        get throws {
+            [
+                "DATABASE_TIMEOUT": "2", "DATABASE_WRITE_MARGIN": "1", "REFRESH_REUSE_GRACE": "0",
+                "REDIS_URL": try TestEnvironment.require("TEST_REDIS_URL") + "/7",
+            ]
+        }
+    }
     static let stall: Duration = .seconds(11)
 
     @Test("PostgreSQL frozen for 11 s: refresh, signup, signin and readiness answer 503 within the 2 s deadline; afterwards nothing they were refused happened and the session lives")
     func stalledPostgres() async throws {
         let postgres = try await PostgresServer()
         do {
-            try await RunningSystem.with(databaseURL: postgres.url, environment: Self.environment) { system in
+            try await RunningSystem.with(databaseURL: postgres.url, environment: try Self.environment) { system in
                 let user = try await system.account()
                 let newcomer = RunningSystem.uniqueName("late")
 

@@ -3,8 +3,12 @@ import Testing
 
 @Suite("The tutorial's refresh clients, which keep their signin token, stay signed in; rotating clients keep reuse detection")
 struct RefreshReplayTests {
-    /// With no grace window, any replay a second later is past it.
-    static let environment = ["REFRESH_REUSE_GRACE": "0"]
+    /// With no grace window, any replay a second later is past it. A Redis database of their own:
+    /// user ids restart at 1 in every system's database, and another suite's global signout of
+    /// "user 2" must not end these sessions.
+    static var environment: [String: String] {
+        get throws { ["REFRESH_REUSE_GRACE": "0", "REDIS_URL": try TestEnvironment.require("TEST_REDIS_URL") + "/6"] }
+    }
 
     private func refresh(_ system: RunningSystem, _ token: String) async throws -> RunningSystem.Reply {
         try await system.call(.POST, "/api/auth/refreshtoken", json: RunningSystem.json(["refreshToken": token]))
@@ -12,7 +16,7 @@ struct RefreshReplayTests {
 
     @Test("a client that sends its signin token at every refresh gets the same successor and a working access token each time")
     func clientKeepingItsSigninToken() async throws {
-        try await RunningSystem.with(environment: Self.environment) { system in
+        try await RunningSystem.with(environment: try Self.environment) { system in
             let user = try await system.account()
             var successors = Set<String>()
             var accessTokens = Set<String>()
@@ -35,7 +39,7 @@ struct RefreshReplayTests {
 
     @Test("a client that rotates: once it used its new token, a replay of the old one is reuse and ends the session")
     func rotatingClientKeepsReuseDetection() async throws {
-        try await RunningSystem.with(environment: Self.environment) { system in
+        try await RunningSystem.with(environment: try Self.environment) { system in
             let user = try await system.account()
             let first = try await self.refresh(system, user.refreshToken)
             let one = try first.string("refreshToken")
