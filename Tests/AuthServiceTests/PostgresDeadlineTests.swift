@@ -52,7 +52,7 @@ struct PostgresDeadlineTests {
                 let waited = ContinuousClock.now - started
                 #expect(error?.code == .timedOut)
                 #expect(waited >= .seconds(2))
-                #expect(waited < .seconds(3))
+                #expect(waited < .milliseconds(3500))
                 // The server still runs the INSERT it received once the lock is released.
                 try await blocker.query("COMMIT", logger: storeLogger)
             }
@@ -76,7 +76,7 @@ struct PostgresDeadlineTests {
                     _ = try await connection.query("SELECT pg_sleep(5)", logger: storeLogger)
                 }
             }
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(3))
         }
     }
 

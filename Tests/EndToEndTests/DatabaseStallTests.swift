@@ -13,9 +13,8 @@ struct DatabaseStallTests {
             ]
         }
     }
-    static let stall: Duration = .seconds(11)
 
-    @Test("PostgreSQL frozen for 11 s: refresh, signup, signin and readiness answer 503 within the 2 s deadline; afterwards nothing they were refused happened and the session lives")
+    @Test("PostgreSQL frozen while refresh, signup, signin and readiness are asked (about 8 s): each answers 503 within the 2 s deadline; once it resumes, nothing they were refused happens and the session lives")
     func stalledPostgres() async throws {
         let postgres = try await PostgresServer()
         do {
@@ -42,9 +41,9 @@ struct DatabaseStallTests {
                 }
                 #expect(readiness.status == 503)
                 #expect(readinessTook < .milliseconds(4500))
-                #expect(ContinuousClock.now < frozenAt + Self.stall, "the calls outlasted the stall")
+                #expect(ContinuousClock.now - frozenAt > .seconds(6), "the stall outlasted every deadline")
 
-                try await Task.sleep(until: frozenAt + Self.stall)
+                // What the server received during the stall runs now; none of it may change anything.
                 try await postgres.resume()
                 try await self.waitUntilReady(system)
 
