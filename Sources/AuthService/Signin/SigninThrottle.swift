@@ -34,8 +34,13 @@ struct RedisSigninThrottle: SigninThrottle {
 
     func lockedFor(username: String) async throws -> Int? {
         // PTTL, not TTL: TTL rounds, so a 1 s lock read 0 after half a second and stopped counting.
-        let milliseconds = try await self.redis.send("PTTL", Self.lockKey(username)).int ?? -2
-        return milliseconds > 0 ? (milliseconds + 999) / 1000 : nil
+        Self.lockSeconds(remainingMilliseconds: try await self.redis.send("PTTL", Self.lockKey(username)).int ?? -2)
+    }
+
+    /// Whole seconds until a lock with this PTTL ends, rounded up; `nil` when there is none (-2) or it
+    /// has no expiry (-1, never written by us).
+    static func lockSeconds(remainingMilliseconds milliseconds: Int) -> Int? {
+        milliseconds > 0 ? (milliseconds + 999) / 1000 : nil
     }
 
     func recordFailure(username: String) async throws {
