@@ -19,8 +19,8 @@ actor PostgresServer {
         self.port = try await TestEnvironment.freePort()
         self.directory = URL(fileURLWithPath: "/tmp/e2e-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
-        try Self.run("/bin/chown", ["postgres:postgres", self.directory.path])
-        try Self.asPostgres("initdb", ["-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
+        try await Self.run("/bin/chown", ["postgres:postgres", self.directory.path])
+        try await Self.asPostgres("initdb", ["-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
         let log = self.directory.appendingPathComponent("postgres.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let server = Process()
@@ -36,12 +36,12 @@ actor PostgresServer {
         try server.run()
         self.server = server
         let deadline = ContinuousClock.now + .seconds(30)
-        while try Self.status("\(Self.binDirectory)/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(self.port)]) != 0 {
+        while try await Self.status("\(Self.binDirectory)/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(self.port)]) != 0 {
             try #require(server.isRunning, "postgres exited: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
             try #require(ContinuousClock.now < deadline, "postgres not ready within 30 s")
             try await Task.sleep(for: .milliseconds(100))
         }
-        try Self.asPostgres("psql", ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", "postgres", "-q", "-c", "CREATE DATABASE auth"])
+        try await Self.asPostgres("psql", ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", "postgres", "-q", "-c", "CREATE DATABASE auth"])
     }
 
     nonisolated var url: String { "postgres://postgres@127.0.0.1:\(self.port)/auth" }
@@ -90,12 +90,12 @@ actor PostgresServer {
         return [postmaster] + children
     }
 
-    private static func asPostgres(_ tool: String, _ arguments: [String]) throws {
-        try self.run("/usr/sbin/runuser", ["-u", "postgres", "--", "\(self.binDirectory)/\(tool)"] + arguments)
+    private static func asPostgres(_ tool: String, _ arguments: [String]) async throws {
+        try await self.run("/usr/sbin/runuser", ["-u", "postgres", "--", "\(self.binDirectory)/\(tool)"] + arguments)
     }
 
     /// The exit status of a quick command, its output discarded.
-    private static func status(_ executable: String, _ arguments: [String]) throws -> Int32 {
+    private static func status(_ executable: String, _ arguments: [String]) async throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -103,12 +103,20 @@ actor PostgresServer {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        try await self.exit(of: process)
         return process.terminationStatus
     }
 
+    /// Waits for the process without blocking a thread: `waitUntilExit()` would hold one of the
+    /// few cooperative threads every other test shares for as long as initdb runs.
+    private static func exit(of process: Process) async throws {
+        while process.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Output goes to a file, not a pipe, so that nothing can hold the pipe open past the exit.
-    private static func run(_ executable: String, _ arguments: [String]) throws {
+    private static func run(_ executable: String, _ arguments: [String]) async throws {
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString).out")
         _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outputFile) }
@@ -122,7 +130,7 @@ actor PostgresServer {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        process.waitUntilExit()
+        try await self.exit(of: process)
         let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
         try #require(process.terminationStatus == 0, "\(executable) \(arguments.joined(separator: " ")) failed: \(text)")
     }
