@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@Suite("A stalled database loses no session and tells no lie")
+/// One test at a time: each starts a system of its own (one also a PostgreSQL cluster), and on
+/// two cores that load at once slows every other suite's timing.
+@Suite("A stalled database loses no session and tells no lie", .serialized)
 struct DatabaseStallTests {
     /// Short deadlines so that a stall of a few seconds outlasts them; a Redis database of its own,
     /// as user ids restart at 1 in every system's database.
