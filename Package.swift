@@ -46,6 +46,12 @@ let package = Package(
             pkgConfig: "libargon2",
             providers: [.apt(["libargon2-dev"])]
         ),
+        // A C target, not a system library: Foundation's private ICU module would clash with
+        // Debian's ICU headers in Swift (see Sources/CICU/include/authicu.h). Debian: libicu-dev.
+        .target(
+            name: "CICU",
+            linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
+        ),
         .target(
             name: "Common",
             dependencies: [
@@ -71,6 +77,7 @@ let package = Package(
             dependencies: [
                 "Common",
                 "CArgon2",
+                "CICU",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -428,7 +428,7 @@ main() {
 
     phase packages
     ensure_packages docker.io docker-compose debootstrap openssl curl binutils \
-        pkg-config libhiredis-dev libargon2-dev
+        pkg-config libhiredis-dev libargon2-dev libicu-dev
     [[ -x "$DOCKER" ]] || die "$DOCKER not found"
     start_swift_build
 

@@ -14,6 +14,7 @@ struct AuthDependencies: Sendable {
     var tokens: TokenSettings
     var accessTokenTTL: Int
     var clock: any WallClock = SystemWallClock()
+    var maxRequestBodyBytes: Int = RequestBodyLimitMiddleware.defaultLimit
     /// `nil` when request lines are not logged.
     var requestLog: RequestLog? = nil
 }
@@ -29,9 +30,12 @@ func buildApplication(
         privateKeyFile: configuration.privateKeyFile,
         additionalPublicKeyFiles: configuration.additionalPublicKeyFiles
     )
-    let postgres = PostgresClient(configuration: try .init(url: configuration.databaseURL), backgroundLogger: logger)
+    var postgresConfiguration = try PostgresClient.Configuration(url: configuration.databaseURL)
+    postgresConfiguration.options.connectTimeout = configuration.databaseTimeouts.operation
+    let postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
+    let database = TimeBoundDatabase(client: postgres, timeouts: configuration.databaseTimeouts)
     let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
-    let users = PostgresUserRepository(client: postgres, logger: logger)
+    let users = PostgresUserRepository(database: database, logger: logger)
     let passwords = try PasswordHasher()
     let sessions = RedisSessionStore(redis: redis, policy: configuration.sessionPolicy)
     let dependencies = AuthDependencies(
@@ -42,13 +46,18 @@ func buildApplication(
         signingKeys: signingKeys,
         tokens: configuration.tokens,
         accessTokenTTL: configuration.accessTokenTTL,
+        maxRequestBodyBytes: configuration.maxRequestBodyBytes,
         requestLog: configuration.logsRequests
             ? RequestLog(service: "auth-service", format: configuration.logFormat, fallback: logger) : nil
     )
     let router = try await buildRouter(
         dependencies,
         readiness: [
-            "postgres": { (try? await withTimeout(.seconds(2), "postgres ping") { try await postgres.query("SELECT 1", logger: logger) }) != nil },
+            "postgres": {
+                (try? await database.run("readiness ping", limit: .seconds(2)) { connection, _ in
+                    _ = try await connection.query("SELECT 1", logger: logger)
+                }) != nil
+            },
             "redis": { await redis.ping() },
         ]
     )
@@ -63,9 +72,11 @@ func buildApplication(
     }
     app.beforeServerStarts {
         // PostgresNIO retries an unreachable server for a minute; a clear failure now is better.
-        try await withTimeout(.seconds(20), "connecting to PostgreSQL and migrating") {
-            try await Migrator(client: postgres, logger: logger).migrate()
+        try await database.run("connection at start", limit: .seconds(20)) { connection, _ in
+            _ = try await connection.query("SELECT 1", logger: logger)
         }
+        // Unbounded: normalising a large tutorial database's names takes as long as it takes.
+        try await Migrator(client: postgres, logger: logger).migrate()
         if let admin = configuration.bootstrapAdmin {
             try await BootstrapAdminAccount(admin: admin, users: users, sessions: sessions, passwords: passwords).ensure(logger: logger)
         }
@@ -86,6 +97,10 @@ func buildRouter(
     )
     let router = Router(context: AppRequestContext.self)
     router.addServiceMiddleware(requestLog: dependencies.requestLog)
+    router.addMiddleware {
+        RequestBodyLimitMiddleware(limit: dependencies.maxRequestBodyBytes)
+        DatabaseUnavailableMiddleware()
+    }
     HealthController(checks: readiness).addRoutes(to: router)
     JWKSController(jwks: dependencies.signingKeys.jwks).addRoutes(to: router)
     AuthController(

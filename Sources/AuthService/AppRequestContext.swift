@@ -8,13 +8,15 @@ struct AppRequestContext: AccessTokenContext, EventLoopRequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: AccessTokenClaims?
     let eventLoop: any EventLoop
+    /// Larger bodies are refused with 413; ``RequestBodyLimitMiddleware`` sets it from
+    /// `MAX_REQUEST_BODY_BYTES`, the setting the gateway enforces, so the documented limit holds
+    /// end to end.
+    var maxUploadSize: Int
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.eventLoop = source.channel.eventLoop
+        self.maxUploadSize = RequestBodyLimitMiddleware.defaultLimit
     }
-
-    /// Signup and signin bodies are small; anything bigger is refused with 413.
-    var maxUploadSize: Int { 16 * 1024 }
 }

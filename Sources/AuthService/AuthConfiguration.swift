@@ -15,6 +15,9 @@ struct AuthConfiguration: Sendable {
     var signinThrottle: SigninThrottlePolicy
     var bootstrapAdmin: BootstrapAdmin?
     var metricsAddress: ListenAddress
+    var databaseTimeouts: DatabaseTimeouts
+    /// `MAX_REQUEST_BODY_BYTES`, the gateway's limit, enforced here too.
+    var maxRequestBodyBytes: Int
     var logFormat: LogFormat
     /// One line per request at `LOG_LEVEL=info` and below.
     var logsRequests: Bool
@@ -45,6 +48,14 @@ struct AuthConfiguration: Sendable {
             maximumLock: try config.positiveInt(forKey: "signin.max.lockout", default: 900)
         )
         self.bootstrapAdmin = try BootstrapAdmin(config: config)
+        self.databaseTimeouts = DatabaseTimeouts(
+            operation: .seconds(try config.positiveInt(forKey: "database.timeout", default: 4)),
+            writeMargin: .seconds(try config.positiveInt(forKey: "database.write.margin", default: 1))
+        )
+        guard self.databaseTimeouts.writeMargin < self.databaseTimeouts.operation else {
+            throw ConfigurationError(message: "DATABASE_WRITE_MARGIN must be smaller than DATABASE_TIMEOUT")
+        }
+        self.maxRequestBodyBytes = try config.positiveInt(forKey: "max.request.body.bytes", default: RequestBodyLimitMiddleware.defaultLimit)
         self.logFormat = LogFormat(config.string(forKey: "log.format", default: "text"))
         self.logsRequests = config.logLevel() <= .info
     }

@@ -39,10 +39,10 @@ struct AuthFixture {
     let passwords: PasswordHasher
     let signingKeys: SigningKeys
 
-    init(throttlePolicy: SigninThrottlePolicy = SigninThrottlePolicy()) throws {
+    init(throttlePolicy: SigninThrottlePolicy = SigninThrottlePolicy(), policy: SessionPolicy = Self.policy) throws {
         self.clock = TestClock()
         self.users = MemoryUserRepository()
-        self.sessions = MemorySessionStore(policy: Self.policy, clock: self.clock)
+        self.sessions = MemorySessionStore(policy: policy, clock: self.clock)
         self.throttle = MemorySigninThrottle(policy: throttlePolicy, clock: self.clock)
         self.passwords = try fastPasswordHasher()
         self.signingKeys = SigningKeys(signingKey: try PrivateSigningKey(.es256(ES256PrivateKey())))

@@ -28,7 +28,7 @@ struct MigratorTests {
             #expect(indexes.allSatisfy { $0.hasPrefix("CREATE UNIQUE INDEX") })
             #expect(indexes.contains { $0.contains("lower((email)") })
             #expect(indexes.contains { $0.contains("lower((username)") })
-            #expect(try await self.versions(client) == ["1", "2", "3"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4"])
         }
     }
 
@@ -40,7 +40,7 @@ struct MigratorTests {
                 .create(NewUser(username: "kept", email: "kept@example.com", passwordHash: "h", roles: [.user]))
             try await self.migrate(client)
 
-            #expect(try await self.versions(client) == ["1", "2", "3"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4"])
             #expect(try await column(client, "SELECT count(*)::text FROM roles") == ["3"])
             #expect(try await PostgresUserRepository(client: client, logger: storeLogger).find(id: id)?.username == "kept")
         }
@@ -55,7 +55,7 @@ struct MigratorTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(try await self.versions(client) == ["1", "2", "3"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4"])
             #expect(try await column(client, "SELECT count(*)::text FROM roles") == ["3"])
         }
     }
@@ -89,7 +89,7 @@ struct MigratorTests {
 
             try await self.migrate(client)
 
-            #expect(try await self.versions(client) == ["1", "2", "3"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4"])
             #expect(try await column(client, #"SELECT name || '@' || to_char("createdAt" AT TIME ZONE 'UTC', 'YYYY') FROM roles ORDER BY id"#) == ["user@2021", "moderator@2021", "admin@2021"])
             let repository = PostgresUserRepository(client: client, logger: storeLogger)
             let user = try #require(try await repository.find(username: "LEGACY"))
@@ -118,6 +118,75 @@ struct MigratorTests {
             #expect(try await column(client, "SELECT username FROM users ORDER BY id") == ["Alice", "alice"])
             #expect(try await self.versions(client) == ["1", "2"])
             #expect(try await column(client, "SELECT count(*)::text FROM pg_indexes WHERE indexname LIKE 'users_%_lower_key'") == ["0"])
+        }
+    }
+    @Test("a tutorial database with names or emails that are the same after normalisation refuses to migrate, lists every id and name, and keeps every row")
+    func normalisedCollisionsStopMigration() async throws {
+        try await withTestDatabase { client in
+            try await self.createTutorialDatabase(client, usernames: ["Straße", "STRASSE", "carol", "strasse\u{200B}x", "ＳＴＲＡＳＳＥ"], passwordHash: "h")
+            // Two emails that differ only in their domain's spelling.
+            try await client.query("UPDATE users SET email = 'dave@bücher.example' WHERE username = 'carol'", logger: storeLogger)
+            try await client.query(
+                #"INSERT INTO users (username, email, password, "createdAt", "updatedAt") VALUES ('dave', 'DAVE@xn--bcher-kva.example', 'h', now(), now())"#,
+                logger: storeLogger
+            )
+
+            let error = await #expect(throws: MigrationError.self) { try await self.migrate(client) }
+            let reason = try #require(error?.reason)
+            #expect(error?.migration.version == 4)
+            #expect(reason.contains(#"username "strasse": id 1 "Straße", id 2 "STRASSE", id 5 "ＳＴＲＡＳＳＥ""#), "\(reason)")
+            #expect(reason.contains(#"email "dave@xn--bcher-kva.example": id 3 "dave@bücher.example", id 6 "DAVE@xn--bcher-kva.example""#), "\(reason)")
+            #expect(reason.contains("rename all but one"))
+            #expect(!reason.contains("id 4"))
+
+            #expect(try await column(client, "SELECT username FROM users ORDER BY id") == ["Straße", "STRASSE", "carol", "strasse\u{200B}x", "ＳＴＲＡＳＳＥ", "dave"])
+            #expect(try await self.versions(client) == ["1", "2", "3"])
+            #expect(try await column(client, "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'username_key'") == ["0"])
+
+            // Renamed, it migrates.
+            try await client.query("UPDATE users SET username = 'strasse2' WHERE id = 2", logger: storeLogger)
+            try await client.query("UPDATE users SET username = 'strasse3' WHERE id = 5", logger: storeLogger)
+            try await client.query("UPDATE users SET email = 'dave2@example.com' WHERE id = 6", logger: storeLogger)
+            try await self.migrate(client)
+            #expect(try await self.versions(client) == ["1", "2", "3", "4"])
+        }
+    }
+
+    @Test("tutorial names the profile refuses keep signing in under their key; lookalike names are both kept, the first holding the skeleton")
+    func nonConformingAndLookalikeNamesMigrate() async throws {
+        try await withTestDatabase { client in
+            try await self.createTutorialDatabase(client, usernames: ["John Doe", "emoji😀", "user1", "userl"], passwordHash: "h")
+            try await self.migrate(client)
+
+            let repository = PostgresUserRepository(client: client, logger: storeLogger)
+            #expect(try await repository.find(username: "john doe")?.id == 1)
+            #expect(try await repository.find(username: "JOHN DOE")?.id == 1)
+            #expect(try await repository.find(username: "EMOJI😀")?.id == 2)
+            #expect(try await repository.find(username: "user1")?.id == 3)
+            #expect(try await repository.find(username: "userl")?.id == 4)
+            let skeletons = try await column(client, "SELECT id || ':' || COALESCE(username_skeleton, '-') FROM users WHERE id IN (3, 4) ORDER BY id")
+            #expect(skeletons == ["3:userl", "4:-"])
+            // A new account that looks like them is taken (Cyrillic ѕ: another key, the same skeleton).
+            await #expect(throws: UserConflict(field: .username)) {
+                try await repository.create(NewUser(username: "u\u{0455}er1", email: "i@example.com", passwordHash: "h", roles: [.user]))
+            }
+        }
+    }
+
+    @Test("rows written without keys after the migration (an earlier version during a rolling upgrade) are found at once and keyed at the next start")
+    func rowsWithoutKeysAreBackfilled() async throws {
+        try await withTestDatabase { client in
+            try await self.migrate(client)
+            try await client.query(
+                #"INSERT INTO users (username, email, password, "createdAt", "updatedAt") VALUES ('Legacy', 'Legacy@Example.com', 'h', now(), now())"#,
+                logger: storeLogger
+            )
+            let repository = PostgresUserRepository(client: client, logger: storeLogger)
+            #expect(try await repository.find(username: "legacy")?.username == "Legacy")
+
+            try await self.migrate(client)
+            #expect(try await column(client, "SELECT username_key || ' ' || email_key FROM users") == ["legacy legacy@example.com"])
+            #expect(try await repository.find(username: "LEGACY")?.username == "Legacy")
         }
     }
 }

@@ -6,6 +6,8 @@ import Testing
 @Suite("RedisSessionStore against a real Redis: rotation, grace, reuse, expiry and revocation")
 struct RedisSessionStoreTests {
     static let policy = SessionPolicy(absoluteLifetime: 600, idleLifetime: 300, reuseGrace: 10, revocationRetention: 700)
+    /// The production-like shape: sessions of a day, an hour of idleness.
+    static let longPolicy = SessionPolicy(absoluteLifetime: 86_400, idleLifetime: 3_600, reuseGrace: 10, revocationRetention: 90_000)
 
     private func rotate(_ store: RedisSessionStore, _ token: String) async throws -> (outcome: RotationOutcome, successor: String, sealed: String) {
         let successor = RefreshTokenFormat.newToken()
@@ -58,7 +60,7 @@ struct RedisSessionStoreTests {
         }
     }
 
-    @Test("a replay after the grace window is reuse: the session is revoked, successor included")
+    @Test("a replay after the grace window, once the successor has been used, is reuse: the session is revoked, successors included")
     func reuseRevokesSession() async throws {
         try await withTestRedis { redis throws in
             let clock = TestClock()
@@ -66,11 +68,65 @@ struct RedisSessionStoreTests {
             let userID = randomUserID()
             let issued = try await store.open(userID: userID)
             let first = try await self.rotate(store, issued.token)
+            let second = try await self.rotate(store, first.successor)
             clock.advance(by: Int64(Self.policy.reuseGrace + 1))
 
             #expect(try await self.rotate(store, issued.token).outcome == .reused(userID: userID, sessionID: issued.sessionID))
+            #expect(try await self.rotate(store, second.successor).outcome == .revoked)
             #expect(try await self.rotate(store, first.successor).outcome == .revoked)
             #expect(try await self.rotate(store, issued.token).outcome == .revoked)
+        }
+    }
+
+    @Test("the GoTrue rule: a spent token whose successor was never used gets that successor again, for hours, minting nothing")
+    func unusedSuccessorReplays() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.longPolicy, clock: clock)
+            let issued = try await store.open(userID: randomUserID())
+            let first = try await self.rotate(store, issued.token)
+            #expect(first.outcome == .rotated)
+            // A client that keeps its signin token: every 15 minutes for 8 hours, longer than the
+            // idle lifetime, so the replays must keep the unused successor alive.
+            for _ in 0..<32 {
+                clock.advance(by: 900)
+                let replay = try await self.rotate(store, issued.token)
+                #expect(replay.outcome == .replayedUnusedSuccessor(sealedSuccessor: first.sealed))
+                #expect(try await store.owner(of: replay.successor) == nil)
+            }
+            // The successor itself still rotates, and from then on the signin token is reuse.
+            #expect(try await self.rotate(store, first.successor).outcome == .rotated)
+            clock.advance(by: Int64(Self.longPolicy.reuseGrace + 1))
+            #expect(try await self.rotate(store, issued.token).outcome == .reused(userID: try #require(try await store.owner(of: issued.token)).userID, sessionID: issued.sessionID))
+        }
+    }
+
+    @Test("a replay of any generation older than the last spent one is reuse, even while the newest token is unused")
+    func olderGenerationIsReuse() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+            let userID = randomUserID()
+            let zero = try await store.open(userID: userID)
+            let one = try await self.rotate(store, zero.token)
+            let two = try await self.rotate(store, one.successor)
+            clock.advance(by: Int64(Self.policy.reuseGrace + 1))
+
+            #expect(try await self.rotate(store, one.successor).outcome == .replayedUnusedSuccessor(sealedSuccessor: two.sealed))
+            #expect(try await self.rotate(store, zero.token).outcome == .reused(userID: userID, sessionID: zero.sessionID))
+            #expect(try await self.rotate(store, two.successor).outcome == .revoked)
+        }
+    }
+
+    @Test("an unused successor left idle past the idle lifetime is not handed out again: expired")
+    func idleSuccessorExpires() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+            let issued = try await store.open(userID: randomUserID())
+            _ = try await self.rotate(store, issued.token)
+            clock.advance(by: Int64(Self.policy.idleLifetime))
+            #expect(try await self.rotate(store, issued.token).outcome == .expired)
         }
     }
 

@@ -70,24 +70,72 @@ struct RefreshTests {
         }
     }
 
-    @Test("a replay after the grace window is refused and revokes the whole session")
+    @Test("a replay after the grace window, once its successor has been used, is refused and revokes the whole session")
     func reuseRevokesSession() async throws {
         try await self.fixture.addUser("alice")
         try await self.fixture.application().test(.router) { client in
             let session = try await client.signedIn("alice")
             let rotated = try await client.refresh(session.refreshToken)
             let successor = try #require(rotated.json["refreshToken"] as? String)
+            let used = try await client.refresh(successor)
+            let latest = try #require(used.json["refreshToken"] as? String)
             self.fixture.clock.advance(by: Int64(AuthFixture.policy.reuseGrace + 1))
 
             let reuse = try await client.refresh(session.refreshToken)
             #expect(reuse.status == .forbidden)
             #expect(reuse.message?.contains("already used") == true)
 
-            let afterwards = try await client.refresh(successor)
+            let afterwards = try await client.refresh(latest)
             #expect(afterwards.status == .forbidden)
             #expect(afterwards.text == #"{"message":"Refresh token was revoked. Please make a new signin request"}"#)
             let sid = try await self.fixture.verifier().verify(session.accessToken).sid
             #expect(await self.fixture.sessions.isSessionRevoked(sid))
+        }
+    }
+
+    /// The tutorial's refresh clients keep only `accessToken` and send their signin token every time.
+    @Test("a client that never stores the new refresh token keeps working over 8 hours of refreshes every 15 minutes")
+    func clientKeepingItsSigninToken() async throws {
+        let fixture = try AuthFixture(policy: SessionPolicy(absoluteLifetime: 86_400, idleLifetime: 3_600, reuseGrace: 10, revocationRetention: 90_000))
+        let id = try await fixture.addUser("alice")
+        try await fixture.application().test(.router) { client in
+            let session = try await client.signedIn("alice")
+            let verifier = try await fixture.verifier()
+            var successors = Set<String>()
+            for _ in 0..<32 {
+                fixture.clock.advance(by: 900)
+                let reply = try await client.refresh(session.refreshToken)
+                try #require(reply.status == .ok, "\(reply.text)")
+                successors.insert(try #require(reply.json["refreshToken"] as? String))
+                let claims = try await verifier.verify(try #require(reply.json["accessToken"] as? String))
+                #expect(claims.id == id)
+                #expect(claims.iat == Int(fixture.clock.now()))
+            }
+            // One successor, handed out again and again: no new generation, no fork.
+            #expect(successors.count == 1)
+            #expect(successors.first != session.refreshToken)
+        }
+    }
+
+    @Test("once the successor is used, the parent and every older generation are reuse; the unused successor's parent is not")
+    func rotatingClientKeepsReuseDetection() async throws {
+        try await self.fixture.addUser("alice")
+        try await self.fixture.application().test(.router) { client in
+            let zero = try await client.signedIn("alice").refreshToken
+            let one = try #require(try await client.refresh(zero).json["refreshToken"] as? String)
+            let two = try #require(try await client.refresh(one).json["refreshToken"] as? String)
+            self.fixture.clock.advance(by: Int64(AuthFixture.policy.reuseGrace + 1))
+
+            // `one` was spent into `two`, which is still unused: its holder lost the answer.
+            let replay = try await client.refresh(one)
+            #expect(replay.status == .ok)
+            #expect(replay.json["refreshToken"] as? String == two)
+
+            // `zero` was spent into `one`, which has been used: a thief's replay.
+            let reuse = try await client.refresh(zero)
+            #expect(reuse.status == .forbidden)
+            #expect(reuse.message?.contains("already used") == true)
+            #expect(try await client.refresh(two).status == .forbidden)
         }
     }
 

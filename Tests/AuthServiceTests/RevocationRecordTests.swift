@@ -55,7 +55,10 @@ struct RevocationRecordTests {
             let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
             let userID = randomUserID()
             let session = try await store.open(userID: userID)
-            _ = try await store.rotate(session.token, successor: RefreshTokenFormat.newToken(), sealedSuccessor: "s")
+            let successor = RefreshTokenFormat.newToken()
+            _ = try await store.rotate(session.token, successor: successor, sealedSuccessor: "s")
+            // Reuse needs the successor to have been used; until then a replay just gets it again.
+            _ = try await store.rotate(successor, successor: RefreshTokenFormat.newToken(), sealedSuccessor: "s")
             clock.advance(by: Int64(RedisSessionStoreTests.policy.reuseGrace + 1))
             _ = try await store.rotate(session.token, successor: RefreshTokenFormat.newToken(), sealedSuccessor: "s")
 

@@ -30,6 +30,14 @@ struct SignupValidationTests {
             (#"{"username":"alice","email":"a@example.com","password":{"p":1}}"#, "password must be a string"),
             (#"{"username":"alice","email":"a@example.com","password":"secret1","roles":[1]}"#, "roles must be a list of strings"),
             (#"{"username":"alice","email":"a@example.com","password":"secret1","roles":true}"#, "roles must be a list of strings"),
+            // 3 characters, each with 90 combining marks: within 3–20 characters, beyond VARCHAR(255).
+            (#"{"username":"\#(String(repeating: "a" + String(repeating: "\u{301}", count: 90), count: 3))","email":"a@example.com","password":"secret1"}"#,
+             "Failed! username must be at most 255 Unicode code points!"),
+            (#"{"username":"alice","email":"a\#(String(repeating: "\u{301}", count: 260))@example.com","password":"secret1"}"#,
+             "Failed! email must be a valid email address!"),
+            (#"{"username":"alice","email":"a@bad_host.example","password":"secret1"}"#, "Failed! email must be a valid email address!"),
+            (#"{"username":"alice","email":"a@example.com","password":"\#(String(repeating: "👨‍👩‍👧", count: 60))"}"#,
+             "Failed! password must be at most 1024 bytes in UTF-8!"),
         ]
     )
     func invalidField(body: String, message: String) async throws {
@@ -75,13 +83,27 @@ struct SignupValidationTests {
         }
     }
 
-    @Test("a body over 16 KiB is 413 JSON")
-    func bodyTooLarge() async throws {
-        let padding = String(repeating: "x", count: 17 * 1024)
+    @Test("the body limit is MAX_REQUEST_BODY_BYTES (64 KiB by default), as at the gateway: 20 KiB passes, 65 KiB is 413 JSON")
+    func bodyLimit() async throws {
+        let body: @Sendable (Int) -> String = { padding in
+            #"{"username":"alice","email":"a@example.com","password":"secret1","pad":"\#(String(repeating: "x", count: padding))"}"#
+        }
         try await self.fixture.application().test(.router) { client in
-            let reply = try await client.post("/api/auth/signup", json: #"{"username":"alice","email":"a@example.com","password":"secret1","pad":"\#(padding)"}"#)
+            let accepted = try await client.post("/api/auth/signup", json: body(20 * 1024))
+            #expect(accepted.status == .ok)
+            let refused = try await client.post("/api/auth/signup", json: body(65 * 1024))
+            #expect(refused.status == .contentTooLarge)
+            #expect(refused.text == #"{"message":"Request body is too large"}"#)
+        }
+    }
+
+    @Test("a smaller MAX_REQUEST_BODY_BYTES is what the auth service enforces")
+    func configuredBodyLimit() async throws {
+        var dependencies = self.fixture.dependencies
+        dependencies.maxRequestBodyBytes = 1024
+        try await Application(router: try await buildRouter(dependencies)).test(.router) { client in
+            let reply = try await client.post("/api/auth/signup", json: #"{"pad":"\#(String(repeating: "x", count: 2048))"}"#)
             #expect(reply.status == .contentTooLarge)
-            #expect(reply.text == #"{"message":"Request body is too large"}"#)
         }
     }
 

@@ -45,6 +45,35 @@ struct TutorialDatabaseTests {
         #expect(output.hasPrefix("$argon2id$"), "\(output)")
     }
 
+    @Test("rows that are the same after normalisation stop the auth service at start, naming their ids, and change nothing")
+    func collidingRowsRefuseToStart() async throws {
+        let url = try Self.tutorialDatabase(username: "Straße", password: "old-password")
+        try TestEnvironment.psql(url, """
+            INSERT INTO users (username, email, password, "createdAt", "updatedAt") VALUES ('STRASSE', 'other@example.com', 'x', now(), now());
+            """)
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let auth = try ServiceProcess(
+            name: "auth", executable: try TestEnvironment.binary("AuthService"),
+            environment: [
+                "DATABASE_URL": url, "REDIS_URL": try TestEnvironment.require("TEST_REDIS_URL"),
+                "JWT_PRIVATE_KEY_FILE": try TestEnvironment.require("JWT_PRIVATE_KEY_FILE"),
+                "AUTH_PORT": String(try await TestEnvironment.freePort()), "AUTH_METRICS_PORT": String(try await TestEnvironment.freePort()),
+            ],
+            logDirectory: logs
+        )
+        let deadline = ContinuousClock.now + .seconds(30)
+        while auth.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await auth.stop()
+        #expect(auth.exitStatus == 1)
+        let log = auth.logTail()
+        #expect(log.contains(#"username "strasse": id 1 "Straße", id 2 "STRASSE""#), "\(log)")
+        #expect(try Self.query(url, "SELECT string_agg(username, ',' ORDER BY id) FROM users") == "Straße,STRASSE")
+        #expect(try Self.query(url, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'username_key'") == "0")
+    }
+
     static func query(_ url: String, _ sql: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -51,7 +51,9 @@ struct AuthController: Sendable {
         guard let password = try fields.string("password"), !password.isEmpty else {
             throw APIError(.badRequest, "Failed! password is required!")
         }
-        guard username.utf8.count <= 255, password.utf8.count <= 1024 else {
+        // Longer than any stored name could be typed (255 code points, decomposed or fullwidth),
+        // or a password signup could never have accepted: no account can match.
+        guard username.unicodeScalars.count <= Self.maximumTypedUsernameCodePoints, password.utf8.count <= 1024 else {
             throw Self.invalidCredentials
         }
         if let wait = try await self.throttle.lockedFor(username: username) {
@@ -108,6 +110,10 @@ struct AuthController: Sendable {
             // Another tab (or a lost response) rotated it a moment ago: hand out the same pair.
             let pair = try SuccessorSeal.open(sealed, under: token)
             return RefreshResponse(accessToken: pair.accessToken, refreshToken: pair.refreshToken)
+        case .replayedUnusedSuccessor(let sealed):
+            // The client kept its old token (or lost the answer): the same successor, a fresh access token.
+            let pair = try SuccessorSeal.open(sealed, under: token)
+            return RefreshResponse(accessToken: next.accessToken, refreshToken: pair.refreshToken)
         case .unknown:
             throw Self.unknownRefreshToken
         case .expired:
@@ -143,6 +149,9 @@ struct AuthController: Sendable {
     }
 
     static let unknownRefreshToken = APIError(.forbidden, "Refresh token is not in database!")
+
+    /// Four times the 255 code points a stored name may have: room for any decomposed spelling.
+    static let maximumTypedUsernameCodePoints = 1020
 
     /// Privileged roles need an admin's valid access token on the signup request itself.
     private func requireAdmin(_ request: Request) async throws {

@@ -11,21 +11,33 @@ struct SignupRequest: Sendable, Equatable {
     static let usernameLengths = 3...20
     static let passwordLengths = 6...128
     static let maximumEmailLength = 254
+    /// `users.username` and `users.email` are VARCHAR(255), which PostgreSQL counts in code points.
+    static let maximumStoredCodePoints = 255
+    /// Signin refuses longer passwords outright, so signup must not create one.
+    static let maximumPasswordBytes = 1024
 
     init(fields: RequestFields) throws {
-        guard let username = try fields.string("username"), !username.isEmpty else {
+        guard let typedUsername = try fields.string("username"), !typedUsername.isEmpty else {
             throw APIError(.badRequest, "Failed! username is required!")
         }
+        // Stored as typed, in NFC: canonically equivalent spellings display alike and store alike.
+        let username = try ICU.nfc(typedUsername)
         guard Self.usernameLengths.contains(username.count) else {
             throw APIError(.badRequest, "Failed! username must be 3 to 20 characters!")
         }
-        guard username.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.properties.generalCategory != .control }) else {
-            throw APIError(.badRequest, "Failed! username must not contain spaces or control characters!")
+        guard username.unicodeScalars.count <= Self.maximumStoredCodePoints else {
+            throw APIError(.badRequest, "Failed! username must be at most 255 Unicode code points!")
         }
-        guard let email = try fields.string("email"), !email.isEmpty else {
+        do {
+            _ = try UsernameProfile.enforce(username)
+        } catch let refusal as UsernameProfile.Refusal {
+            throw Self.usernameError(refusal)
+        }
+        guard let typedEmail = try fields.string("email"), !typedEmail.isEmpty else {
             throw APIError(.badRequest, "Failed! email is required!")
         }
-        guard email.count <= Self.maximumEmailLength, Self.isPlausibleEmail(email) else {
+        let email = try ICU.nfc(typedEmail)
+        guard email.unicodeScalars.count <= Self.maximumEmailLength, Self.isPlausibleEmail(email) else {
             throw APIError(.badRequest, "Failed! email must be a valid email address!")
         }
         guard let password = try fields.string("password"), !password.isEmpty else {
@@ -33,6 +45,9 @@ struct SignupRequest: Sendable, Equatable {
         }
         guard Self.passwordLengths.contains(password.count) else {
             throw APIError(.badRequest, "Failed! password must be 6 to 128 characters!")
+        }
+        guard password.utf8.count <= Self.maximumPasswordBytes else {
+            throw APIError(.badRequest, "Failed! password must be at most 1024 bytes in UTF-8!")
         }
         var roles: [Role] = []
         for name in try fields.strings("roles") ?? [] {
@@ -51,13 +66,30 @@ struct SignupRequest: Sendable, Equatable {
         self.roles.contains(where: \.isPrivileged)
     }
 
-    /// One `@`, a non-empty local part, a dotted domain, no spaces: what the clients' validators accept.
+    /// One `@`, a non-empty local part, a dotted domain that IDNA accepts as a host name, no
+    /// spaces: what the clients' validators accept, and what can be compared reliably.
     static func isPlausibleEmail(_ email: String) -> Bool {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
         let domain = parts[1]
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }) else { return false }
-        return email.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.properties.generalCategory != .control && $0 != "," && $0 != "<" && $0 != ">" }
+        guard email.unicodeScalars.allSatisfy({
+            !$0.properties.isWhitespace && $0.properties.generalCategory != .control && $0 != "," && $0 != "<" && $0 != ">"
+        }) else { return false }
+        return EmailAddress.asciiDomain(String(domain)) != nil
+    }
+
+    /// The 400 for each rule of the username profile.
+    static func usernameError(_ refusal: UsernameProfile.Refusal) -> APIError {
+        let message = switch refusal.code {
+        case .spaceOrControl: "Failed! username must not contain spaces or control characters!"
+        case .invisible: "Failed! username must not contain invisible or formatting characters!"
+        case .bidi: "Failed! username mixes right-to-left and left-to-right text in a way that can be misread!"
+        case .mixedScripts: "Failed! username must not mix scripts, such as Latin with Cyrillic or Greek!"
+        case .empty: "Failed! username is required!"
+        default: "Failed! username may contain only letters, digits and ASCII punctuation (no symbols, emoji or styled letters)!"
+        }
+        return APIError(.badRequest, message)
     }
 }

@@ -6,7 +6,26 @@ import PostgresNIO
 struct Migration: Sendable {
     var version: Int
     var name: String
-    var statements: [PostgresQuery]
+    var steps: [Step]
+
+    /// One statement, or work that needs Swift (computing normalised keys row by row).
+    struct Step: Sendable {
+        let run: @Sendable (PostgresConnection, Logger) async throws -> Void
+
+        static func sql(_ statement: PostgresQuery) -> Step {
+            Step { connection, logger in _ = try await connection.query(statement, logger: logger) }
+        }
+    }
+
+    init(version: Int, name: String, steps: [Step]) {
+        self.version = version
+        self.name = name
+        self.steps = steps
+    }
+
+    init(version: Int, name: String, statements: [PostgresQuery]) {
+        self.init(version: version, name: name, steps: statements.map(Step.sql))
+    }
 }
 
 /// Applies pending migrations at start, under an advisory lock so that replicas starting together
@@ -22,7 +41,13 @@ struct Migrator: Sendable {
         try await self.client.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))", logger: self.logger)
             do {
-                try await self.applyPending(migrations, on: connection)
+                let applied = try await self.applyPending(migrations, on: connection)
+                if applied.contains(UserKeyBackfill.migrationVersion) {
+                    // Rows an earlier version wrote during a rolling upgrade get their keys now.
+                    try await connection.query("BEGIN", logger: self.logger)
+                    try await UserKeyBackfill(logger: self.logger).run(on: connection)
+                    try await connection.query("COMMIT", logger: self.logger)
+                }
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: self.logger)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: self.logger)
@@ -32,7 +57,8 @@ struct Migrator: Sendable {
         }
     }
 
-    private func applyPending(_ migrations: [Migration], on connection: PostgresConnection) async throws {
+    /// Applies what is missing; returns every version applied by now.
+    private func applyPending(_ migrations: [Migration], on connection: PostgresConnection) async throws -> Set<Int> {
         try await connection.query(
             """
             CREATE TABLE IF NOT EXISTS auth_schema_migrations (
@@ -46,11 +72,13 @@ struct Migrator: Sendable {
         }
         for migration in migrations.sorted(by: { $0.version < $1.version }) where !applied.contains(migration.version) {
             try await connection.query("BEGIN", logger: self.logger)
-            for statement in migration.statements {
+            for step in migration.steps {
                 do {
-                    try await connection.query(statement, logger: self.logger)
+                    try await step.run(connection, self.logger)
                 } catch let error as PSQLError {
                     throw MigrationError(migration: migration, reason: error.serverInfo?[.message] ?? "\(error.code)")
+                } catch {
+                    throw MigrationError(migration: migration, reason: "\(error)")
                 }
             }
             try await connection.query(
@@ -58,13 +86,16 @@ struct Migrator: Sendable {
                 logger: self.logger
             )
             try await connection.query("COMMIT", logger: self.logger)
+            applied.insert(migration.version)
             self.logger.info("Applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }
+        return applied
     }
 }
 
-/// A migration step the database refused, with PostgreSQL's own reason (for instance two usernames
-/// differing only in case, which the unique index cannot accept).
+/// A migration step that failed, with the reason: PostgreSQL's own (for instance two usernames
+/// differing only in case, which a unique index cannot accept) or ours (rows that are the same
+/// after normalisation, listed).
 struct MigrationError: Error, CustomStringConvertible {
     var migration: Migration
     var reason: String
@@ -114,6 +145,23 @@ extension Migration {
             statements: [
                 "CREATE UNIQUE INDEX IF NOT EXISTS users_username_lower_key ON users (lower(username))",
                 "CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower_key ON users (lower(email))",
+            ]
+        ),
+        Migration(
+            version: UserKeyBackfill.migrationVersion,
+            name: "normalised username and email keys",
+            steps: [
+                .sql(
+                    """
+                    ALTER TABLE users ADD COLUMN IF NOT EXISTS username_key TEXT,
+                        ADD COLUMN IF NOT EXISTS username_skeleton TEXT, ADD COLUMN IF NOT EXISTS email_key TEXT
+                    """
+                ),
+                // Every existing row gets its keys; rows that collide stop the migration, named.
+                Migration.Step { connection, logger in try await UserKeyBackfill(logger: logger).run(on: connection) },
+                .sql("CREATE UNIQUE INDEX IF NOT EXISTS users_username_key_key ON users (username_key)"),
+                .sql("CREATE UNIQUE INDEX IF NOT EXISTS users_username_skeleton_key ON users (username_skeleton)"),
+                .sql("CREATE UNIQUE INDEX IF NOT EXISTS users_email_key_key ON users (email_key)"),
             ]
         ),
     ]

@@ -10,6 +10,8 @@ actor MemorySessionStore: SessionStore {
         var idleExpiresAt: Int
         var spentAt: Int?
         var sealedSuccessor: String?
+        /// Digest of the token this one was rotated into.
+        var successorDigest: String?
     }
 
     private let policy: SessionPolicy
@@ -54,16 +56,24 @@ actor MemorySessionStore: SessionStore {
             guard record.idleExpiresAt > self.now else { return .expired }
             record.spentAt = self.now
             record.sealedSuccessor = sealedSuccessor
+            record.successorDigest = RefreshTokenFormat.digest(successor)
             self.records[key] = record
             var next = record
             next.spentAt = nil
             next.sealedSuccessor = nil
+            next.successorDigest = nil
             next.idleExpiresAt = min(record.expiresAt, self.now + self.policy.idleLifetime)
             self.records[RefreshTokenFormat.digest(successor)] = next
             return .rotated
         }
         if self.now - spentAt <= self.policy.reuseGrace, let sealed = record.sealedSuccessor {
             return .replayedWithinGrace(sealedSuccessor: sealed)
+        }
+        if let digest = record.successorDigest, var next = self.records[digest], next.spentAt == nil, let sealed = record.sealedSuccessor {
+            guard next.idleExpiresAt > self.now else { return .expired }
+            next.idleExpiresAt = min(next.expiresAt, self.now + self.policy.idleLifetime)
+            self.records[digest] = next
+            return .replayedUnusedSuccessor(sealedSuccessor: sealed)
         }
         self.revokedSessions.insert(record.sessionID)
         self.userSessions[record.userID]?.remove(record.sessionID)

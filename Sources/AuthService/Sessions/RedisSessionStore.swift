@@ -4,7 +4,8 @@ import Common
 /// by the gateway.
 ///
 /// `rt:<sha256 of token>` is a hash {uid, sid, exp (session end), st (session start), idle (idle
-/// expiry), state live|spent, rot (rotated at), succ (sealed successor)}. A spent token is kept
+/// expiry), state live|spent, rot (rotated at), succ (sealed successor), next (the successor's
+/// key)}. A spent token is kept
 /// until its session ends so that a replay is recognised; records outlive their expiry by
 /// `expiredNotice` seconds only to answer "expired" rather than "not in database".
 struct RedisSessionStore: SessionStore {
@@ -47,31 +48,46 @@ struct RedisSessionStore: SessionStore {
     }
 
     func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome {
-        guard let owner = try await self.owner(of: token) else { return .unknown }
-        let uid = String(owner.userID)
-        let reply = try await self.redis.eval(
+        try await self.rotate(token, successor: successor, sealedSuccessor: sealedSuccessor, rereads: 1)
+    }
+
+    private func rotate(_ token: String, successor: String, sealedSuccessor: String, rereads: Int) async throws -> RotationOutcome {
+        guard RefreshTokenFormat.isWellFormed(token) else { return .unknown }
+        // Read first so that the script is told every key it touches, the recorded successor's included.
+        let reply = try await self.redis.send("HMGET", Self.key(token), "uid", "sid", "next")
+        guard let fields = reply.array, fields.count == 3, let userID = fields[0].int, let sessionID = fields[1].string else {
+            return .unknown
+        }
+        let uid = String(userID)
+        let result = try await self.redis.eval(
             Self.rotateScript,
             keys: [
-                Self.key(token), Self.key(successor), RevocationKeys.session(owner.sessionID),
-                RevocationKeys.userCutoff(uid), RevocationKeys.userSessions(uid),
+                Self.key(token), Self.key(successor), RevocationKeys.session(sessionID),
+                RevocationKeys.userCutoff(uid), RevocationKeys.userSessions(uid), fields[2].string ?? "",
             ],
             arguments: [
                 String(self.now), sealedSuccessor, String(self.policy.idleLifetime), String(self.policy.reuseGrace),
                 String(self.policy.revocationRetention), String(Self.expiredNotice),
             ]
         )
-        guard let fields = reply.array, let status = fields.first?.string else {
+        guard let values = result.array, let status = values.first?.string else {
             throw RedisError(.unexpectedReply, "rotate")
         }
-        switch (status, fields.count) {
+        switch (status, values.count) {
         case ("rotated", _): return .rotated
         case ("unknown", _): return .unknown
         case ("expired", _): return .expired
         case ("revoked", _): return .revoked
         case ("grace", 2):
-            guard let sealed = fields[1].string else { throw RedisError(.unexpectedReply, "rotate") }
+            guard let sealed = values[1].string else { throw RedisError(.unexpectedReply, "rotate") }
             return .replayedWithinGrace(sealedSuccessor: sealed)
-        case ("reused", _): return .reused(userID: owner.userID, sessionID: owner.sessionID)
+        case ("successor", 2):
+            guard let sealed = values[1].string else { throw RedisError(.unexpectedReply, "rotate") }
+            return .replayedUnusedSuccessor(sealedSuccessor: sealed)
+        case ("moved", _) where rereads > 0:
+            // Rotated between the read and the script (a concurrent refresh): read again, once.
+            return try await self.rotate(token, successor: successor, sealedSuccessor: sealedSuccessor, rereads: rereads - 1)
+        case ("reused", _): return .reused(userID: userID, sessionID: sessionID)
         default: throw RedisError(.unexpectedReply, "rotate: \(status)")
         }
     }
@@ -112,11 +128,13 @@ struct RedisSessionStore: SessionStore {
         """
 
     /// Atomic: of concurrent rotations of one token exactly one sees it live; the others are grace
-    /// replays (same successor) or, later, reuse, which revokes the session.
-    /// KEYS: old, new, session denial, user cut-off, user sessions.
+    /// replays (same pair). Later, a replay gets the same successor while that successor has never
+    /// been used (the GoTrue rule: the client lost or never kept the answer); once it has been used,
+    /// a replay is reuse, which revokes the session.
+    /// KEYS: old, new, session denial, user cut-off, user sessions, recorded successor (as read before).
     /// ARGV: now, sealed successor, idle lifetime, grace, revocation retention, expired notice.
     static let rotateScript = """
-        local f = redis.call('HMGET', KEYS[1], 'uid', 'sid', 'exp', 'st', 'idle', 'state', 'rot', 'succ')
+        local f = redis.call('HMGET', KEYS[1], 'uid', 'sid', 'exp', 'st', 'idle', 'state', 'rot', 'succ', 'next')
         if not f[1] then return {'unknown'} end
         local now = tonumber(ARGV[1])
         if redis.call('EXISTS', KEYS[3]) == 1 then return {'revoked'} end
@@ -126,7 +144,7 @@ struct RedisSessionStore: SessionStore {
         if exp <= now then return {'expired'} end
         if f[6] == 'live' then
             if tonumber(f[5]) <= now then return {'expired'} end
-            redis.call('HSET', KEYS[1], 'state', 'spent', 'rot', now, 'succ', ARGV[2])
+            redis.call('HSET', KEYS[1], 'state', 'spent', 'rot', now, 'succ', ARGV[2], 'next', KEYS[2])
             redis.call('EXPIREAT', KEYS[1], exp + tonumber(ARGV[6]))
             local idle = math.min(exp, now + tonumber(ARGV[3]))
             redis.call('HSET', KEYS[2], 'uid', f[1], 'sid', f[2], 'exp', exp, 'st', f[4], 'idle', idle, 'state', 'live')
@@ -134,6 +152,18 @@ struct RedisSessionStore: SessionStore {
             return {'rotated'}
         end
         if now - tonumber(f[7]) <= tonumber(ARGV[4]) then return {'grace', f[8]} end
+        if f[9] then
+            if f[9] ~= KEYS[6] then return {'moved'} end
+            local s = redis.call('HMGET', KEYS[6], 'state', 'idle')
+            if s[1] == 'live' then
+                if tonumber(s[2]) <= now then return {'expired'} end
+                -- A replay is a use of the session: the unused successor's idle time starts again.
+                local idle = math.min(exp, now + tonumber(ARGV[3]))
+                redis.call('HSET', KEYS[6], 'idle', idle)
+                redis.call('EXPIREAT', KEYS[6], idle + tonumber(ARGV[6]))
+                return {'successor', f[8]}
+            end
+        end
         redis.call('SET', KEYS[3], 'reused', 'EX', ARGV[5])
         redis.call('SREM', KEYS[5], f[2])
         return {'reused'}

@@ -34,11 +34,16 @@ enum RotationOutcome: Sendable, Equatable {
     case rotated
     /// The token was rotated moments ago: here is the successor the first caller got (sealed).
     case replayedWithinGrace(sealedSuccessor: String)
+    /// The token was spent, but its successor has never been used: the client did not keep the
+    /// answer (the tutorial's refresh clients never do). The same successor again, sealed; the
+    /// caller pairs it with a fresh access token. Nothing new is minted, nothing forks.
+    case replayedUnusedSuccessor(sealedSuccessor: String)
     case unknown
     case expired
     /// The session was revoked (signout, reuse, global signout).
     case revoked
-    /// The token had been spent before the grace window: the whole session is now revoked.
+    /// The token had been spent before the grace window and its successor used since (or it is
+    /// an older generation): the whole session is now revoked.
     case reused(userID: Int, sessionID: String)
 }
 
@@ -47,6 +52,7 @@ extension RotationOutcome {
         switch self {
         case .rotated: "rotated"
         case .replayedWithinGrace: "grace_replay"
+        case .replayedUnusedSuccessor: "successor_replay"
         case .unknown: "unknown"
         case .expired: "expired"
         case .revoked: "revoked"
@@ -63,7 +69,7 @@ protocol SessionStore: Sendable {
     /// Who holds this token, without spending it; `nil` when it is not ours at all.
     func owner(of token: String) async throws -> RefreshTokenOwner?
     /// Spends `token` and installs `successor` in one atomic step; `sealedSuccessor` is what a
-    /// grace-window replay receives.
+    /// later replay receives (within the grace window, or while the successor is unused).
     func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome
     /// Denylists one access token until it expires. Returns the revocation stream position of the
     /// record (when there is a stream), for the gateway that carries the answer.

@@ -33,8 +33,14 @@ struct RedisSigninThrottle: SigninThrottle {
     let policy: SigninThrottlePolicy
 
     func lockedFor(username: String) async throws -> Int? {
-        let ttl = try await self.redis.send("TTL", Self.lockKey(username)).int ?? -2
-        return ttl > 0 ? ttl : nil
+        // PTTL, not TTL: TTL rounds, so a 1 s lock read 0 after half a second and stopped counting.
+        Self.lockSeconds(remainingMilliseconds: try await self.redis.send("PTTL", Self.lockKey(username)).int ?? -2)
+    }
+
+    /// Whole seconds until a lock with this PTTL ends, rounded up; `nil` when there is none (-2) or it
+    /// has no expiry (-1, never written by us).
+    static func lockSeconds(remainingMilliseconds milliseconds: Int) -> Int? {
+        milliseconds > 0 ? (milliseconds + 999) / 1000 : nil
     }
 
     func recordFailure(username: String) async throws {
@@ -49,9 +55,9 @@ struct RedisSigninThrottle: SigninThrottle {
         try await self.redis.send("DEL", Self.failureKey(username), Self.lockKey(username))
     }
 
-    /// Names are compared case-insensitively, like the accounts themselves.
+    /// Counted per account key, so every spelling of one name shares one budget.
     private static func account(_ username: String) -> String {
-        SHA256.hash(data: Data(username.lowercased().utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(throttleKey(username).utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     static func failureKey(_ username: String) -> String { "signin:fail:" + self.account(username) }
@@ -83,13 +89,13 @@ actor MemorySigninThrottle: SigninThrottle {
     }
 
     func lockedFor(username: String) async throws -> Int? {
-        guard let until = self.lockedUntil[username.lowercased()] else { return nil }
+        guard let until = self.lockedUntil[throttleKey(username)] else { return nil }
         let remaining = Int((until - self.clock.now()).rounded(.up))
         return remaining > 0 ? remaining : nil
     }
 
     func recordFailure(username: String) async throws {
-        let name = username.lowercased()
+        let name = throttleKey(username)
         let count = self.failures[name, default: 0] + 1
         self.failures[name] = count
         let lock = self.policy.lock(afterFailures: count)
@@ -99,7 +105,13 @@ actor MemorySigninThrottle: SigninThrottle {
     }
 
     func recordSuccess(username: String) async throws {
-        self.failures[username.lowercased()] = nil
-        self.lockedUntil[username.lowercased()] = nil
+        self.failures[throttleKey(username)] = nil
+        self.lockedUntil[throttleKey(username)] = nil
     }
+}
+
+/// The account key a name is throttled under (``UsernameProfile/key(of:)``); lower-cased should
+/// ICU ever fail, so that a failure never lifts the throttle.
+func throttleKey(_ username: String) -> String {
+    (try? UsernameProfile.key(of: username)) ?? username.lowercased()
 }

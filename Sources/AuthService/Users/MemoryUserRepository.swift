@@ -1,15 +1,16 @@
 import Common
 
-/// In-memory users for fast handler tests.
+/// In-memory users for fast handler tests, compared by the same normalised keys as PostgreSQL.
 actor MemoryUserRepository: UserRepository {
     private var users: [Int: UserRecord] = [:]
+    private var keys: [Int: AccountKeys] = [:]
     private var nextID = 1
 
     init() {}
 
     func find(username: String) async throws -> UserRecord? {
-        self.users.values.first { $0.username == username }
-            ?? self.users.values.first { $0.username.lowercased() == username.lowercased() }
+        let key = try UsernameProfile.key(of: username)
+        return self.keys.first { $0.value.username == key }.flatMap { self.users[$0.key] }
     }
 
     func find(id: Int) async throws -> UserRecord? {
@@ -17,8 +18,11 @@ actor MemoryUserRepository: UserRepository {
     }
 
     func conflict(username: String, email: String) async throws -> UserConflict.Field? {
-        if self.users.values.contains(where: { $0.username.lowercased() == username.lowercased() }) { return .username }
-        if self.users.values.contains(where: { $0.email.lowercased() == email.lowercased() }) { return .email }
+        let wanted = try AccountKeys(username: username, email: email)
+        if self.keys.values.contains(where: { $0.username == wanted.username || $0.usernameSkeleton == wanted.usernameSkeleton }) {
+            return .username
+        }
+        if self.keys.values.contains(where: { $0.email == wanted.email }) { return .email }
         return nil
     }
 
@@ -29,6 +33,7 @@ actor MemoryUserRepository: UserRepository {
         let id = self.nextID
         self.nextID += 1
         self.users[id] = UserRecord(id: id, username: user.username, email: user.email, passwordHash: user.passwordHash, roles: user.roles)
+        self.keys[id] = try AccountKeys(username: user.username, email: user.email)
         return id
     }
 

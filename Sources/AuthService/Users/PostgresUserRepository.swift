@@ -1,118 +1,152 @@
 import Common
+import Foundation
 import Logging
 import PostgresNIO
 
-/// Users in the tutorial's tables (`users`, `roles`, `user_roles`, camelCase quoted columns).
+/// Users in the tutorial's tables (`users`, `roles`, `user_roles`, camelCase quoted columns), found
+/// and kept unique by their normalised keys. Every operation is one statement under a deadline
+/// (``TimeBoundDatabase``); every write also carries that deadline into the statement.
 struct PostgresUserRepository: UserRepository {
-    let client: PostgresClient
+    let database: TimeBoundDatabase
     let logger: Logger
 
+    init(database: TimeBoundDatabase, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    init(client: PostgresClient, logger: Logger) {
+        self.init(database: TimeBoundDatabase(client: client), logger: logger)
+    }
+
+    /// The user with its roles in one statement, so that a read is one bounded wait.
+    private static let selectUser = """
+        SELECT u.id, u.username, u.email, u.password,
+            COALESCE((SELECT array_agg(r.name::text ORDER BY r.id) FROM roles r JOIN user_roles ur ON ur."roleId" = r.id
+                      WHERE ur."userId" = u.id AND r.name IS NOT NULL), '{}'::text[])
+        FROM users u
+        """
+
     func find(username: String) async throws -> UserRecord? {
-        let rows = try await self.client.query(
+        // U+0000 cannot be stored, so no account has it; PostgreSQL would refuse the statement.
+        guard PostgresText.canStore(username) else { return nil }
+        let key = try UsernameProfile.key(of: username)
+        // A row written by an earlier version during a rolling upgrade has no key until the next start.
+        let query: PostgresQuery = """
+            \(unescaped: Self.selectUser)
+            WHERE u.username_key = \(key) OR (u.username_key IS NULL AND lower(u.username) = lower(\(username)))
+            ORDER BY (u.username_key IS NULL), u.id LIMIT 1
             """
-            SELECT id, username, email, password FROM users
-            WHERE lower(username) = lower(\(username))
-            ORDER BY (username = \(username)) DESC, id LIMIT 1
-            """,
-            logger: self.logger
-        )
-        return try await self.record(from: rows)
+        return try await self.record(query, operation: "find user by name")
     }
 
     func find(id: Int) async throws -> UserRecord? {
-        let rows = try await self.client.query(
-            "SELECT id, username, email, password FROM users WHERE id = \(id)",
-            logger: self.logger
-        )
-        return try await self.record(from: rows)
+        return try await self.record("\(unescaped: Self.selectUser) WHERE u.id = \(id)", operation: "find user by id")
     }
 
-    private func record(from rows: PostgresRowSequence) async throws -> UserRecord? {
-        for try await (id, username, email, password) in rows.decode((Int, String?, String?, String?).self) {
-            return UserRecord(
-                id: id, username: username ?? "", email: email ?? "", passwordHash: password ?? "",
-                roles: try await self.roles(userID: id)
-            )
+    private func record(_ query: PostgresQuery, operation: String) async throws -> UserRecord? {
+        let logger = self.logger
+        return try await self.database.run(operation) { connection, _ in
+            let rows = try await connection.query(query, logger: logger)
+            var record: UserRecord?
+            for try await (id, username, email, password, roles) in rows.decode((Int, String?, String?, String?, [String]).self) {
+                record = UserRecord(
+                    id: id, username: username ?? "", email: email ?? "", passwordHash: password ?? "",
+                    roles: roles.compactMap(Role.init(rawValue:))
+                )
+            }
+            return record
         }
-        return nil
-    }
-
-    private func roles(userID: Int) async throws -> [Role] {
-        let rows = try await self.client.query(
-            #"SELECT r.name FROM roles r JOIN user_roles ur ON ur."roleId" = r.id WHERE ur."userId" = \#(userID) ORDER BY r.id"#,
-            logger: self.logger
-        )
-        var roles: [Role] = []
-        for try await name in rows.decode(String?.self) {
-            if let role = name.flatMap(Role.init(rawValue:)) { roles.append(role) }
-        }
-        return roles
     }
 
     func conflict(username: String, email: String) async throws -> UserConflict.Field? {
-        let rows = try await self.client.query(
-            """
-            SELECT bool_or(lower(username) = lower(\(username))), bool_or(lower(email) = lower(\(email)))
-            FROM users WHERE lower(username) = lower(\(username)) OR lower(email) = lower(\(email))
-            """,
-            logger: self.logger
-        )
-        for try await (usernameTaken, emailTaken) in rows.decode((Bool?, Bool?).self) {
-            if usernameTaken == true { return .username }
-            if emailTaken == true { return .email }
+        guard PostgresText.canStore(username), PostgresText.canStore(email) else { return nil }
+        let keys = try AccountKeys(username: username, email: email)
+        let logger = self.logger
+        return try await self.database.run("check for taken names") { connection, _ in
+            let rows = try await connection.query(
+                """
+                SELECT bool_or(username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton)),
+                       bool_or(email_key = \(keys.email))
+                FROM users
+                WHERE username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton) OR email_key = \(keys.email)
+                """,
+                logger: logger
+            )
+            var taken: UserConflict.Field?
+            for try await (usernameTaken, emailTaken) in rows.decode((Bool?, Bool?).self) {
+                taken = usernameTaken == true ? .username : emailTaken == true ? .email : nil
+            }
+            return taken
         }
-        return nil
     }
 
     func create(_ user: NewUser) async throws -> Int {
+        try await self.database.run("create user") { connection, deadline in
+            try await self.insert(user, notAfter: deadline.date, on: connection)
+        }
+    }
+
+    /// One statement inserts the user and its roles, and only while `clock_timestamp()` is before
+    /// `notAfter`: executed late (a server that stalled and resumed after the caller gave up), it
+    /// inserts nothing.
+    func insert(_ user: NewUser, notAfter: Date, on connection: PostgresConnection) async throws -> Int {
+        let keys = try AccountKeys(username: user.username, email: user.email)
+        let roleIDs = user.roles.map(\.id)
         do {
-            return try await self.client.withTransaction(logger: self.logger) { connection in
-                let rows = try await connection.query(
-                    """
-                    INSERT INTO users (username, email, password, "createdAt", "updatedAt")
-                    VALUES (\(user.username), \(user.email), \(user.passwordHash), now(), now()) RETURNING id
-                    """,
-                    logger: self.logger
+            let rows = try await connection.query(
+                """
+                WITH new_user AS (
+                    INSERT INTO users (username, email, password, username_key, username_skeleton, email_key, "createdAt", "updatedAt")
+                    SELECT \(user.username), \(user.email), \(user.passwordHash), \(keys.username), \(keys.usernameSkeleton), \(keys.email), now(), now()
+                    WHERE clock_timestamp() < \(notAfter)
+                    RETURNING id
+                ), granted AS (
+                    INSERT INTO user_roles ("roleId", "userId", "createdAt", "updatedAt")
+                    SELECT role_id, new_user.id, now(), now() FROM new_user, unnest(\(roleIDs)::integer[]) AS role_id
                 )
-                var id: Int?
-                for try await value in rows.decode(Int.self) { id = value }
-                guard let id else { throw UserRepositoryError(message: "INSERT returned no id") }
-                for role in user.roles {
-                    try await connection.query(
-                        #"INSERT INTO user_roles ("roleId", "userId", "createdAt", "updatedAt") VALUES (\#(role.id), \#(id), now(), now())"#,
-                        logger: self.logger
-                    )
-                }
-                return id
-            }
+                SELECT id FROM new_user
+                """,
+                logger: self.logger
+            )
+            var id: Int?
+            for try await value in rows.decode(Int.self) { id = value }
+            if let id { return id }
         } catch {
             if let conflict = Self.uniqueViolation(in: error) { throw conflict }
             throw error
         }
+        throw DatabaseUnavailable(code: .writeDeadlinePassed, operation: "create user")
     }
 
     /// A duplicate caught by the unique indexes: concurrent signups of one name end here.
     static func uniqueViolation(in error: any Error) -> UserConflict? {
-        let psqlError = (error as? PSQLError) ?? ((error as? PostgresTransactionError)?.closureError as? PSQLError)
-        guard let info = psqlError?.serverInfo, info[.sqlState] == "23505" else { return nil }
+        guard let info = (error as? PSQLError)?.serverInfo, info[.sqlState] == "23505" else { return nil }
         return UserConflict(field: info[.constraintName]?.contains("email") == true ? .email : .username)
     }
 
     func updatePasswordHash(userID: Int, hash: String) async throws {
-        try await self.client.query(
-            #"UPDATE users SET password = \#(hash), "updatedAt" = now() WHERE id = \#(userID)"#,
-            logger: self.logger
-        )
+        let logger = self.logger
+        try await self.database.run("update password hash") { connection, deadline in
+            _ = try await connection.query(
+                #"UPDATE users SET password = \#(hash), "updatedAt" = now() WHERE id = \#(userID) AND clock_timestamp() < \#(deadline.date)"#,
+                logger: logger
+            )
+        }
     }
 
     func grant(_ role: Role, toUserID userID: Int) async throws {
-        try await self.client.query(
-            #"""
-            INSERT INTO user_roles ("roleId", "userId", "createdAt", "updatedAt")
-            VALUES (\#(role.id), \#(userID), now(), now()) ON CONFLICT DO NOTHING
-            """#,
-            logger: self.logger
-        )
+        let logger = self.logger
+        try await self.database.run("grant role") { connection, deadline in
+            _ = try await connection.query(
+                #"""
+                INSERT INTO user_roles ("roleId", "userId", "createdAt", "updatedAt")
+                SELECT \#(role.id), \#(userID), now(), now() WHERE clock_timestamp() < \#(deadline.date)
+                ON CONFLICT DO NOTHING
+                """#,
+                logger: logger
+            )
+        }
     }
 }
 

@@ -29,9 +29,10 @@ struct UserConflict: Error, Equatable {
     var field: Field
 }
 
-/// Users, credentials and roles. Usernames and emails are unique case-insensitively.
+/// Users, credentials and roles. Usernames are unique by their PRECIS key and by its confusable
+/// skeleton, emails by their case-folded, IDNA-normalised key (``AccountKeys``).
 protocol UserRepository: Sendable {
-    /// The user whose name matches, preferring an exact match over a case-insensitive one.
+    /// The user whose name has the same key as `username` (any spelling that normalises alike).
     func find(username: String) async throws -> UserRecord?
     func find(id: Int) async throws -> UserRecord?
     /// The first field already taken, if any (a friendly pre-check; `create` enforces it anyway).

@@ -35,11 +35,23 @@ actor RedisServer {
         Issue.record("redis-server did not start on \(self.port)")
     }
 
+    /// Freezes Redis (SIGSTOP): connections stay open and nothing answers, as on a stalled host.
+    func pause() {
+        guard let process = self.process else { return }
+        Foundation.kill(process.processIdentifier, SIGSTOP)
+    }
+
+    func resume() {
+        guard let process = self.process else { return }
+        Foundation.kill(process.processIdentifier, SIGCONT)
+    }
+
     /// Stops Redis the hard way, as a crash or a lost node would.
     func kill() {
         guard let process = self.process else { return }
         self.process = nil
         Foundation.kill(process.processIdentifier, SIGKILL)
+        Foundation.kill(process.processIdentifier, SIGCONT)
         process.waitUntilExit()
     }
 

@@ -164,6 +164,14 @@ final class RunningSystem: Sendable {
         return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
     }
 
+    /// The auth service's Prometheus counter `name` with the label `outcome="label"`, 0 when absent.
+    func authCounter(_ name: String, outcome: String) async throws -> Int {
+        let reply = try await self.send(.GET, url: "http://127.0.0.1:\(self.ports.authMetrics)/metrics")
+        let prefix = "\(name){outcome=\"\(outcome)\"} "
+        let line = reply.body.split(separator: "\n").first { $0.hasPrefix(prefix) }
+        return line.flatMap { Double($0.dropFirst(prefix.count)) }.map { Int($0) } ?? 0
+    }
+
     /// A request to the gateway.
     func call(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String? = nil) async throws -> Reply {
         var headers = headers
