@@ -118,6 +118,24 @@ struct RedisSessionStoreTests {
         }
     }
 
+    @Test("within the grace window too, a token older than the live one's parent is reuse: a thief cannot follow the chain")
+    func olderGenerationWithinGraceIsReuse() async throws {
+        try await withTestRedis { redis in
+            let clock = TestClock()
+            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+            let userID = randomUserID()
+            let zero = try await store.open(userID: userID)
+            let one = try await self.rotate(store, zero.token)
+            var latest = one
+            for _ in 0..<3 {
+                latest = try await self.rotate(store, latest.successor)
+            }
+
+            #expect(try await self.rotate(store, zero.token).outcome == .reused(userID: userID, sessionID: zero.sessionID))
+            #expect(try await self.rotate(store, latest.successor).outcome == .revoked)
+        }
+    }
+
     @Test("an unused successor left idle past the idle lifetime is not handed out again: expired")
     func idleSuccessorExpires() async throws {
         try await withTestRedis { redis in

@@ -66,11 +66,13 @@ actor MemorySessionStore: SessionStore {
             self.records[RefreshTokenFormat.digest(successor)] = next
             return .rotated
         }
-        if self.now - spentAt <= self.policy.reuseGrace, let sealed = record.sealedSuccessor {
-            return .replayedWithinGrace(sealedSuccessor: sealed)
-        }
+        // Only the parent of the live token may be replayed (within the grace window: the same pair;
+        // later: the same successor). Once the successor is spent, any replay is reuse.
         if let digest = record.successorDigest, var next = self.records[digest], next.spentAt == nil, let sealed = record.sealedSuccessor {
             guard next.idleExpiresAt > self.now else { return .expired }
+            if self.now - spentAt <= self.policy.reuseGrace {
+                return .replayedWithinGrace(sealedSuccessor: sealed)
+            }
             next.idleExpiresAt = min(next.expiresAt, self.now + self.policy.idleLifetime)
             self.records[digest] = next
             return .replayedUnusedSuccessor(sealedSuccessor: sealed)

@@ -151,12 +151,18 @@ struct RedisSessionStore: SessionStore {
             redis.call('EXPIREAT', KEYS[2], idle + tonumber(ARGV[6]))
             return {'rotated'}
         end
-        if now - tonumber(f[7]) <= tonumber(ARGV[4]) then return {'grace', f[8]} end
-        if f[9] then
+        local withinGrace = now - tonumber(f[7]) <= tonumber(ARGV[4])
+        if not f[9] then
+            -- Spent before successors were recorded: the grace window alone decides.
+            if withinGrace then return {'grace', f[8]} end
+        else
             if f[9] ~= KEYS[6] then return {'moved'} end
+            -- Only the parent of the live token may be replayed: within the grace window it gets
+            -- the same pair, later the same successor. Once the successor is spent, it is reuse.
             local s = redis.call('HMGET', KEYS[6], 'state', 'idle')
             if s[1] == 'live' then
                 if tonumber(s[2]) <= now then return {'expired'} end
+                if withinGrace then return {'grace', f[8]} end
                 -- A replay is a use of the session: the unused successor's idle time starts again.
                 local idle = math.min(exp, now + tonumber(ARGV[3]))
                 redis.call('HSET', KEYS[6], 'idle', idle)
