@@ -114,6 +114,9 @@ private func runGateway<T: Sendable>(
         tokens: TokenSettings(issuer: testIssuer, audience: testAudience),
         corsAllowedOrigins: [allowedOrigin],
         redisURL: setup.redisURL,
+        // Generous: a test process running hundreds of tests on two cores can starve the feed's
+        // task for a second. Tests of the fail-closed bound set it back to the default of 1 s.
+        revocationMaxLag: 5,
         rateLimits: [:],
         logsRequests: false
     )

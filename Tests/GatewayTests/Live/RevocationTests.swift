@@ -96,15 +96,16 @@ struct RevocationTests {
     func failsClosedAndRecovers(outage: RedisRelay.Mode) async throws {
         let relay = try await RedisRelay.start()
         try await TestRedis.withOwnDatabase { redis in
-            try await withStack(redisURL: relay.url(database: redis.database), exclusive: true) { stack in
+            try await withStack(redisURL: relay.url(database: redis.database), exclusive: true, configure: { $0.revocationMaxLag = 1 }) { stack in
                 let token = try await stack.mint.token()
                 #expect(try await self.status(stack, token) == 200)
                 let cut = ContinuousClock.now
                 if outage == .severed { relay.sever() } else { relay.pause() }
                 let (status, failedAt) = try await self.poll(stack, token, while: 200, limit: .seconds(4))
                 #expect(status == 503)
-                // The feed last heard from Redis at most one blocking read (250 ms) before the cut.
-                #expect(failedAt - cut >= .milliseconds(700), "503 after \(failedAt - cut)")
+                // The feed last heard from Redis about one blocking read (250 ms) before the cut; the
+                // margin below that is for a loaded machine.
+                #expect(failedAt - cut >= .milliseconds(500), "503 after \(failedAt - cut)")
                 #expect(failedAt - cut < .seconds(2), "503 after \(failedAt - cut)")
                 let refused = try await stack.gateway.send(.GET, "/api/test/user", headers: ["x-access-token": token])
                 #expect(refused.message == "Service temporarily unavailable")
@@ -124,7 +125,7 @@ struct RevocationTests {
     func missedWhileCutOff() async throws {
         let relay = try await RedisRelay.start()
         try await TestRedis.withOwnDatabase { redis in
-            try await withStack(redisURL: relay.url(database: redis.database), exclusive: true) { stack in
+            try await withStack(redisURL: relay.url(database: redis.database), exclusive: true, configure: { $0.revocationMaxLag = 1 }) { stack in
                 // One entry before the cut, so the feed has a position to resume from.
                 let earlier = stack.mint.claims()
                 try await redis.append(.revoking(.session, earlier.sid))
@@ -151,7 +152,7 @@ struct RevocationTests {
     func trimmedStreamReloaded() async throws {
         let relay = try await RedisRelay.start()
         try await TestRedis.withOwnDatabase { redis in
-            try await withStack(redisURL: relay.url(database: redis.database), exclusive: true) { stack in
+            try await withStack(redisURL: relay.url(database: redis.database), exclusive: true, configure: { $0.revocationMaxLag = 1 }) { stack in
                 let first = stack.mint.claims()
                 try await redis.append(.revoking(.session, first.sid))
                 let (applied, _) = try await self.poll(stack, try await stack.mint.sign(first), while: 200, limit: .seconds(2))
