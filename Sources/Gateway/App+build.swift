@@ -66,7 +66,7 @@ func buildApplication(
         redis,
         HTTPClientService(client: httpClient),
         JWKSRefreshService(provider: keys, refreshInterval: .nanoseconds(Int64(configuration.jwksRefreshInterval * 1e9))),
-        RevocationFeed(redis: redis, states: states, logger: logger),
+        RevocationFeed(redis: redis, states: states, logger: logger, eventLoop: group.next()),
     ]
     if let metrics {
         services.append(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))

@@ -14,11 +14,17 @@ package struct RedisConnection: Sendable {
     /// Sends one command; fails with ``RedisError`` `.timeout` (and drops the connection) when no
     /// reply comes within `timeout`.
     package func send(_ arguments: [String], timeout: Duration) async throws -> RedisValue {
-        let reply = try await RedisClient.send(arguments, on: self.channel, timeout: timeout).get()
-        if case .error(let message) = reply {
-            throw RedisError(.serverError, message)
+        try await self.command(arguments, timeout: timeout).get()
+    }
+
+    /// ``send(_:timeout:)`` as a future on the connection's event loop, for callers that live there.
+    package func command(_ arguments: [String], timeout: Duration) -> EventLoopFuture<RedisValue> {
+        RedisClient.send(arguments, on: self.channel, timeout: timeout).flatMapThrowing { reply in
+            if case .error(let message) = reply {
+                throw RedisError(.serverError, message)
+            }
+            return reply
         }
-        return reply
     }
 
     package func close() {
@@ -29,6 +35,11 @@ package struct RedisConnection: Sendable {
 extension RedisClient {
     /// Opens a connection of its own (TCP, AUTH, SELECT), within the configured connect timeout.
     package func dedicatedConnection() async throws -> RedisConnection {
-        RedisConnection(channel: try await RedisConnector.connect(self.configuration, group: self.eventLoopGroup).get())
+        try await self.dedicatedConnection(on: self.eventLoopGroup.next()).get()
+    }
+
+    /// ``dedicatedConnection()`` on `loop`, as a future, for callers that live on that loop.
+    package func dedicatedConnection(on loop: any EventLoop) -> EventLoopFuture<RedisConnection> {
+        RedisConnector.connect(self.configuration, group: loop).map { RedisConnection(channel: $0) }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 
 /// CORS with an exact allow-list (Hummingbird's `CORSMiddleware` allows one origin or all): an
@@ -38,12 +39,17 @@ struct CORSPolicy: Sendable {
         return headers
     }
 
-    /// Adds the CORS headers of an actual (non-preflight) response.
+    /// Adds the CORS headers of an actual (non-preflight) response. `Vary: Origin` joins whatever
+    /// `Vary` lines the service sent, unless one of them already names Origin.
     func decorate(_ headers: inout HTTPHeaders, origin: String?) {
-        if let vary = headers.first(name: "vary") {
-            if !vary.lowercased().contains("origin") { headers.replaceOrAdd(name: "vary", value: vary + ", Origin") }
-        } else {
-            headers.add(name: "vary", value: "Origin")
+        let lines = headers["vary"]
+        let varies = lines.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if !varies.contains("origin"), !varies.contains("*") {
+            if lines.count == 1 {
+                headers.replaceOrAdd(name: "vary", value: lines[0] + ", Origin")
+            } else {
+                headers.add(name: "vary", value: "Origin")
+            }
         }
         if let origin, !headers.contains(name: "access-control-allow-origin") {
             headers.add(name: "access-control-allow-origin", value: origin)

@@ -10,102 +10,149 @@ import ServiceLifecycle
 ///
 /// Each answer from Redis, entries or the empty answer of a blocking read that timed out, tells the
 /// views that they are current; when Redis stays silent longer than the views' bound, protected
-/// routes fail closed until the feed has caught up.
+/// routes fail closed until the feed has caught up. The feed lives on one event loop, in callbacks:
+/// it never waits for Swift's shared threads, so a busy process cannot make Redis look silent.
 struct RevocationFeed: Service {
     let redis: RedisClient
     let states: EventLoopStates
     let logger: Logger
+    let eventLoop: any EventLoop
     /// How long one blocking read waits for new entries; well below the views' lag bound.
     var blockFor: Duration = .milliseconds(250)
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.follow()
-        }
+        let follower = try await self.eventLoop.submit {
+            NIOLoopBound(
+                RevocationFollower(redis: self.redis, states: self.states, logger: self.logger, eventLoop: self.eventLoop, blockFor: self.blockFor),
+                eventLoop: self.eventLoop
+            )
+        }.get()
+        self.eventLoop.execute { follower.value.start() }
+        try? await gracefulShutdown()
+        self.eventLoop.execute { follower.value.stop() }
+    }
+}
+
+/// The feed's state machine, confined to its event loop.
+final class RevocationFollower {
+    private let redis: RedisClient
+    private let states: EventLoopStates
+    private let logger: Logger
+    private let eventLoop: any EventLoop
+    private let blockFor: Duration
+    private var connection: RedisConnection?
+    /// The last entry applied; `nil` until the first full load.
+    private var position: StreamID?
+    private var failures = 0
+    private var stopped = false
+    private var lastPrune = NIODeadline.now()
+
+    init(redis: RedisClient, states: EventLoopStates, logger: Logger, eventLoop: any EventLoop, blockFor: Duration) {
+        self.redis = redis
+        self.states = states
+        self.logger = logger
+        self.eventLoop = eventLoop
+        self.blockFor = blockFor
     }
 
-    private func follow() async {
-        var position: StreamID?
-        var failures = 0
-        var pruned = ContinuousClock.now
-        while !Task.isCancelled {
-            do {
-                let connection = try await self.redis.dedicatedConnection()
-                defer { connection.close() }
-                if failures > 0 {
-                    self.logger.notice("Revocation feed reconnected", metadata: ["after_failures": "\(failures)"])
+    func start() {
+        guard !self.stopped else { return }
+        self.redis.dedicatedConnection(on: self.eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let connection):
+                self.connection = connection
+                if self.failures > 0 {
+                    self.logger.notice("Revocation feed reconnected", metadata: ["after_failures": "\(self.failures)"])
                 }
-                failures = 0
-                if let known = position, try await self.wasTrimmed(since: known, on: connection) == false {
-                    position = known
-                } else {
-                    position = try await self.loadAll(on: connection)
-                }
-                while !Task.isCancelled {
-                    position = try await self.readNext(after: position ?? .zero, on: connection)
-                    if ContinuousClock.now - pruned > .seconds(10) {
-                        pruned = .now
-                        self.forgetExpired()
-                    }
-                }
-            } catch {
-                failures += 1
-                if failures == 1 {
-                    self.logger.error("Revocation feed lost Redis: protected routes answer 503 until it is back", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .milliseconds(min(1000, 50 * failures)))
+                self.failures = 0
+                self.resumeOrLoad()
+            case .failure(let error):
+                self.failed(error)
             }
         }
     }
 
-    /// Reads the whole stream in pages and replaces every view's copy with it.
-    private func loadAll(on connection: RedisConnection) async throws -> StreamID {
-        var entries: [(StreamID, RevocationEntry?)] = []
-        var start = "-"
-        while true {
-            let page = RevocationStream.entries(
-                in: try await connection.send(["XRANGE", RevocationStream.key, start, "+", "COUNT", "1000"], timeout: .seconds(2))
-            )
-            entries += page
-            guard page.count == 1000, let last = page.last?.0 else { break }
-            start = "(" + last.description
-        }
-        let loaded = entries
-        let now = NIODeadline.now()
-        await self.states.onEach { $0.revocations.replace(with: loaded, heardAt: now) }
-        self.logger.info("Revocation record loaded", metadata: ["entries": "\(loaded.count)"])
-        return entries.last?.0 ?? .zero
+    func stop() {
+        self.stopped = true
+        self.connection?.close()
+        self.connection = nil
     }
 
-    /// Waits (briefly) for entries after `position` and hands them to every view.
-    private func readNext(after position: StreamID, on connection: RedisConnection) async throws -> StreamID {
-        let reply = try await connection.send(
+    /// Resumes after `position` unless entries after it may have been trimmed away meanwhile.
+    private func resumeOrLoad() {
+        guard let position = self.position else { return self.load(from: "-", loaded: []) }
+        self.command(["XRANGE", RevocationStream.key, "-", "+", "COUNT", "1"], timeout: .seconds(1)) { reply in
+            if let first = RevocationStream.entries(in: reply).first?.0, first > position {
+                self.load(from: "-", loaded: [])
+            } else {
+                self.readNext()
+            }
+        }
+    }
+
+    /// Reads the whole stream in pages, then replaces every view's copy with it.
+    private func load(from start: String, loaded: [(StreamID, RevocationEntry?)]) {
+        self.command(["XRANGE", RevocationStream.key, start, "+", "COUNT", "1000"], timeout: .seconds(2)) { reply in
+            let page = RevocationStream.entries(in: reply)
+            let entries = loaded + page
+            if page.count == 1000, let last = page.last?.0 {
+                return self.load(from: "(" + last.description, loaded: entries)
+            }
+            let now = NIODeadline.now()
+            self.states.forEach { $0.revocations.replace(with: entries, heardAt: now) }
+            self.logger.info("Revocation record loaded", metadata: ["entries": "\(entries.count)"])
+            self.position = entries.last?.0 ?? .zero
+            self.readNext()
+        }
+    }
+
+    /// Waits (briefly) for entries after the position and hands them to every view, then again.
+    private func readNext() {
+        let position = self.position ?? .zero
+        self.command(
             ["XREAD", "COUNT", "1000", "BLOCK", String(self.blockFor.milliseconds), "STREAMS", RevocationStream.key, position.description],
             timeout: self.blockFor + .milliseconds(500)
-        )
-        let now = NIODeadline.now()
-        // [[stream, [[id, fields], ...]]], or null when the block timed out with nothing new.
-        let entries = reply.array?.first?.array.flatMap { $0.count == 2 ? RevocationStream.entries(in: $0[1]) : nil } ?? []
-        if entries.isEmpty {
-            self.states.forEach { $0.revocations.heard(at: now) }
-            return position
+        ) { reply in
+            let now = NIODeadline.now()
+            // [[stream, [[id, fields], ...]]], or null when the block timed out with nothing new.
+            let entries = reply.array?.first?.array.flatMap { $0.count == 2 ? RevocationStream.entries(in: $0[1]) : nil } ?? []
+            if entries.isEmpty {
+                self.states.forEach { $0.revocations.heard(at: now) }
+            } else {
+                self.states.forEach { $0.revocations.apply(entries, heardAt: now) }
+                self.position = entries.last?.0 ?? position
+            }
+            if now - self.lastPrune > .seconds(10) {
+                self.lastPrune = now
+                let unixMilliseconds = Int64(SystemWallClock().now() * 1000)
+                self.states.forEach { $0.revocations.forget(before: unixMilliseconds) }
+            }
+            self.readNext()
         }
-        self.states.forEach { $0.revocations.apply(entries, heardAt: now) }
-        return entries.last?.0 ?? position
     }
 
-    /// Whether entries after `position` may have been trimmed: the stream's first entry is newer.
-    private func wasTrimmed(since position: StreamID, on connection: RedisConnection) async throws -> Bool {
-        let first = RevocationStream.entries(
-            in: try await connection.send(["XRANGE", RevocationStream.key, "-", "+", "COUNT", "1"], timeout: .seconds(1))
-        ).first?.0
-        guard let first else { return false }
-        return first > position
+    private func command(_ arguments: [String], timeout: Duration, then: @escaping (RedisValue) -> Void) {
+        guard !self.stopped, let connection = self.connection else { return }
+        connection.command(arguments, timeout: timeout).assumeIsolated().whenComplete { result in
+            guard !self.stopped else { return }
+            switch result {
+            case .success(let reply): then(reply)
+            case .failure(let error): self.failed(error)
+            }
+        }
     }
 
-    /// Drops, on every loop, what can no longer match a valid access token.
-    private func forgetExpired() {
-        let now = Int64(SystemWallClock().now() * 1000)
-        self.states.forEach { $0.revocations.forget(before: now) }
+    /// Drops the connection and tries again shortly; the views go stale on their own meanwhile.
+    private func failed(_ error: any Error) {
+        self.connection?.close()
+        self.connection = nil
+        self.failures += 1
+        if self.failures == 1 {
+            self.logger.error("Revocation feed lost Redis: protected routes answer 503 until it is back", metadata: ["error": "\(error)"])
+        }
+        guard !self.stopped else { return }
+        self.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(min(1000, 50 * self.failures)))) {
+            self.start()
+        }
     }
 }

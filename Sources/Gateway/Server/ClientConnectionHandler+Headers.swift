@@ -30,7 +30,7 @@ extension ClientConnectionHandler {
         }
         // HEAD is asked as GET, whose head is the answer: the services need not implement HEAD.
         let method: HTTPMethod = request.method == .HEAD ? .GET : request.method
-        return HTTPRequestHead(version: .http1_1, method: method, uri: request.uri, headers: headers)
+        return HTTPRequestHead(version: .http1_1, method: method, uri: String(RequestHeadCheck.originForm(of: request.uri)), headers: headers)
     }
 
     /// The service's response head as the client gets it, and the revocation position it announced.

@@ -46,7 +46,8 @@ enum RequestHeadCheck {
             return .failure(Problem(error: APIError(.badRequest, "Conflicting Content-Length")))
         }
         guard let text = lengths.first else { return .success(.none) }
-        guard let length = Int(text.trimmingSpaces), length >= 0 else {
+        let digits = text.trimmingSpaces
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(digits) else {
             return .failure(Problem(error: APIError(.badRequest, "Invalid Content-Length")))
         }
         guard length <= maxBodyBytes else {
@@ -65,17 +66,23 @@ enum RequestHeadCheck {
 
     /// The path of the request target (origin-form `/path?query`, or absolute-form), without the query.
     static func path(of uri: String) -> Substring? {
-        var target = Substring(uri)
-        if target.hasPrefix("http://") || target.hasPrefix("https://") {
-            let afterScheme = target[target.index(target.range(of: "://")!.upperBound, offsetBy: 0)...]
-            guard let slash = afterScheme.firstIndex(of: "/") else { return "/" }
-            target = afterScheme[slash...]
-        }
+        let target = Self.originForm(of: uri)
         guard target.first == "/" else { return nil }
         if let query = target.firstIndex(where: { $0 == "?" || $0 == "#" }) {
             return target[..<query]
         }
         return target
+    }
+
+    /// The target as a service is asked for it (RFC 9112 §3.2.1): an absolute-form target
+    /// (`http://host/path?query`) becomes `/path?query`; origin-form stays as it is.
+    static func originForm(of uri: String) -> Substring {
+        let target = Substring(uri)
+        guard target.hasPrefix("http://") || target.hasPrefix("https://"), let scheme = target.range(of: "://") else { return target }
+        let authorityAndPath = target[scheme.upperBound...]
+        guard let start = authorityAndPath.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        let rest = authorityAndPath[start...]
+        return rest.first == "?" ? Substring("/" + rest) : rest
     }
 }
 
