@@ -56,6 +56,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     TALLY.suite = _suite_of(item)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201 (hook wrapper)
+    """Keeps each phase's report on the item, so teardown checks can tell whether the test already failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+def call_failed(request: pytest.FixtureRequest) -> bool:
+    """True when the requesting test's call phase failed (its teardown should not fail it twice)."""
+    report = getattr(request.node, "report_call", None)
+    return report is not None and report.failed
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Prints the tally and writes it to <output>/tally.json."""
     path = config.output_dir() / "tally.json"
@@ -79,7 +93,8 @@ class _Systems:
         self.started.append(system)
         return system
 
-    def finish(self) -> None:
+    def finish(self, already_failed: bool = False) -> None:
+        """Stops every System; raises if a process had died, unless the test already failed."""
         failures = []
         for system in self.started:
             try:
@@ -87,7 +102,7 @@ class _Systems:
             except SystemFailure as failure:
                 failures.append(str(failure))
             system.stop()
-        if failures:
+        if failures and not already_failed:
             raise SystemFailure("\n\n".join(failures))
 
 
@@ -96,7 +111,7 @@ def make_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., System
     """Factory of Systems for this test; each is checked for crashes and stopped at teardown."""
     systems = _Systems(request.node.name)
     yield systems.start
-    systems.finish()
+    systems.finish(already_failed=call_failed(request))
 
 
 @pytest.fixture

@@ -78,6 +78,10 @@ class System:
         auth_url = f"http://127.0.0.1:{self.auth_port}"
         self.env: dict[str, str] = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # A crash exits at once with its raw stack in the log (a symbolicated backtrace takes 5-12 s,
+            # during which the dying process hangs); SWIFT_BACKTRACE=enable=yes in the caller's
+            # environment brings the symbolicated one back.
+            "SWIFT_BACKTRACE": os.environ.get("SWIFT_BACKTRACE", "enable=no"),
             "LOG_LEVEL": "info",
             "LOG_FORMAT": "json",
             "AUTH_METRICS_PORT": str(self.metrics_ports["auth"]),
@@ -128,6 +132,11 @@ class System:
     # ------------------------------------------------------------ processes
 
     @property
+    def gateway(self) -> ManagedProcess:
+        """The first gateway."""
+        return self.gateways[0]
+
+    @property
     def processes(self) -> list[ManagedProcess]:
         """auth, content and every gateway."""
         return [self.auth, self.content, *self.gateways]
@@ -174,17 +183,22 @@ class System:
         if dead:
             raise SystemFailure("process(es) died: " + "\n\n".join(process.status_report() for process in dead))
 
+    def live_problems(self, timeout: float = 2.0) -> list[str]:
+        """What is wrong with liveness (a crashed process, one not answering /health/live), empty if all is well."""
+        problems = [f"died: {process.status_report()}" for process in self.crashed()]
+        for process in self.processes:
+            if process.running:
+                status = self._probe(process, "/health/live", timeout)
+                if status != 200:
+                    problems.append(f"/health/live answered {status}: {process.status_report(15)}")
+        return problems
+
     def assert_all_live(self, timeout: float = 2.0) -> None:
         """Every process still runs and answers 200 on its own /health/live within TIMEOUT seconds."""
         self.assert_no_crash()
-        silent = []
-        for process in self.processes:
-            status = self._probe(process, "/health/live", timeout)
-            if status != 200:
-                silent.append(f"{process.name}: /health/live answered {status}: {process.status_report(15)}")
-        self.assert_no_crash()  # it may have died while we asked
-        if silent:
-            raise SystemFailure("process(es) not live: " + "\n\n".join(silent))
+        problems = self.live_problems(timeout)
+        if problems:
+            raise SystemFailure("process(es) not live:\n" + "\n\n".join(problems))
 
     # ---------------------------------------------------------------- HTTP
 
