@@ -100,7 +100,7 @@ ANGULAR_TOKEN = tuple(
     )
 )
 
-# --- Angular 12-17 "HttpOnly cookie" editions: withCredentials, no token header, signout call ---------
+# --- Angular 12-17 "HttpOnly cookie" editions: withCredentials, no token header, signout call --------
 ANGULAR_COOKIE = tuple(
     Frontend(repo, commit, ("src/app/_helpers/http.interceptor.ts", "src/app/_services/auth.service.ts",
              "src/app/_services/storage.service.ts"), "none (cookie)", JSON,
@@ -113,6 +113,8 @@ ANGULAR_COOKIE = tuple(
         ("angular-15-jwt-auth", "719f679"),
         ("angular-16-jwt-auth", "1ac0f4e"),
         ("angular-17-jwt-auth", "0ef2d57"),
+        # Its refresh call sends {} and expects the refresh token in a cookie; it refreshes only on a 401.
+        ("angular-17-refresh-token", "75051a1"),
     )
 )
 

@@ -328,8 +328,11 @@ class AngularRefreshPage(Page):
         return reply
 
     def board(self, name: str) -> Board:
-        """board-*.component.ts: a 403 emits "logout", which signs out (sessionStorage cleared)."""
+        """board-*.component.ts shows ``err.error.message || err.error``: the raw text of a board's own error
+        (responseType 'text'), the message of a refresh error (JSON); a 403 emits "logout" (storage cleared)."""
         reply = self.request("GET", f"/api/test/{name}")
         if reply.status == 403:
             self.logout()
-        return Board(reply.status, board_text(reply))
+        if 200 <= reply.status < 300 or reply.path.endswith("/refreshtoken"):
+            return Board(reply.status, board_text(reply))
+        return Board(reply.status, reply.text)

@@ -82,5 +82,11 @@ def restart(system: System, process: ManagedProcess, env: Mapping[str, str] | No
         raise SystemFailure(f"{process.name} did not stop cleanly for its restart: {process.status_report()}")
     replacement = start_replacement(system, process, new_env)
     if wait:
-        wait_ready(system, replacement)
+        try:
+            wait_ready(system, replacement)
+        except SystemFailure:
+            code = replacement.returncode
+            if code is not None and code > 0:
+                replacement.stopped = True  # it refused to start (the failure says why): not a crash
+            raise
     return replacement
