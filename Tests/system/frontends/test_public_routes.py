@@ -38,16 +38,21 @@ def _tampered(token: str) -> str:
     return f"{header}.{payload}.{signature[:middle]}{swapped}{signature[middle + 1:]}"
 
 
+def _unexpired_claims(token: str) -> dict:
+    """TOKEN's claims valid for another hour, so that only the forgery can be the reason for a refusal."""
+    return {**parse_jwt(token), "exp": int(time.time()) + 3600}
+
+
 def _foreign(token: str) -> str:
     """The claims of TOKEN signed by a key this system never saw, under a made-up kid."""
     key = ec.generate_private_key(ec.SECP256R1())
-    return jwt.encode(parse_jwt(token), key, algorithm="ES256", headers={"kid": "not-ours", "typ": "at+jwt"})
+    return jwt.encode(_unexpired_claims(token), key, algorithm="ES256", headers={"kid": "not-ours", "typ": "at+jwt"})
 
 
 def _unsigned(token: str) -> str:
     """The claims of TOKEN with ``alg: none`` and no signature."""
     header = _b64url(json.dumps({"alg": "none", "typ": "at+jwt"}).encode())
-    return f"{header}.{token.split('.')[1]}."
+    return f"{header}.{_b64url(json.dumps(_unexpired_claims(token)).encode())}."
 
 
 @dataclass
@@ -87,11 +92,6 @@ def _public_content(client: Client, headers: dict[str, str], _: Account) -> None
     assert (reply.status, reply.text) == (200, BOARDS["all"]), reply
 
 
-def _public_content_head(client: Client, headers: dict[str, str], _: Account) -> None:
-    reply = client.head("/api/test/all", headers=headers)
-    assert reply.status == 200, reply
-
-
 def _welcome(client: Client, headers: dict[str, str], _: Account) -> None:
     reply = client.get("/", headers=headers)
     assert reply.status == 200 and isinstance(reply.message, str), reply
@@ -122,10 +122,10 @@ def _refresh(client: Client, headers: dict[str, str], _: Account) -> None:
     assert reply.status == 200 and reply.json()["accessToken"], reply
 
 
-#: Every public route of the gateway, each as the call a frontend makes and the answer it must get.
+#: Every public route of the gateway, each as the call a frontend makes and the answer it must get (the
+#: frontends never send HEAD; the hostile suite covers it).
 ROUTES: dict[str, Callable[[Client, dict[str, str], Account], None]] = {
     "GET /api/test/all": _public_content,
-    "HEAD /api/test/all": _public_content_head,
     "GET /": _welcome,
     "GET /.well-known/jwks.json": _jwks,
     "POST /api/auth/signin": _signin,
