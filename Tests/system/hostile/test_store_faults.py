@@ -22,6 +22,7 @@ from support.http import Reply
 from support.processes import wait_until
 from support.stores import PrivatePostgres, PrivateRedis
 from support.system import System
+from support.tally import TALLY
 
 from .common import after_batch
 
@@ -117,6 +118,7 @@ def test_postgres_paused_answers_503_fast_and_changes_nothing_behind_the_clients
     retry = refresh(client, refresher.refresh_token, check=False)
     if retry.status != 200:
         problems.append(f"the refresh answered {replies['refresh'].status} spent the token: retry got {retry}")
+        TALLY.add("lost_sessions", example=f"refresh retried after a PostgreSQL stall: {retry}")
     else:
         tokens = retry.json()
         refresher.access_token, refresher.refresh_token = tokens["accessToken"], tokens["refreshToken"]
