@@ -7,7 +7,7 @@ browser's console log, the answers the page got, and the page's HTML.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -41,18 +41,31 @@ def webapp_system() -> Iterator[System]:
 
 
 @pytest.fixture
-def browser(request: pytest.FixtureRequest, webapp_system: System) -> Iterator[Browser]:
-    """A fresh headless Chromium on the gateway; on failure its evidence goes to the output folder."""
-    session = Browser(webapp_system.gateway_url())
-    try:
-        yield session
-    finally:
-        failed = any(getattr(getattr(request.node, f"report_{phase}", None), "failed", False)
-                     for phase in ("setup", "call"))
+def open_browser(request: pytest.FixtureRequest) -> Iterator[Callable[[str], Browser]]:
+    """Factory: ``open_browser(base_url)`` starts a fresh headless Chromium for the app at BASE_URL.
+
+    Each browser is ended at teardown; when the test failed, its evidence goes to the output folder first.
+    """
+    started: list[Browser] = []
+
+    def start(base_url: str) -> Browser:
+        session = Browser(base_url)
+        started.append(session)
+        return session
+
+    yield start
+    failed = any(getattr(getattr(request.node, f"report_{phase}", None), "failed", False) for phase in ("setup", "call"))
+    for index, session in enumerate(started):
         try:
             if failed:
-                folder = config.output_dir() / "webapp" / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-                written = session.save_evidence(folder)
+                name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + (f"-{index + 1}" if index else "")
+                written = session.save_evidence(config.output_dir() / "webapp" / name)
                 print(f"\nweb-app evidence of {request.node.name}: " + ", ".join(str(p) for p in written))
         finally:
             session.quit()
+
+
+@pytest.fixture
+def browser(open_browser: Callable[[str], Browser], webapp_system: System) -> Browser:
+    """A fresh headless Chromium on the real gateway of ``webapp_system``."""
+    return open_browser(webapp_system.gateway_url())
