@@ -243,13 +243,18 @@ ROUTE_TABLE = [path for path, _ in GET_ROUTES if path.startswith(("/api/", "/.we
 
 @pytest.mark.parametrize("path", ROUTE_TABLE)
 def test_405_advertises_head_exactly_where_head_works(hostile_system: System, user: Account, path: str) -> None:
-    """DELETE on a contract route is 405 JSON whose Allow lists HEAD if and only if the route answers GET,
-    and a HEAD it advertises answers like the GET (today Allow says HEAD but HEAD is 404)."""
+    """DELETE on a contract route is 405 JSON whose Allow lists HEAD if and only if the route answers GET;
+    a HEAD it advertises answers like the GET, and HEAD on a POST route is a 405 that does not offer HEAD
+    (today Allow says HEAD but HEAD is 404)."""
     outcome = exchange(hostile_system, request_bytes("DELETE", path))
     expect_answer(outcome, {405}, "DELETE", path, f"DELETE {path}")
     allow = {method.strip().upper() for method in (outcome.header("Allow") or "").split(",") if method.strip()}
     is_get_route = path not in POST_ROUTES
     assert ("HEAD" in allow) == is_get_route, f"Allow: {outcome.header('Allow')!r} for {path}"
+    if not is_get_route:
+        head = exchange(hostile_system, request_bytes("HEAD", path), head=True)
+        expect_answer(head, {405}, "HEAD", path, f"HEAD {path} (not a GET route)")
+        assert "HEAD" not in (head.header("Allow") or "").upper(), f"HEAD {path} 405 Allow: {head.header('Allow')!r}"
     if is_get_route:
         assert "GET" in allow, f"Allow: {outcome.header('Allow')!r} for {path}"
         needs_token = dict(GET_ROUTES)[path]

@@ -157,6 +157,22 @@ def test_a_connection_that_sends_nothing_is_closed_silently_at_the_header_timeou
         expect_closed(conn.wait_closed(HEADER_TIMEOUT + MARGIN), "idle connection that never sent a byte")
 
 
+def test_200_silent_connections_neither_block_service_nor_outlive_the_header_timeout(hostile_system: System) -> None:
+    """200 connections that send nothing do not stop a new client from being served at once, and all of
+    them are closed silently once the header timeout passed."""
+    connections = [RawConnection(hostile_system.gateway_port) for _ in range(200)]
+    try:
+        served = hostile_system.http.get("/api/test/all", timeout=(2, 2))
+        assert served.status == 200, served
+        time.sleep(HEADER_TIMEOUT + MARGIN)
+        still_open = [index for index, conn in enumerate(connections) if conn.wait_closed(0.01).kind != "closed"]
+        TALLY.add("cases", len(connections))
+        assert not still_open, f"{len(still_open)} of 200 silent connections still open after the header timeout"
+    finally:
+        for conn in connections:
+            conn.close()
+
+
 def test_half_a_header_block_gets_408_json_at_the_header_timeout(hostile_system: System) -> None:
     """A request head that stops half-way gets 408 JSON once the header timeout passed, then a close."""
     with RawConnection(hostile_system.gateway_port) as conn:
