@@ -11,7 +11,7 @@ from typing import Callable
 
 from requests.structures import CaseInsensitiveDict
 
-from support.accounts import Account, create_account, existing_account, refresh, signin, signup, unique_name
+from support.accounts import Account, SessionTracker, create_account, existing_account, refresh, signin, signup, unique_name
 from support.checks import check_response
 from support.http import Reply
 from support.rawhttp import RawConnection, request_bytes
@@ -52,7 +52,7 @@ def test_16_concurrent_signups_of_one_name_give_exactly_one_account(hostile_syst
     after_batch(hostile_system)
 
 
-def test_concurrent_refreshes_of_one_token_agree_and_keep_the_session(hostile_system: System, sessions) -> None:
+def test_concurrent_refreshes_of_one_token_agree_and_keep_the_session(hostile_system: System, sessions: SessionTracker) -> None:
     """8 refreshes of one refresh token at once: every answer is 200 with one and the same new pair (the
     grace window) or a documented 403, at least one is 200, and the session lives on: its new refresh
     token refreshes and its access token opens /api/test/user."""
