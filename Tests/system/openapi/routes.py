@@ -1,7 +1,7 @@
 """The gateway's routes as its Swift sources declare them, for comparing with the OpenAPI document.
 
 Read from ``Sources/Gateway`` and the shared health controller: the route table's
-``GatewayRoute(path: "...", methods: [.get, ...])`` entries and every literal
+``GatewayRoute("...", [.GET, ...], ...)`` entries (argument labels optional) and every literal
 ``router.get("...")`` / ``router.on("...", method: .x)`` registration. Path parameters (``:id``,
 ``{id}``) become ``{}`` so names need not match; HEAD is left out, because the gateway answers HEAD
 wherever it answers GET (the document is checked for that rule separately, and the live tests check
@@ -16,7 +16,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SOURCE_FOLDERS = (REPO_ROOT / "Sources" / "Gateway", REPO_ROOT / "Sources" / "Common" / "Health")
 
-_TABLE_ENTRY = re.compile(r'GatewayRoute\(\s*path:\s*"(?P<path>[^"]+)"\s*,\s*methods:\s*\[(?P<methods>[^\]]*)\]')
+_TABLE_ENTRY = re.compile(
+    r'GatewayRoute\(\s*(?:path:\s*)?"(?P<path>[^"]+)"\s*,\s*(?:methods:\s*)?\[(?P<methods>[^\]]*)\]'
+)
 _REGISTRATION = re.compile(
     r'\brouter\.(?P<method>get|post|put|patch|delete|head)\(\s*(?:RouterPath\()?"(?P<path>[^"]*)"'
 )
