@@ -148,8 +148,9 @@ def test_refused_refresh_signs_the_page_out(browser: Browser, webapp_system: Sys
     """When the session is ended elsewhere, the next call's 401 leads to a refused refresh and a signed-out page."""
     account = accounts.create_account(webapp_system.http, password=PASSWORD)
     log_in(browser, account.username)
-    token = browser.stored_user()["accessToken"]
-    ended = webapp_system.http.post("/api/auth/signout", headers={"x-access-token": token})
+    # "Sign out everywhere" from another device (a fresh session, so its token cannot have expired yet).
+    elsewhere = accounts.existing_account(webapp_system.http, account.username, PASSWORD)
+    ended = webapp_system.http.post("/api/auth/signout?scope=global", headers=elsewhere.headers())
     assert ended.status == 200, str(ended)
     start = len(browser.network())
     browser.go("user")
