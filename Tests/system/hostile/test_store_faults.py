@@ -42,9 +42,10 @@ def _pids(system: System) -> list[int]:
 def test_redis_paused_fails_protected_routes_closed_and_recovers_without_losing_a_session(
     private_redis: PrivateRedis, make_system: Callable[..., System], sessions: SessionTracker
 ) -> None:
-    """Redis SIGSTOPped: /api/test/user answers the documented 503 within 2.5 s, `/` and /api/test/all
-    answer 200; after SIGCONT the same processes serve /api/test/user again within 10 s and every session
-    still refreshes."""
+    """Redis SIGSTOPped: within 2.5 s /api/test/user answers the documented 503 (the gateway's copy of
+    the revocation record may be trusted for REVOCATION_MAX_LAG, 1 s, after Redis last answered), and
+    each refusal is immediate; `/` and /api/test/all answer 200; after SIGCONT the same processes serve
+    /api/test/user again within 10 s and every session still refreshes."""
     system = make_system(redis_url=private_redis.url, name="redis-paused")
     client = system.http
     user = sessions.track(create_account(client))
@@ -53,9 +54,15 @@ def test_redis_paused_fails_protected_routes_closed_and_recovers_without_losing_
     pids = _pids(system)
     private_redis.pause()
     try:
-        refused = client.get("/api/test/user", headers=user.headers(), timeout=(5, 10))
+        paused_at = time.monotonic()
+        while True:
+            refused = client.get("/api/test/user", headers=user.headers(), timeout=(5, 10))
+            if refused.status != 200 or time.monotonic() - paused_at > 2.5:
+                break
+            time.sleep(0.05)
         assert refused.status == 503 and refused.message == SERVICE_UNAVAILABLE_MESSAGE, refused
-        assert refused.elapsed < 2.5, f"fail-closed answer took {refused.elapsed:.2f}s"
+        assert time.monotonic() - paused_at < 2.5, f"fail-closed only after {time.monotonic() - paused_at:.2f}s"
+        assert refused.elapsed < 1.0, f"a fail-closed answer itself took {refused.elapsed:.2f}s"
         for path in ("/", "/api/test/all"):
             public = client.get(path, timeout=(5, 10))
             assert public.status == 200, f"public {path} during the Redis stall: {public}"
