@@ -5,6 +5,8 @@
 #                     ContentService with local PostgreSQL + Redis (.local/)
 #   make test         build and run the tests against throwaway stores;
 #                     SWIFT_TEST_ARGS="--filter X" narrows swift test
+#   make system-test  only the Python system tests (Tests/system), with their
+#                     own throwaway stores; SYSTEM_TEST_ARGS="-k X" narrows
 #   make bench        run scripts/bench.sh
 #   make build        swift build -c release
 #   make clean-state  delete .local/ (database, Redis data, dev key); stops nothing
@@ -13,12 +15,13 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run test bench build clean-state compose-test
+.PHONY: help run test system-test bench build clean-state compose-test
 
 help:
 	@echo "Targets:"
 	@echo "  run          build (release) and run the three services with local PostgreSQL + Redis in .local/"
 	@echo "  test         build and run the tests against throwaway stores (SWIFT_TEST_ARGS for swift test)"
+	@echo "  system-test  only the Python system tests (Tests/system) on throwaway stores (SYSTEM_TEST_ARGS for pytest)"
 	@echo "  bench        run scripts/bench.sh"
 	@echo "  build        swift build -c release"
 	@echo "  clean-state  delete .local/ (database, Redis data, JWT dev key); stops nothing"
@@ -29,6 +32,9 @@ run:
 
 test:
 	@bash scripts/test.sh
+
+system-test:
+	@bash scripts/system-test.sh
 
 bench:
 	@bash scripts/bench.sh

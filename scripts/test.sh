@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: build and run the test suite against throwaway PostgreSQL and
-# Redis, then the offline checks in scripts/checks/*.sh.
+# Redis, then the Python system tests (scripts/system-test.sh, on the same
+# stores and debug binaries), then the offline checks in scripts/checks/*.sh.
 #
 # Always uses fresh stores in a temporary folder removed on exit: any
 # DATABASE_URL, REDIS_URL or JWT_PRIVATE_KEY_FILE from the caller is ignored.
@@ -11,7 +12,8 @@
 #   SERVICE_BIN_DIR                    `swift build --show-bin-path` (debug
 #                                      Gateway, AuthService, ContentService)
 #   REDIS_SERVER_BIN                   path of redis-server
-# SWIFT_TEST_ARGS adds arguments to `swift test`, e.g. "--filter AuthTests".
+# SWIFT_TEST_ARGS adds arguments to `swift test`, e.g. "--filter AuthTests";
+# SYSTEM_TEST_ARGS adds pytest arguments to the system tests, e.g. "-k hostile".
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -83,6 +85,10 @@ main() {
     local extra=()
     read -r -a extra <<<"${SWIFT_TEST_ARGS:-}"
     swift test "${extra[@]}"
+
+    phase "system tests"
+    SYSTEM_TEST_OUTPUT="${SYSTEM_TEST_OUTPUT:-$REPO_ROOT/.build/system-test/$(date +%Y%m%d-%H%M%S)-$$}" \
+        bash "$REPO_ROOT/scripts/system-test.sh"
 
     phase "checks"
     local check
