@@ -92,7 +92,8 @@ trap 'exit 143' TERM
 # Create the venv if missing or broken, and install the requirements when
 # they changed since the last install. Locked: helpers may share a checkout.
 ensure_venv() {
-    ensure_packages python3 python3-venv
+    # chromium and its driver run the web app's browser suite.
+    ensure_packages python3 python3-venv chromium chromium-driver
     mkdir -p "$(dirname "$VENV_DIR")"
     exec 9>"$VENV_DIR.lock"
     flock 9
