@@ -69,30 +69,33 @@ struct TimeBoundDatabase: Sendable {
             date: Date(timeIntervalSince1970: self.clock.now() + (limit - self.timeouts.writeMargin).inSeconds)
         )
         let lease = LeaseState()
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await self.client.withConnection { connection in
-                        guard await lease.attach(connection) else {
-                            throw DatabaseUnavailable(code: .timedOut, operation: operation)
-                        }
-                        return try await body(connection, writeDeadline)
-                    }
-                }
-                group.addTask {
-                    try await Task.sleep(until: deadline, clock: .continuous)
-                    if let connection = await lease.expire() {
-                        // The only way to stop waiting for a statement on a stalled server.
-                        try? await connection.close()
-                    }
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
+        let work = Task {
+            try await self.client.withConnection { connection in
+                guard await lease.attach(connection) else {
                     throw DatabaseUnavailable(code: .timedOut, operation: operation)
                 }
-                return value
+                return try await body(connection, writeDeadline)
             }
+        }
+        // The answer is whichever comes first, the work or the deadline, and the loser is not waited
+        // for: a lease request queued behind connections that cannot be made does not always honour
+        // cancellation, and a caller that waited for it would wait as long as the stall.
+        let outcome = FirstOutcome<T>()
+        Task {
+            await outcome.settle(await work.result)
+        }
+        Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            if let connection = await lease.expire() {
+                // The only way to stop waiting for a statement on a stalled server; not awaited,
+                // for the same reason.
+                connection.close().whenComplete { _ in }
+            }
+            work.cancel()
+            await outcome.settle(.failure(DatabaseUnavailable(code: .timedOut, operation: operation)))
+        }
+        do {
+            return try await outcome.value()
         } catch {
             // The deadline explains whatever broke after it (a closed connection, a cancelled lease).
             if await lease.isExpired { throw DatabaseUnavailable(code: .timedOut, operation: operation) }
@@ -115,6 +118,24 @@ struct TimeBoundDatabase: Sendable {
 extension Duration {
     var inSeconds: Double {
         Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
+    }
+}
+
+/// The first of several results, handed to the one waiter: later ones are dropped.
+private actor FirstOutcome<T: Sendable> {
+    private var result: Result<T, any Error>?
+    private var waiter: CheckedContinuation<T, any Error>?
+
+    func settle(_ result: Result<T, any Error>) {
+        guard self.result == nil else { return }
+        self.result = result
+        self.waiter?.resume(with: result)
+        self.waiter = nil
+    }
+
+    func value() async throws -> T {
+        if let result = self.result { return try result.get() }
+        return try await withCheckedThrowingContinuation { self.waiter = $0 }
     }
 }
 
