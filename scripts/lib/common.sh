@@ -111,21 +111,25 @@ pid_alive() {
     [[ "${stat%% *}" != Z ]]
 }
 
-# Send SIGTERM to PID, wait up to TIMEOUT seconds (default 10), then SIGKILL.
-# Reaps PID when it is a child of this shell. Always returns 0.
+# Send SIGTERM to PID, wait up to TIMEOUT seconds (default 10) for it to end,
+# then SIGKILL. Always returns 0. It does not reap PID with `wait`: bash can
+# block for ever in a `wait PID` made from a trap that interrupted an earlier
+# `wait PID` (seen in bench.sh's cleanup after a SIGTERM during a wrk run);
+# bash reaps its children by itself, and pid_alive takes a zombie for dead.
 stop_pid() {
     local pid="$1" timeout="${2:-10}" i
-    pid_alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+    pid_alive "$pid" || return 0
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < timeout * 10; i++)); do
-        pid_alive "$pid" || break
+        pid_alive "$pid" || return 0
         sleep 0.1
     done
-    if pid_alive "$pid"; then
-        log_warn "process $pid did not stop within ${timeout}s, killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    log_warn "process $pid did not stop within ${timeout}s, killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+        pid_alive "$pid" || return 0
+        sleep 0.1
+    done
     return 0
 }
 
