@@ -257,6 +257,7 @@ main() {
     fact variant_bin_dir "$VARIANT_BIN_DIR"
 
     run_token_verification
+    note_own_pids
     start_rss_sampler
     local conc target
     for conc in "${CONCURRENCIES[@]}"; do

@@ -148,6 +148,61 @@ record_rss() {
     done
 }
 
+# -------------------------------------------------------------- CPU noise ---
+
+# The pids whose CPU time is the bench's own: the services, nginx and its
+# workers. Set by note_own_pids once everything runs.
+OWN_PIDS=()
+note_own_pids() {
+    local dir line ppid
+    OWN_PIDS=()
+    for name in "${STARTED[@]}"; do
+        OWN_PIDS+=("${PID[$name]}")
+    done
+    for dir in /proc/[0-9]*; do
+        read -r line 2>/dev/null <"$dir/stat" || continue
+        line="${line##*) }"
+        read -r _ ppid _ <<<"$line"
+        [[ "$ppid" == "${PID[nginx]}" ]] && OWN_PIDS+=("${dir#/proc/}")
+    done
+    return 0
+}
+
+# Print "BUSY TOTAL OWN" in clock ticks: the machine's busy and total CPU time
+# (/proc/stat) and the CPU time of the bench's own processes (OWN_PIDS, and
+# this shell's reaped children: wrk under timeout). Pure bash reads, no fork.
+cpu_ticks() {
+    local a line f own=0 pid
+    read -r -a a </proc/stat
+    for pid in "${OWN_PIDS[@]}" "$$"; do
+        read -r line 2>/dev/null <"/proc/$pid/stat" || continue
+        line="${line##*) }"
+        read -r -a f <<<"$line"
+        # From the state on: utime is the 12th field, stime the 13th, cutime, cstime the next two.
+        if [[ "$pid" == "$$" ]]; then # the main shell, even from $(...)
+            own=$((own + f[13] + f[14]))
+        else
+            own=$((own + f[11] + f[12]))
+        fi
+    done
+    # Busy: user, nice, system and steal (another VM). Interrupt time is left
+    # out: the bench's own loopback traffic causes most of it, and no process
+    # is charged with it.
+    printf '%s %s %s\n' $((a[1] + a[2] + a[3] + a[8])) \
+        $((a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7] + a[8])) "$own"
+}
+
+# other_cpu_between "BUSY TOTAL OWN" "BUSY TOTAL OWN": percent of the machine's
+# CPU that processes other than the bench's used in between.
+other_cpu_between() {
+    local b0 t0 o0 b1 t1 o1
+    read -r b0 t0 o0 <<<"$1"
+    read -r b1 t1 o1 <<<"$2"
+    local other=$(((b1 - b0) - (o1 - o0)))
+    ((other > 0)) || other=0
+    echo $((other * 100 / (t1 - t0 > 0 ? t1 - t0 : 1)))
+}
+
 # -------------------------------------------------------------------- GET ---
 
 # One wrk run: TARGET at CONCURRENCY, a warm-up first. Appends a line to runs.
@@ -155,13 +210,18 @@ run_wrk() {
     local target="$1" conc="$2" url="${URL[$1]}$PATH_UNDER_TEST"
     local out="$STATE_DIR/logs/wrk-$target-c$conc.txt" status=ok stats
     local rps=nan p50=nan p99=nan requests=0 non2xx=0 sockerr=0
+    local before other
     log_info "wrk $target c=$conc: $WARMUP warm-up, then $DURATION"
     run_child /dev/null timeout "$WARMUP_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$WARMUP" \
         -H "x-access-token: $TOKEN" "$url" || log_warn "warm-up of $target c=$conc failed"
+    before="$(cpu_ticks)"
     if ! run_child "$out" timeout "$RUN_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$DURATION" --latency \
         -H "x-access-token: $TOKEN" "$url"; then
         status=FAILED
     fi
+    other="$(other_cpu_between "$before" "$(cpu_ticks)")"
+    fact "other_cpu_pct.$target.$conc" "$other"
+    ((other < 10)) || log_warn "other processes used ${other}% of the CPU during $target c=$conc: its figures are skewed"
     if stats="$(python3 "$BENCH_DIR/parse_wrk.py" "$out")"; then
         read -r rps p50 p99 requests non2xx sockerr <<<"$stats"
     else

@@ -137,7 +137,8 @@ class Report:
 
     def throughput(self) -> None:
         self.p("== GET /api/test/user (vs nginx: rows that log per request against row 2, the others against row 3)")
-        header = f"  {'#':>1} {'row':<40} {'c':>3} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'vs nginx':>8}  result"
+        header = (f"  {'#':>1} {'row':<40} {'c':>3} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'vs nginx':>8} "
+                  f"{'other':>5}  result")
         self.p(header)
         self.p("  " + "-" * (len(header) - 2))
         meta = {target: (number, label, ref) for target, number, label, ref in ROWS}
@@ -146,8 +147,12 @@ class Report:
             base = self.run(ref, r.conc)
             ratio = r.rps / base.rps if r.ok and base and base.ok and base.rps else math.nan
             result = "ok" if r.ok else f"FAILED ({r.non2xx} non-2xx, {r.sockerr} socket errors)"
+            other = num(self.facts.get(f"other_cpu_pct.{r.target}.{r.conc}"))
             self.p(f"  {number:>1} {label:<40} {r.conc:>3} {fmt(r.rps):>8} {fmt(r.p50, '.2f'):>7} "
-                   f"{fmt(r.p99, '.2f'):>7} {fmt(ratio, '.2f', 'x'):>8}  {result}")
+                   f"{fmt(r.p99, '.2f'):>7} {fmt(ratio, '.2f', 'x'):>8} {fmt(other, '.0f', '%'):>5}  {result}")
+        noisy = [k for k, v in self.facts.items() if k.startswith("other_cpu_pct.") and num(v) >= 5]
+        self.p("  other: the CPU that processes other than the bench's used during the run"
+               + (f" ({len(noisy)} run(s) at 5% or more: compare those with care)" if noisy else ""))
         lines = " ".join(f"{name} {self.facts.get('log_lines.' + name, 'n/a')}"
                          for name in ("nginx-log", "gw-default", "gw-stack", "content-info", "gw-nolog",
                                       "gw-norevoke", "content-quiet"))
