@@ -177,7 +177,7 @@ check_targets() {
 # started with BENCH_SKIP_REVOCATION_CHECK=1 all the same) within 2 s, and
 # still be let through by gw-norevoke (the BenchmarkVariants build).
 check_revocation_switch() {
-    local token status i out="$STATE_DIR/signout.json"
+    local token status i name out="$STATE_DIR/signout.json"
     token="$(signin_token gw-default)"
     for name in gw-nolog gw-norevoke; do
         status="$(get_with_token "${URL[$name]}" "$token")"
