@@ -26,11 +26,13 @@
 # which is started with BENCH_SKIP_REVOCATION_CHECK=1 as well (a production
 # build has no such switch, so it must ignore the variable).
 #
-# The parts: scripts/bench/binaries.sh (prebuilt or built binaries, the variant
-# build), stack.sh (the services, the user, the checks before measuring),
-# nginx.sh, measure.sh (wrk, RSS, signin, refresh, verification, propagation),
-# report.py (the table and targets); parse_wrk.py, refresh.py, propagation.py,
-# signin.lua are their helpers.
+# The parts, in scripts/bench/: binaries.sh (prebuilt or built binaries, the
+# variant build), stack.sh (the services, the user, the checks before
+# measuring), nginx.sh, load.sh (the GET rows), auth.sh (signin, refresh),
+# tokens.sh (verification per key kind, propagation), memory.sh, cpu.sh (how
+# busy the machine is with other work), helpers.sh; report.py renders the
+# results, with parse_wrk.py, refresh.py, propagation.py and signin.lua as
+# helpers of the parts.
 #
 # Exit status: 0 when every step worked, even with targets MISSed (they are
 # informational); non-zero when something broke (a service died, a run saw a
@@ -78,14 +80,24 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/stores.sh"
 # shellcheck source=scripts/lib/keys.sh
 source "$REPO_ROOT/scripts/lib/keys.sh"
+# shellcheck source=scripts/bench/helpers.sh
+source "$BENCH_DIR/helpers.sh"
 # shellcheck source=scripts/bench/binaries.sh
 source "$BENCH_DIR/binaries.sh"
 # shellcheck source=scripts/bench/stack.sh
 source "$BENCH_DIR/stack.sh"
 # shellcheck source=scripts/bench/nginx.sh
 source "$BENCH_DIR/nginx.sh"
-# shellcheck source=scripts/bench/measure.sh
-source "$BENCH_DIR/measure.sh"
+# shellcheck source=scripts/bench/cpu.sh
+source "$BENCH_DIR/cpu.sh"
+# shellcheck source=scripts/bench/memory.sh
+source "$BENCH_DIR/memory.sh"
+# shellcheck source=scripts/bench/load.sh
+source "$BENCH_DIR/load.sh"
+# shellcheck source=scripts/bench/auth.sh
+source "$BENCH_DIR/auth.sh"
+# shellcheck source=scripts/bench/tokens.sh
+source "$BENCH_DIR/tokens.sh"
 
 read -r -a CONCURRENCIES <<<"${BENCH_CONCURRENCIES:-32 64}"
 DURATION="${BENCH_DURATION:-10s}"
