@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # `make run`: build the three services in release mode and run them locally
-# with PostgreSQL and Redis, until Ctrl-C / SIGTERM or until one of them dies.
+# with PostgreSQL and Redis, until it is told to stop or one of them dies.
 #
 # State (database, Redis data, JWT dev key) lives in .local/ in the checkout
 # and is kept between runs; `make clean-state` removes it.
+#
+# However it is stopped, it stops everything it started (the services first,
+# then Redis and PostgreSQL) and exits: Ctrl-C (SIGINT), SIGTERM to the script
+# or to its whole process group (`timeout 30 make run`, a supervisor), SIGHUP
+# (the terminal closed), SIGQUIT, or one service exiting (status 1 or the
+# service's own). Should the script itself be SIGKILLed, the services still
+# get SIGTERM (PR_SET_PDEATHSIG); the stores do not. scripts/checks/run-stops.sh
+# proves each of these in `make test`.
 #
 # Environment: everything set by the caller reaches the services. Preset
 # DATABASE_URL / REDIS_URL / JWT_PRIVATE_KEY_FILE to use your own instead of
 # the local ones. GATEWAY_PORT (default 8080) is where readiness is checked;
 # READY_TIMEOUT (default 120 s) is how long to wait for it.
+#   RUN_BIN_DIR    run the Gateway, AuthService and ContentService binaries in
+#                  this folder instead of building (any build: the stop check
+#                  uses the debug build `make test` already has)
+#   RUN_STATE_DIR  the state folder instead of .local/ (created if missing)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,7 +31,7 @@ source "$REPO_ROOT/scripts/lib/stores.sh"
 # shellcheck source=scripts/lib/keys.sh
 source "$REPO_ROOT/scripts/lib/keys.sh"
 
-STATE_DIR="$REPO_ROOT/.local"
+STATE_DIR="${RUN_STATE_DIR:-$REPO_ROOT/.local}"
 SERVICES=(AuthService ContentService Gateway)
 declare -A LOG_PREFIX=(
     [AuthService]='[auth]    '
@@ -32,13 +44,11 @@ READY_URL="http://127.0.0.1:$GATEWAY_PORT/health/ready"
 SERVICE_PIDS=()
 declare -A SERVICE_NAME=() # pid -> name
 
-# Stop the services (SIGTERM, then SIGKILL after 10 s), then the stores.
-# shellcheck disable=SC2329 # invoked by the EXIT trap
+# Stop the services (SIGTERM to all, then wait, SIGKILL after 10 s), then the
+# stores. Runs once, with further signals ignored (on_exit).
+# shellcheck disable=SC2317,SC2329 # invoked through on_exit
 cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    trap '' PIPE # a closed terminal/pipe must not cut the cleanup short
-    set +e
+    local pid
     for pid in "${SERVICE_PIDS[@]}"; do
         pid_alive "$pid" && kill -TERM "$pid" 2>/dev/null
     done
@@ -46,24 +56,36 @@ cleanup() {
         stop_pid "$pid" 10
     done
     stop_stores
-    exit "$rc"
+    log_info "stopped everything"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # Start service NAME from BIN_DIR in the background, its output prefixed.
 start_service() {
     local name="$1" bin="$2/$1" prefix="${LOG_PREFIX[$1]}"
-    [[ -x "$bin" ]] || die "$bin not found after the build"
-    # setsid keeps a terminal Ctrl-C away from the service: cleanup stops it
-    # in order. sed ignores INT/TERM so it keeps forwarding output until the
-    # service closes its end.
-    setsid "$bin" </dev/null \
-        > >(trap '' INT TERM && exec sed -u "s/^/$prefix/") 2>&1 &
+    [[ -x "$bin" ]] || die "$bin not found"
+    # setsid keeps a terminal's Ctrl-C and a signal to our process group away
+    # from the service: cleanup stops it, in order. DIE_WITH_PARENT stops it
+    # should this script be killed outright. sed ignores the stop signals so
+    # that it forwards output until the service closes its end.
+    setsid "${DIE_WITH_PARENT[@]}" "$bin" </dev/null \
+        > >(trap '' INT TERM HUP QUIT && exec sed -u "s/^/$prefix/") 2>&1 &
     SERVICE_PIDS+=("$!")
     SERVICE_NAME[$!]="$name"
     log_info "started $name (pid $!)"
+}
+
+# Set BIN_DIR: RUN_BIN_DIR as given, or a release build.
+find_binaries() {
+    if [[ -n "${RUN_BIN_DIR:-}" ]]; then
+        BIN_DIR="$(cd "$RUN_BIN_DIR" && pwd)" || die "RUN_BIN_DIR=$RUN_BIN_DIR is not a folder"
+        log_info "using the binaries in RUN_BIN_DIR=$BIN_DIR (no build)"
+        return 0
+    fi
+    ensure_swift
+    log_info "building (swift build -c release)"
+    swift build -c release
+    BIN_DIR="$(swift build -c release --show-bin-path)"
 }
 
 # Print URL with its password replaced by ***.
@@ -74,7 +96,6 @@ mask_password() {
 main() {
     cd "$REPO_ROOT"
     ensure_stack_packages
-    ensure_swift
 
     if port_in_use "$GATEWAY_PORT"; then
         die "port $GATEWAY_PORT is already in use: stop what listens there or set GATEWAY_PORT"
@@ -84,13 +105,10 @@ main() {
     start_stores "$STATE_DIR"
     ensure_dev_key "$STATE_DIR/jwt-dev-key.pem"
 
-    log_info "building (swift build -c release)"
-    swift build -c release
-    local bin_dir name
-    bin_dir="$(swift build -c release --show-bin-path)"
-
+    find_binaries
+    local name
     for name in "${SERVICES[@]}"; do
-        start_service "$name" "$bin_dir"
+        start_service "$name" "$BIN_DIR"
     done
 
     if ! wait_for_http "$READY_URL" "${READY_TIMEOUT:-120}" "${SERVICE_PIDS[@]}"; then

@@ -1,40 +1,73 @@
 #!/usr/bin/env python3
-"""Render bench.sh's results as the report table and the target check.
+"""Render bench.sh's results as the report: settings, the rows, the other
+figures and the targets of issue 9.
 
     report.py RUNS_TSV FACTS_FILE
 
 RUNS_TSV: one line per wrk run, tab-separated:
     target  concurrency  req_per_s  p50_ms  p99_ms  requests  non2xx  socket_errors  ok|FAILED
 FACTS_FILE: KEY=VALUE lines written by bench.sh (start-up times, RSS, signin,
-refresh, settings). Missing facts print as "n/a".
+refresh, verification per key kind, propagation, log line counts, settings).
+Missing facts print as "n/a"; a target whose inputs are missing or FAILED
+prints "n/a" rather than PASS or MISS.
 
 The targets are informational: this prints PASS / MISS but always exits 0.
 """
 
+from __future__ import annotations
+
 import math
 import sys
+from dataclasses import dataclass
 
-SERVICES = ("AuthService", "ContentService", "Gateway")
-TARGET_ORDER = {"direct": 0, "nginx": 1, "gateway": 2, "gateway-norevoke": 3}
-TARGET_LABEL = {
-    "direct": "direct -> content",
-    "nginx": "nginx -> content",
-    "gateway": "gateway -> content",
-    "gateway-norevoke": "gw, no revoc. check",
-}
+# The rows, in report order: (target, number, label, the nginx row it is compared with).
+ROWS = [
+    ("direct", 1, "content service directly", "nginx-nolog"),
+    ("nginx-log", 2, "nginx -> content, access log on", "nginx-log"),
+    ("nginx-nolog", 3, "nginx -> content, access log off", "nginx-nolog"),
+    ("gw-default", 4, "gateway -> content, defaults", "nginx-log"),
+    ("gw-nolog", 5, "gateway, LOG_LEVEL=warning", "nginx-nolog"),
+    ("gw-norevoke", 6, "gateway variant, no log, no revocation", "nginx-nolog"),
+    ("stack", 7, "whole stack at defaults", "nginx-log"),
+]
+ROW_ORDER = {target: i for i, (target, *_rest) in enumerate(ROWS)}
 
-# The targets from the issue.
-GATEWAY_VS_NGINX_MIN = 0.5  # at c=32
-GATEWAY_MIN_RPS = 5000.0  # 5x the tutorial's ~1000 req/s
-REVOCATION_MAX_COST = 0.15  # the Redis check may cost at most 15% of throughput
-RSS_MAX_MIB = 64.0
+# The targets of issue 9.
+VS_NGINX_LOGGING_MIN = 0.6  # row 4 / row 2
+VS_NGINX_QUIET_MIN = 0.7  # row 5 / row 3
+ADDED_P99_MAX_MS = 5.0  # row 4 p99 - row 1 p99, at c=32
+REVOCATION_MAX_COST = 0.05  # 1 - row 5 / row 6
+LOGGING_MAX_COST = 0.10  # 1 - row 4 / row 5
+GATEWAY_RSS_MAX_MIB = 64.0  # during the GET load
+PROPAGATION_MAX_MS = 100.0  # every other replica refuses within this
 READY_MAX_MS = 1000.0
-SIGNIN_MIN_PER_S = 54.0
+
+GATEWAYS = ("gw-default", "gw-nolog", "gw-norevoke", "gw-stack")
+SERVICES = ("auth", "content-quiet", "content-info") + GATEWAYS
 
 
-def num(value) -> float:
+@dataclass
+class Run:
+    """One wrk run of one row at one concurrency."""
+
+    target: str
+    conc: int
+    rps: float
+    p50: float
+    p99: float
+    requests: int
+    non2xx: int
+    sockerr: int
+    status: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def num(value: object) -> float:
     try:
-        return float(value)
+        return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return math.nan
 
@@ -47,7 +80,7 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def load(runs_path: str, facts_path: str):
+def load(runs_path: str, facts_path: str) -> tuple[list[Run], dict[str, str]]:
     runs = []
     with open(runs_path, encoding="utf-8") as f:
         for line in f:
@@ -55,11 +88,9 @@ def load(runs_path: str, facts_path: str):
             if len(parts) != 9:
                 continue
             target, conc, rps, p50, p99, requests, non2xx, sockerr, status = parts
-            runs.append({
-                "target": target, "conc": int(conc), "rps": num(rps), "p50": num(p50), "p99": num(p99),
-                "requests": int(requests), "non2xx": int(non2xx), "sockerr": int(sockerr), "status": status,
-            })
-    facts = {}
+            runs.append(Run(target, int(conc), num(rps), num(p50), num(p99), int(requests), int(non2xx),
+                            int(sockerr), status))
+    facts: dict[str, str] = {}
     with open(facts_path, encoding="utf-8") as f:
         for line in f:
             key, sep, value = line.rstrip("\n").partition("=")
@@ -68,114 +99,210 @@ def load(runs_path: str, facts_path: str):
     return runs, facts
 
 
+class Report:
+    """Collects the report's lines."""
+
+    def __init__(self, runs: list[Run], facts: dict[str, str]) -> None:
+        self.runs, self.facts, self.lines = runs, facts, []
+
+    def p(self, line: str = "") -> None:
+        self.lines.append(line)
+
+    def run(self, target: str, conc: int) -> Run | None:
+        return next((r for r in self.runs if r.target == target and r.conc == conc), None)
+
+    def concurrencies(self) -> list[int]:
+        return sorted({r.conc for r in self.runs})
+
+    def mib(self, key: str) -> float:
+        return num(self.facts.get(key)) / 1024
+
+    # ---------------------------------------------------------- sections ---
+
+    def settings(self) -> None:
+        f = self.facts
+        self.p("== settings")
+        self.p(f"  duration {f.get('duration', 'n/a')} per run (after a {f.get('warmup', 'n/a')} warm-up), "
+               f"wrk -t{f.get('threads', '?')}, nginx worker_processes {f.get('nginx_workers', '?')}, "
+               f"{f.get('cpus', '?')} CPUs, GET /api/test/user with one user's token")
+        self.p(f"  binaries {f.get('bin_dir', '?')}, variant gateway {f.get('variant_bin_dir', '?')}")
+        if f.get("debug_build"):
+            self.p(f"  WARNING: debug build(s) ({f['debug_build']}): figures say nothing about a release")
+        if f.get("gateway_env"):
+            self.p(f"  every gateway started with extra settings: {f['gateway_env']}")
+        other = num(f.get("other_cpu_pct"))
+        note = "  (the machine is not idle: figures are skewed low)" if other >= 10 else ""
+        self.p(f"  CPU busy with other work just before the runs: {fmt(other)}%{note}")
+        self.p("")
+
+    def throughput(self) -> None:
+        self.p("== GET /api/test/user (vs nginx: rows that log per request against row 2, the others against row 3)")
+        header = (f"  {'#':>1} {'row':<40} {'c':>3} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'vs nginx':>8} "
+                  f"{'other':>5}  result")
+        self.p(header)
+        self.p("  " + "-" * (len(header) - 2))
+        meta = {target: (number, label, ref) for target, number, label, ref in ROWS}
+        for r in sorted(self.runs, key=lambda r: (r.conc, ROW_ORDER.get(r.target, 99))):
+            number, label, ref = meta.get(r.target, (0, r.target, ""))
+            base = self.run(ref, r.conc)
+            ratio = r.rps / base.rps if r.ok and base and base.ok and base.rps else math.nan
+            result = "ok" if r.ok else f"FAILED ({r.non2xx} non-2xx, {r.sockerr} socket errors)"
+            other = num(self.facts.get(f"other_cpu_pct.{r.target}.{r.conc}"))
+            self.p(f"  {number:>1} {label:<40} {r.conc:>3} {fmt(r.rps):>8} {fmt(r.p50, '.2f'):>7} "
+                   f"{fmt(r.p99, '.2f'):>7} {fmt(ratio, '.2f', 'x'):>8} {fmt(other, '.0f', '%'):>5}  {result}")
+        noisy = [k for k, v in self.facts.items() if k.startswith("other_cpu_pct.") and num(v) >= 5]
+        self.p("  other: the CPU that processes other than the bench's used during the run"
+               + (f" ({len(noisy)} run(s) at 5% or more: compare those with care)" if noisy else ""))
+        lines = " ".join(f"{name} {self.facts.get('log_lines.' + name, 'n/a')}"
+                         for name in ("nginx-log", "gw-default", "gw-stack", "content-info", "gw-nolog",
+                                      "gw-norevoke", "content-quiet"))
+        self.p(f"  request lines logged for the path: {lines}")
+        f = self.facts
+        self.p(f"  revocation switch checked before the loads: row 5's production build ignores "
+               f"BENCH_SKIP_REVOCATION_CHECK=1: {f.get('switch.production_ignores', 'n/a')}; "
+               f"row 6's variant skips the check: {f.get('switch.variant_skips', 'n/a')}")
+        self.p("")
+
+    def verification(self) -> None:
+        f = self.facts
+        self.p("== access-token verification per key kind (TokenVerificationBench: signature and claims, no cache, one core)")
+        kinds = f.get("verify.kinds", "").split()
+        if not kinds:
+            self.p(f"  {f.get('verify.status', 'not run')}")
+        for kind in kinds:
+            default = "   <- the default: make run generates a P-256 key" if kind == "ES256" else ""
+            self.p(f"  {kind:<6} {fmt(num(f.get(f'verify.{kind}.per_s'))):>7} verifications/s  "
+                   f"{fmt(num(f.get(f'verify.{kind}.us')), '.1f'):>6} us each{default}")
+        self.p("")
+
+    def auth(self) -> None:
+        f = self.facts
+        self.p("== auth endpoints (through the default gateway)")
+        self.p(f"  signin   c={f.get('signin.conc', '?')} for {f.get('signin.duration', '?')}: "
+               f"{fmt(num(f.get('signin.rps')), '.1f')} signins/s, p50 {fmt(num(f.get('signin.p50')), '.1f')} ms, "
+               f"p99 {fmt(num(f.get('signin.p99')), '.1f')} ms, {f.get('signin.requests', '?')} requests, "
+               f"{f.get('signin.status', 'n/a')}")
+        if "refresh.per_s" in f:
+            self.p(f"  refresh  sequential (c=1) for {f.get('refresh.seconds', '?')} s: "
+                   f"{fmt(num(f.get('refresh.per_s')), '.1f')} refreshes/s, p50 {fmt(num(f.get('refresh.p50')), '.2f')} ms, "
+                   f"p99 {fmt(num(f.get('refresh.p99')), '.2f')} ms, {f.get('refresh.count', '?')} refreshes, all 200")
+        else:
+            self.p(f"  refresh  {f.get('refresh.status', 'not run')}")
+        self.p("")
+
+    def propagation(self) -> None:
+        f = self.facts
+        self.p("== revocation propagation (signout through gateway A = row 4's, polled on replica B = row 7's)")
+        if "prop.sessions" not in f:
+            self.p(f"  {f.get('prop.status', 'not run')}")
+        else:
+            self.p(f"  {f['prop.sessions']} sessions; from A's signout answer to B's first 401: "
+                   f"p50 {f.get('prop.p50_ms')} ms, p99 {f.get('prop.p99_ms')} ms, max {f.get('prop.max_ms')} ms; "
+                   f"B still let through after {f.get('prop.poll_limit_ms')} ms: {f.get('prop.b_never')}; "
+                   f"B's answers before its first 401, median: {f.get('prop.b_polls_p50')}")
+            self.p(f"  A's very next request after its signout answer: {f.get('prop.a_refused_next')} refused (401), "
+                   f"{f.get('prop.a_allowed_next')} let through")
+        self.p("")
+
+    def startup_and_memory(self) -> None:
+        self.p("== start-up (exec -> /health/live; /health/ready in brackets) and memory (peak RSS = VmHWM)")
+        self.p("   memory in brackets: peak once ready, peak after the GET rows (before signin), largest 0.5 s sample")
+        for svc in SERVICES:
+            live, ready = num(self.facts.get(f"live_ms.{svc}")), num(self.facts.get(f"ready_ms.{svc}"))
+            self.p(f"  {svc:<14} live in {fmt(live):>4} ms [{fmt(ready):>4}]   peak {fmt(self.mib(f'rss_hwm_kib.{svc}'), '.1f'):>5} MiB "
+                   f"[ready {fmt(self.mib(f'rss_hwm_start_kib.{svc}'), '.1f')}, GET {fmt(self.mib(f'rss_hwm_get_kib.{svc}'), '.1f')}, "
+                   f"sampled {fmt(self.mib(f'rss_sampled_kib.{svc}'), '.1f')}]")
+        self.p("")
+
+    # ----------------------------------------------------------- targets ---
+
+    def ratio_target(self, num_target: str, den_target: str, conc: int, minimum: float, what: str) -> None:
+        a, b = self.run(num_target, conc), self.run(den_target, conc)
+        if not (a and b and a.ok and b.ok):
+            self.p(f"  n/a   {what} at c={conc}: a run is missing or FAILED")
+            return
+        ratio = a.rps / b.rps
+        self.p(f"  {verdict(ratio >= minimum)}  {what} at c={conc}: {ratio:.2f}x ({a.rps:.0f} vs {b.rps:.0f} req/s)")
+
+    def cost_target(self, with_target: str, without_target: str, conc: int, maximum: float, what: str) -> None:
+        a, b = self.run(with_target, conc), self.run(without_target, conc)
+        if not (a and b and a.ok and b.ok):
+            self.p(f"  n/a   {what} <= {maximum:.0%} at c={conc}: a run is missing or FAILED")
+            return
+        cost = 1 - a.rps / b.rps
+        self.p(f"  {verdict(cost <= maximum)}  {what} <= {maximum:.0%} at c={conc}: {cost:.1%} "
+               f"({a.rps:.0f} with vs {b.rps:.0f} without)")
+
+    def targets(self) -> None:
+        f = self.facts
+        self.p("== targets (issue 9; informational)")
+        for conc in self.concurrencies():
+            self.ratio_target("gw-default", "nginx-log", conc, VS_NGINX_LOGGING_MIN,
+                              f"row 4 / row 2 (gateway / nginx, logging on) >= {VS_NGINX_LOGGING_MIN}x")
+        for conc in self.concurrencies():
+            self.ratio_target("gw-nolog", "nginx-nolog", conc, VS_NGINX_QUIET_MIN,
+                              f"row 5 / row 3 (gateway / nginx, logging off) >= {VS_NGINX_QUIET_MIN}x")
+        gw, direct = self.run("gw-default", 32), self.run("direct", 32)
+        if gw and direct and gw.ok and direct.ok:
+            added = gw.p99 - direct.p99
+            self.p(f"  {verdict(added <= ADDED_P99_MAX_MS)}  p99 added by the gateway (row 4 - row 1) <= "
+                   f"{ADDED_P99_MAX_MS:.0f} ms at c=32: {added:.2f} ms ({gw.p99:.2f} - {direct.p99:.2f})")
+        else:
+            self.p(f"  n/a   p99 added by the gateway (row 4 - row 1) <= {ADDED_P99_MAX_MS:.0f} ms at c=32: "
+                   "a run is missing or FAILED")
+        variant_ok = f.get("switch.variant_skips") == "yes"
+        for conc in self.concurrencies():
+            if variant_ok:
+                self.cost_target("gw-nolog", "gw-norevoke", conc, REVOCATION_MAX_COST,
+                                 "revocation check cost (1 - row 5 / row 6)")
+            else:
+                self.p(f"  n/a   revocation check cost (1 - row 5 / row 6) at c={conc}: row 6's binary does not "
+                       "skip the check (not a BenchmarkVariants build)")
+        for conc in self.concurrencies():
+            self.cost_target("gw-default", "gw-nolog", conc, LOGGING_MAX_COST,
+                             "request logging cost (1 - row 4 / row 5)")
+        peaks = {g: self.mib(f"rss_hwm_get_kib.{g}") for g in GATEWAYS}
+        known = {g: v for g, v in peaks.items() if not math.isnan(v)}
+        if known:
+            worst = max(known, key=known.__getitem__)
+            self.p(f"  {verdict(known[worst] <= GATEWAY_RSS_MAX_MIB)}  gateway peak RSS during the GET load <= "
+                   f"{GATEWAY_RSS_MAX_MIB:.0f} MiB: {known[worst]:.1f} MiB (highest: {worst}; "
+                   + ", ".join(f"{g} {v:.1f}" for g, v in known.items()) + ")")
+        else:
+            self.p(f"  n/a   gateway peak RSS during the GET load <= {GATEWAY_RSS_MAX_MIB:.0f} MiB: not recorded")
+        if "prop.sessions" in f:
+            max_ms, never = num(f.get("prop.max_ms")), int(f.get("prop.b_never", "0"))
+            ok = never == 0 and not math.isnan(max_ms) and max_ms <= PROPAGATION_MAX_MS
+            self.p(f"  {verdict(ok)}  the other replica refuses a signed-out token within {PROPAGATION_MAX_MS:.0f} ms, "
+                   f"every session: max {f.get('prop.max_ms')} ms, p99 {f.get('prop.p99_ms')} ms"
+                   + (f", {never} never within {f.get('prop.poll_limit_ms')} ms" if never else ""))
+            allowed = int(f.get("prop.a_allowed_next", "0"))
+            self.p(f"  {verdict(allowed == 0)}  the gateway that carried a signout refuses the token on the very next "
+                   f"request: {f.get('prop.a_refused_next')} of {f['prop.sessions']}")
+        else:
+            self.p("  n/a   propagation: not measured")
+        for svc in SERVICES:
+            live = num(f.get(f"live_ms.{svc}"))
+            if not math.isnan(live) and live > READY_MAX_MS:
+                self.p(f"  MISS  {svc} live within {READY_MAX_MS / 1000:.0f} s: {live:.0f} ms")
+
+    def render(self) -> str:
+        self.settings()
+        self.throughput()
+        self.verification()
+        self.auth()
+        self.propagation()
+        self.startup_and_memory()
+        self.targets()
+        return "\n".join(self.lines)
+
+
 def main() -> int:
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
     runs, facts = load(sys.argv[1], sys.argv[2])
-    out = []
-    p = out.append
-
-    p("== settings")
-    p(f"  duration {facts.get('duration', 'n/a')} per run (after a {facts.get('warmup', 'n/a')} warm-up), "
-      f"wrk -t{facts.get('threads', '?')}, nginx worker_processes {facts.get('nginx_workers', '?')}, "
-      f"{facts.get('cpus', '?')} CPUs, path GET /api/test/user with one user's token")
-    if facts.get("gateway_env"):
-        p(f"  gateway started with extra settings: {facts['gateway_env']}")
-    other = num(facts.get("other_cpu_pct"))
-    note = "  (the machine is not idle: figures are skewed low)" if other >= 10 else ""
-    p(f"  CPU busy with other work just before the runs: {fmt(other)}%{note}")
-    p("")
-
-    p("== start-up (exec -> /health/live answering; /health/ready in brackets)")
-    for svc in SERVICES:
-        live, ready = num(facts.get(f"live_ms.{svc}")), num(facts.get(f"ready_ms.{svc}"))
-        p(f"  {svc:<15} ready in {fmt(live)} ms  [/health/ready after {fmt(ready)} ms]")
-    p("")
-
-    p("== throughput, GET /api/test/user")
-    nginx_rps = {r["conc"]: r["rps"] for r in runs if r["target"] == "nginx" and r["status"] == "ok"}
-    header = f"  {'target':<20} {'conc':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9}  result"
-    p(header)
-    p("  " + "-" * (len(header) - 2))
-    for r in sorted(runs, key=lambda r: (r["conc"], TARGET_ORDER.get(r["target"], 9))):
-        base = nginx_rps.get(r["conc"], math.nan)
-        ratio = r["rps"] / base if r["status"] == "ok" and base and not math.isnan(base) else math.nan
-        result = "ok" if r["status"] == "ok" else f"FAILED ({r['non2xx']} non-2xx, {r['sockerr']} socket errors)"
-        p(f"  {TARGET_LABEL.get(r['target'], r['target']):<20} {r['conc']:>5} {fmt(r['rps']):>10} "
-          f"{fmt(r['p50'], '.2f'):>8} {fmt(r['p99'], '.2f'):>8} {fmt(ratio, '.2f', 'x'):>9}  {result}")
-    p("")
-
-    p("== auth endpoints (through the gateway)")
-    p(f"  signin   c={facts.get('signin.conc', '?')} for {facts.get('signin.duration', '?')}: "
-      f"{fmt(num(facts.get('signin.rps')), '.1f')} signins/s, p50 {fmt(num(facts.get('signin.p50')), '.1f')} ms, "
-      f"p99 {fmt(num(facts.get('signin.p99')), '.1f')} ms, {facts.get('signin.requests', '?')} requests, "
-      f"{facts.get('signin.status', 'n/a')}")
-    if "refresh.per_s" in facts:
-        p(f"  refresh  sequential (c=1) for {facts.get('refresh.seconds', '?')} s: "
-          f"{fmt(num(facts.get('refresh.per_s')), '.1f')} refreshes/s, p50 {fmt(num(facts.get('refresh.p50')), '.2f')} ms, "
-          f"p99 {fmt(num(facts.get('refresh.p99')), '.2f')} ms, {facts.get('refresh.count', '?')} refreshes, all 200")
-    else:
-        p(f"  refresh  {facts.get('refresh.status', 'not run')}")
-    p("")
-
-    p("== memory (peak RSS = VmHWM at the end, i.e. since start; in brackets the peak once ready,")
-    p("   before the signin/refresh runs, and the largest RSS sampled every 0.5 s during all runs)")
-    for svc in SERVICES:
-        hwm = num(facts.get(f"rss_hwm_kib.{svc}")) / 1024
-        start = num(facts.get(f"rss_hwm_start_kib.{svc}")) / 1024
-        get = num(facts.get(f"rss_hwm_get_kib.{svc}")) / 1024
-        sampled = num(facts.get(f"rss_sampled_kib.{svc}")) / 1024
-        p(f"  {svc:<15} peak {fmt(hwm, '.1f'):>5} MiB  [ready {fmt(start, '.1f')}, before signin {fmt(get, '.1f')}, "
-          f"sampled max {fmt(sampled, '.1f')} MiB]")
-    p("")
-
-    # ------------------------------------------------------------ targets ---
-    p("== targets (informational)")
-    gw32 = next((r for r in runs if r["target"] == "gateway" and r["conc"] == 32), None)
-    ng32 = next((r for r in runs if r["target"] == "nginx" and r["conc"] == 32), None)
-    if gw32 is None or ng32 is None:
-        p("  n/a   gateway >= 0.5x nginx req/s at c=32: c=32 was not run")
-    elif gw32["status"] != "ok" or ng32["status"] != "ok":
-        p("  MISS  gateway >= 0.5x nginx req/s at c=32: a run FAILED")
-    else:
-        ratio = gw32["rps"] / ng32["rps"]
-        p(f"  {verdict(ratio >= GATEWAY_VS_NGINX_MIN)}  gateway >= {GATEWAY_VS_NGINX_MIN}x nginx req/s at c=32: "
-          f"{ratio:.2f}x ({gw32['rps']:.0f} vs {ng32['rps']:.0f})")
-
-    gw = [r for r in runs if r["target"] == "gateway"]
-    if not gw:
-        p(f"  n/a   gateway >= {GATEWAY_MIN_RPS:.0f} req/s: no gateway run")
-    else:
-        failed = [r for r in gw if r["status"] != "ok"]
-        worst = min(gw, key=lambda r: r["rps"] if not math.isnan(r["rps"]) else -1)
-        ok = not failed and worst["rps"] >= GATEWAY_MIN_RPS
-        p(f"  {verdict(ok)}  gateway >= {GATEWAY_MIN_RPS:.0f} req/s at every concurrency: lowest "
-          f"{fmt(worst['rps'])} at c={worst['conc']}" + (" (a run FAILED)" if failed else ""))
-
-    for conc in sorted({r["conc"] for r in runs if r["target"] == "gateway"}):
-        with_check = next((r for r in runs if r["target"] == "gateway" and r["conc"] == conc), None)
-        without = next((r for r in runs if r["target"] == "gateway-norevoke" and r["conc"] == conc), None)
-        if with_check is None or without is None or with_check["status"] != "ok" or without["status"] != "ok":
-            p(f"  n/a   revocation check costs <= {REVOCATION_MAX_COST:.0%} at c={conc}: a run is missing or FAILED")
-            continue
-        cost = 1 - with_check["rps"] / without["rps"]
-        p(f"  {verdict(cost <= REVOCATION_MAX_COST)}  revocation check costs <= {REVOCATION_MAX_COST:.0%} at c={conc}: "
-          f"{cost:.0%} ({with_check['rps']:.0f} with vs {without['rps']:.0f} without)")
-
-    for svc in SERVICES:
-        hwm = num(facts.get(f"rss_hwm_kib.{svc}")) / 1024
-        p(f"  {verdict(not math.isnan(hwm) and hwm <= RSS_MAX_MIB)}  {svc} peak RSS <= {RSS_MAX_MIB:.0f} MiB: "
-          f"{fmt(hwm, '.1f')} MiB")
-    for svc in SERVICES:
-        live = num(facts.get(f"live_ms.{svc}"))
-        p(f"  {verdict(not math.isnan(live) and live <= READY_MAX_MS)}  {svc} ready within 1 s: {fmt(live)} ms")
-    signin = num(facts.get("signin.rps"))
-    signin_ok = facts.get("signin.status") == "all 200" and not math.isnan(signin) and signin >= SIGNIN_MIN_PER_S
-    p(f"  {verdict(signin_ok)}  signin >= {SIGNIN_MIN_PER_S:.0f}/s: {fmt(signin, '.1f')}/s"
-      + ("" if facts.get("signin.status") == "all 200" else f" ({facts.get('signin.status', 'not run')})"))
-
-    print("\n".join(out))
+    print(Report(runs, facts).render())
     return 0
 
 

@@ -111,23 +111,65 @@ pid_alive() {
     [[ "${stat%% *}" != Z ]]
 }
 
-# Send SIGTERM to PID, wait up to TIMEOUT seconds (default 10), then SIGKILL.
-# Reaps PID when it is a child of this shell. Always returns 0.
+# Send SIGTERM to PID, wait up to TIMEOUT seconds (default 10) for it to end,
+# then SIGKILL. Always returns 0. It does not reap PID with `wait`: bash can
+# block for ever in a `wait PID` made from a trap that interrupted an earlier
+# `wait PID` (seen in bench.sh's cleanup after a SIGTERM during a wrk run);
+# bash reaps its children by itself, and pid_alive takes a zombie for dead.
 stop_pid() {
     local pid="$1" timeout="${2:-10}" i
-    pid_alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+    pid_alive "$pid" || return 0
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < timeout * 10; i++)); do
-        pid_alive "$pid" || break
+        pid_alive "$pid" || return 0
         sleep 0.1
     done
-    if pid_alive "$pid"; then
-        log_warn "process $pid did not stop within ${timeout}s, killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    log_warn "process $pid did not stop within ${timeout}s, killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+        pid_alive "$pid" || return 0
+        sleep 0.1
+    done
     return 0
 }
+
+# on_exit FUNCTION: run FUNCTION (given the exit status) exactly once when the
+# script ends, however it ends: a normal exit, die, a failing command under
+# set -e, or SIGINT / SIGTERM / SIGHUP / SIGQUIT (the status is then 128+n).
+# From the first signal on, those signals and SIGPIPE are ignored: supervisors
+# often signal twice (make passes a SIGTERM on to its child when its process
+# group got one too; timeout signals its child, then the group), and a second
+# signal must not cut FUNCTION short. FUNCTION must not call exit itself.
+on_exit() {
+    _ON_EXIT_HANDLER="$1"
+    trap _on_exit_run EXIT
+    local sig
+    for sig in INT:130 TERM:143 HUP:129 QUIT:131; do
+        # shellcheck disable=SC2064 # the status is expanded here, on purpose
+        trap "trap '' INT TERM HUP QUIT PIPE; exit ${sig#*:}" "${sig%%:*}"
+    done
+}
+
+# The EXIT trap set by on_exit.
+# shellcheck disable=SC2317,SC2329 # invoked by the EXIT trap
+_on_exit_run() {
+    local rc=$?
+    trap '' INT TERM HUP QUIT PIPE
+    trap - EXIT
+    set +e
+    "$_ON_EXIT_HANDLER" "$rc"
+    exit "$rc"
+}
+
+# A command prefix that makes the command get SIGTERM when this shell dies,
+# even by SIGKILL (PR_SET_PDEATHSIG, set by util-linux's setpriv, survives the
+# exec): "${DIE_WITH_PARENT[@]}" CMD... Empty when setpriv is missing.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+DIE_WITH_PARENT=()
+if command -v setpriv >/dev/null 2>&1; then
+    # shellcheck disable=SC2034
+    DIE_WITH_PARENT=(setpriv --pdeathsig TERM --)
+fi
 
 # ---------------------------------------------------------------- network ---
 

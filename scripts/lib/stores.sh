@@ -230,8 +230,9 @@ start_redis() {
     port="$(free_port "$REDIS_FIRST_PORT")"
     log_info "starting Redis on 127.0.0.1:$port (log: $dir/redis.log)"
     # setsid: a Ctrl-C on the terminal must not reach Redis; stop_stores stops it
-    # after the services. (setsid execs in place here, so $! is Redis itself.)
-    setsid "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" \
+    # after the services, and DIE_WITH_PARENT should this script be killed
+    # outright. (setsid and setpriv exec in place, so $! is Redis itself.)
+    setsid "${DIE_WITH_PARENT[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" \
         --appendonly yes --daemonize no --save "" --logfile "" \
         </dev/null >>"$dir/redis.log" 2>&1 &
     pid=$!

@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Helpers of `make bench`, part of scripts/bench.sh (sourced): clocks,
+# durations, a child that a signal can interrupt, the facts file, polling a
+# service, and the list of services.
+# shellcheck disable=SC2154 # globals of scripts/bench.sh
+
+# Microseconds since the epoch, from bash's own clock (no `date` process).
+now_us() {
+    local t="${EPOCHREALTIME//[!0-9]/}"
+    printf '%s\n' "$t"
+}
+
+# Whole seconds in a wrk duration: 10, 10s, 2m, 1h.
+duration_seconds() {
+    local d="$1"
+    [[ "$d" =~ ^([0-9]+)([smh]?)$ ]] || die "duration '$d' must look like 10s, 2m or 1h"
+    case "${BASH_REMATCH[2]}" in
+        m) echo $((BASH_REMATCH[1] * 60)) ;;
+        h) echo $((BASH_REMATCH[1] * 3600)) ;;
+        *) echo "${BASH_REMATCH[1]}" ;;
+    esac
+}
+
+# run_child OUT CMD...: run CMD in the background, its stdout and stderr to
+# file OUT, and wait for it. bash runs a trap only once a foreground command
+# is over, so a SIGTERM would otherwise wait for a whole wrk run; `wait` is
+# interrupted at once, and cleanup stops the child. (OUT is an argument, not a
+# redirection of the call: a function's redirections would also capture the
+# trap handler's messages while it runs.)
+run_child() {
+    local out="$1" rc=0
+    shift
+    "$@" >"$out" 2>&1 &
+    CHILD_PID=$!
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    return "$rc"
+}
+
+# Record KEY=VALUE for the report.
+fact() {
+    printf '%s=%s\n' "$1" "$2" >>"$STATE_DIR/facts"
+}
+
+# The last value recorded for KEY (empty when none).
+fact_value() {
+    sed -n "s/^$1=//p" "$STATE_DIR/facts" | tail -n 1
+}
+
+# Poll URL every 10 ms until it answers 2xx; fails after TIMEOUT seconds or at
+# once when PID dies (status 2). Tighter than wait_for_http (0.5 s steps)
+# because the start-up time is measured with it.
+poll_http() {
+    local url="$1" timeout="$2" pid="$3" deadline
+    deadline=$(($(now_us) + timeout * 1000000))
+    until curl -fs -o /dev/null --max-time 1 "$url" 2>/dev/null; do
+        pid_alive "$pid" || return 2
+        (($(now_us) < deadline)) || return 1
+        sleep 0.01
+    done
+}
+
+# Die (cleanup stops the rest) when a service or nginx is no longer running,
+# showing the end of its log.
+check_alive() {
+    local name log
+    for name in "${STARTED[@]}"; do
+        pid_alive "${PID[$name]}" && continue
+        log="$STATE_DIR/logs/$name.log"
+        [[ "$name" == nginx ]] && log="$STATE_DIR/logs/nginx-error.log"
+        log_error "$name (pid ${PID[$name]}) is no longer running; end of $log:"
+        tail -n 40 "$log" >&2 || true
+        die "$name died during the bench"
+    done
+}
+
+# The services whose memory is recorded: every process started but nginx.
+services() {
+    local name
+    for name in "${STARTED[@]}"; do
+        [[ "$name" != nginx ]] && printf '%s\n' "$name"
+    done
+    return 0
+}

@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# The GET rows, part of scripts/bench.sh (sourced). Results go to STATE_DIR/runs
+# (one line per wrk run) and facts, both rendered by report.py.
+#
+#   run_wrk TARGET C       a warm-up and a measured wrk run of one row
+#   count_request_lines    what each logging row wrote, to prove it logged
+# shellcheck disable=SC2154,SC2153 # globals of scripts/bench.sh (THREADS, TOKEN, ...)
+
+# One wrk run: TARGET at CONCURRENCY, a warm-up first. Appends a line to runs.
+run_wrk() {
+    local target="$1" conc="$2" url="${URL[$1]}$PATH_UNDER_TEST"
+    local out="$STATE_DIR/logs/wrk-$target-c$conc.txt" status=ok stats
+    local rps=nan p50=nan p99=nan requests=0 non2xx=0 sockerr=0
+    local before other
+    log_info "wrk $target c=$conc: $WARMUP warm-up, then $DURATION"
+    run_child /dev/null timeout "$WARMUP_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$WARMUP" \
+        -H "x-access-token: $TOKEN" "$url" || log_warn "warm-up of $target c=$conc failed"
+    before="$(cpu_ticks)"
+    if ! run_child "$out" timeout "$RUN_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$DURATION" --latency \
+        -H "x-access-token: $TOKEN" "$url"; then
+        status=FAILED
+    fi
+    other="$(other_cpu_between "$before" "$(cpu_ticks)")"
+    fact "other_cpu_pct.$target.$conc" "$other"
+    ((other < 10)) || log_warn "other processes used ${other}% of the CPU during $target c=$conc: its figures are skewed"
+    if stats="$(python3 "$BENCH_DIR/parse_wrk.py" "$out")"; then
+        read -r rps p50 p99 requests non2xx sockerr <<<"$stats"
+    else
+        status=FAILED
+    fi
+    if [[ "$status" != ok ]] || ((non2xx > 0 || sockerr > 0 || requests == 0)); then
+        status=FAILED
+        FAILURES+=("$target c=$conc: $non2xx non-2xx/3xx answers, $sockerr socket errors, $requests requests")
+        log_error "run $target c=$conc FAILED; wrk said:"
+        sed 's/^/    /' "$out" >&2
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conc" "$rps" "$p50" "$p99" \
+        "$requests" "$non2xx" "$sockerr" "$status" >>"$STATE_DIR/runs"
+    check_alive
+}
+
+# Count the request lines each logging row wrote for PATH_UNDER_TEST, as facts
+# log_lines.NAME: rows that log must have written some, rows that do not none
+# (a handful at most: the checks before the loads). nginx flushes its buffer
+# within 1 s and the gateway its per-loop batches at once or within a moment.
+count_request_lines() {
+    local name lines
+    sleep 1.5
+    for name in gw-default gw-nolog gw-norevoke gw-stack content-quiet content-info; do
+        lines="$(grep -c "path=$PATH_UNDER_TEST" "$STATE_DIR/logs/$name.log" || true)"
+        fact "log_lines.$name" "$lines"
+    done
+    lines=0
+    [[ -f "$STATE_DIR/logs/nginx-access.log" ]] &&
+        lines="$(grep -c "GET $PATH_UNDER_TEST" "$STATE_DIR/logs/nginx-access.log" || true)"
+    fact log_lines.nginx-log "$lines"
+    for name in gw-default gw-stack content-info nginx-log; do
+        (($(fact_value "log_lines.$name") > 0)) || FAILURES+=("$name wrote no request line: its row did not log")
+    done
+    for name in gw-nolog gw-norevoke content-quiet; do
+        (($(fact_value "log_lines.$name") <= 10)) || FAILURES+=("$name wrote request lines at LOG_LEVEL=warning")
+    done
+}
