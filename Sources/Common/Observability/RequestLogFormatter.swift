@@ -1,36 +1,48 @@
 import Foundation
 
 /// Formats request lines like the rest of the service's log: swift-log's text layout, or the JSON
-/// object ``JSONLogHandler`` writes (sorted keys, string values).
+/// object ``JSONLogHandler`` writes (sorted keys, string values). Bytes are appended straight into
+/// the loop's buffer: a line costs no intermediate string.
 final class RequestLogFormatter {
-    private let service: String
     private let format: LogFormat
+    private let textService: [UInt8]
+    private let jsonService: [UInt8]
     private var cachedSecond = -1
     private var cachedPrefix: [UInt8] = []
 
     init(service: String, format: LogFormat) {
-        self.service = service
         self.format = format
+        self.textService = Array(" info \(service): duration_ms=".utf8)
+        self.jsonService = Array(#"","service":"\#(service)","status":""#.utf8)
     }
 
     func append(_ entry: RequestLogEntry, to out: inout [UInt8]) {
-        let duration = Self.milliseconds(entry.durationNanoseconds)
         switch self.format {
         case .text:
             self.appendTimestamp(to: &out)
-            out.append(contentsOf: " info \(self.service): duration_ms=\(duration) method=".utf8)
+            out.append(contentsOf: self.textService)
+            Self.appendMilliseconds(entry.durationNanoseconds, to: &out)
+            out.append(contentsOf: " method=".utf8)
             Self.appendPrintable(entry.method, to: &out)
             out.append(contentsOf: " path=".utf8)
             Self.appendPrintable(entry.path, to: &out)
-            out.append(contentsOf: " request_id=\(entry.requestID) status=\(entry.status) request\n".utf8)
+            out.append(contentsOf: " request_id=".utf8)
+            Self.appendPrintable(entry.requestID, to: &out)
+            out.append(contentsOf: " status=".utf8)
+            Self.appendDecimal(UInt64(max(0, entry.status)), to: &out)
+            out.append(contentsOf: " request\n".utf8)
         case .json:
-            out.append(contentsOf: #"{"duration_ms":"\#(duration)","level":"info","method":""#.utf8)
+            out.append(contentsOf: #"{"duration_ms":""#.utf8)
+            Self.appendMilliseconds(entry.durationNanoseconds, to: &out)
+            out.append(contentsOf: #"","level":"info","method":""#.utf8)
             Self.appendJSONEscaped(entry.method, to: &out)
             out.append(contentsOf: #"","msg":"request","path":""#.utf8)
             Self.appendJSONEscaped(entry.path, to: &out)
             out.append(contentsOf: #"","request_id":""#.utf8)
             Self.appendJSONEscaped(entry.requestID, to: &out)
-            out.append(contentsOf: #"","service":"\#(self.service)","status":"\#(entry.status)","ts":""#.utf8)
+            out.append(contentsOf: self.jsonService)
+            Self.appendDecimal(UInt64(max(0, entry.status)), to: &out)
+            out.append(contentsOf: #"","ts":""#.utf8)
             self.appendTimestamp(to: &out)
             out.append(contentsOf: "\"}\n".utf8)
         }
@@ -60,12 +72,28 @@ final class RequestLogFormatter {
         out.append(0x5A)
     }
 
-    /// `0.52`: milliseconds with two decimals, without Foundation's formatter.
-    static func milliseconds(_ nanoseconds: UInt64) -> String {
+    /// `0.52`: milliseconds with two decimals.
+    static func appendMilliseconds(_ nanoseconds: UInt64, to out: inout [UInt8]) {
         let hundredths = (nanoseconds + 5000) / 10000
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+        Self.appendDecimal(hundredths / 100, to: &out)
+        out.append(0x2E)
+        out.append(UInt8(0x30 + hundredths / 10 % 10))
+        out.append(UInt8(0x30 + hundredths % 10))
     }
+
+    /// ``appendMilliseconds(_:to:)`` as a string, for lines logged the ordinary way.
+    static func milliseconds(_ nanoseconds: UInt64) -> String {
+        var bytes: [UInt8] = []
+        Self.appendMilliseconds(nanoseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        if value >= 10 { Self.appendDecimal(value / 10, to: &out) }
+        out.append(UInt8(0x30 + value % 10))
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// Client-controlled text in a text line: anything but printable ASCII becomes %XX, so a request
     /// cannot forge or split log lines.
@@ -74,7 +102,9 @@ final class RequestLogFormatter {
             if byte > 0x20, byte < 0x7F, byte != 0x25 {
                 out.append(byte)
             } else {
-                out.append(contentsOf: Array(String(format: "%%%02X", byte).utf8))
+                out.append(0x25)
+                out.append(Self.hexDigits[Int(byte >> 4)])
+                out.append(Self.hexDigits[Int(byte & 0x0F)])
             }
         }
     }
@@ -84,7 +114,10 @@ final class RequestLogFormatter {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
             case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x00..<0x20, 0x7F: out.append(contentsOf: Array(String(format: "\\u%04x", byte).utf8))
+            case 0x00..<0x20, 0x7F:
+                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
+                out.append(Self.hexDigits[Int(byte >> 4)] | 0x20)
+                out.append(Self.hexDigits[Int(byte & 0x0F)] | 0x20)
             default: out.append(byte)
             }
         }

@@ -19,7 +19,12 @@ struct AccessTokenGate: Sendable {
     }
 
     func check(_ head: HTTPRequestHead, state: EventLoopState, wallClock: Double, now: NIODeadline) -> Verdict {
-        guard let token = Self.token(in: head.headers) else {
+        self.check(token: RequestHeaderFacts(head.headers).accessToken, state: state, wallClock: wallClock, now: now)
+    }
+
+    /// The check of a token already read from the head (``RequestHeaderFacts/accessToken``).
+    func check(token: String?, state: EventLoopState, wallClock: Double, now: NIODeadline) -> Verdict {
+        guard let token else {
             return .refuse(.noToken)
         }
         let claims: AccessTokenClaims
@@ -57,15 +62,4 @@ struct AccessTokenGate: Sendable {
     static let benchmarkSkipsRevocation = ProcessInfo.processInfo.environment["BENCH_SKIP_REVOCATION_CHECK"] == "1"
     #endif
 
-    /// The token from `x-access-token` (what the tutorial reads) or `Authorization: Bearer`.
-    static func token(in headers: HTTPHeaders) -> String? {
-        if let token = headers.first(name: "x-access-token"), !token.isEmpty {
-            return token
-        }
-        guard let authorization = headers.first(name: "authorization") else { return nil }
-        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
 }

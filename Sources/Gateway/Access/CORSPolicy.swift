@@ -17,7 +17,12 @@ struct CORSPolicy: Sendable {
 
     /// The request's origin when it is allowed.
     func allowedOrigin(of request: HTTPRequestHead) -> String? {
-        guard let origin = request.headers.first(name: "origin"), self.allowedOrigins.contains(origin) else { return nil }
+        self.allowedOrigin(request.headers.first(name: "origin"))
+    }
+
+    /// `origin` (the request's `Origin` header) when it is allowed.
+    func allowedOrigin(_ origin: String?) -> String? {
+        guard let origin, self.allowedOrigins.contains(origin) else { return nil }
         return origin
     }
 

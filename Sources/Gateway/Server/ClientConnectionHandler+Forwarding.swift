@@ -29,7 +29,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     }
 
     private func checkToken(of exchange: Exchange, route: GatewayRoute, afterKeyRefresh: Bool) {
-        switch self.shared.gate.check(exchange.head, state: self.state, wallClock: Date().timeIntervalSince1970, now: .now()) {
+        switch self.shared.gate.check(token: exchange.accessToken, state: self.state, wallClock: Date().timeIntervalSince1970, now: .now()) {
         case .pass:
             self.connectUpstream(for: exchange, route: route)
         case .refuse(let error):

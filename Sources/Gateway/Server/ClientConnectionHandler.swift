@@ -81,14 +81,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func requestHeadArrived(_ head: HTTPRequestHead) {
         self.wait(for: .nothing, within: nil)
-        let requestID = RequestID.accept(head.headers.first(name: "x-request-id")) ?? RequestID.make()
+        let facts = RequestHeaderFacts(head.headers)
+        let requestID = RequestID.accept(facts.requestID) ?? RequestID.make()
         let path = RequestHeadCheck.path(of: head.uri)
-        let checked = RequestHeadCheck.body(of: head, maxBodyBytes: self.shared.maxBodyBytes)
+        let checked = RequestHeadCheck.body(of: head, facts: facts, maxBodyBytes: self.shared.maxBodyBytes)
         let body = (try? checked.get()) ?? .none
         let exchange = Exchange(
             head: head, path: path ?? "-", requestID: requestID, started: .now(),
-            allowedOrigin: self.shared.cors.allowedOrigin(of: head), body: body
+            allowedOrigin: self.shared.cors.allowedOrigin(facts.origin), body: body
         )
+        exchange.accessToken = facts.accessToken
+        exchange.expectsContinue = facts.expect != nil
         self.exchange = exchange
         if case .failure(let problem) = checked {
             // Its framing or headers cannot be trusted: answer, and read nothing more on it.
@@ -97,7 +100,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         if body != .none {
             self.wait(for: .body, within: self.shared.timeouts.body)
-            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+            if exchange.expectsContinue {
                 // The client waits for this before sending the body it announced.
                 self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }

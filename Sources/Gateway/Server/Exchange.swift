@@ -11,6 +11,10 @@ final class Exchange {
     let allowedOrigin: String?
     let body: RequestHeadCheck.Body
     var route: GatewayRoute?
+    /// From `x-access-token` or `Authorization: Bearer`, as read from the head.
+    var accessToken: String?
+    /// The client sent `Expect: 100-continue` (any other expectation was refused).
+    var expectsContinue = false
     /// Whether the client connection stays open afterwards.
     var keepAlive: Bool
 

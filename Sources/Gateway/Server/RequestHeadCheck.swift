@@ -19,21 +19,28 @@ enum RequestHeadCheck {
     }
 
     static func body(of head: HTTPRequestHead, maxBodyBytes: Int) -> Result<Body, Problem> {
+        Self.body(of: head, facts: RequestHeaderFacts(head.headers), maxBodyBytes: maxBodyBytes)
+    }
+
+    static func body(of head: HTTPRequestHead, facts: RequestHeaderFacts, maxBodyBytes: Int) -> Result<Body, Problem> {
         guard head.version.major == 1, head.version.minor <= 1 else {
             return .failure(Problem(error: APIError(.badRequest, "Unsupported HTTP version")))
         }
-        let hosts = head.headers["host"]
+        let hosts = facts.hosts
         if hosts.count > 1 || (head.version.minor == 1 && hosts.isEmpty) || hosts.contains(where: { !Self.isValidHost($0) }) {
             return .failure(Problem(error: APIError(.badRequest, "A request needs exactly one valid Host header")))
         }
-        for name in ["x-access-token", "authorization"] where head.headers[name].count > 1 {
-            return .failure(Problem(error: APIError(.badRequest, "Duplicate \(name) header")))
+        if facts.accessTokens.count > 1 {
+            return .failure(Problem(error: APIError(.badRequest, "Duplicate x-access-token header")))
         }
-        if let expectation = head.headers.first(name: "expect"), expectation.lowercased() != "100-continue" {
+        if facts.authorizations.count > 1 {
+            return .failure(Problem(error: APIError(.badRequest, "Duplicate authorization header")))
+        }
+        if let expectation = facts.expect, expectation.lowercased() != "100-continue" {
             return .failure(Problem(error: APIError(.expectationFailed, "Only Expect: 100-continue is supported")))
         }
-        let codings = head.headers["transfer-encoding"]
-        let lengths = head.headers["content-length"]
+        let codings = facts.transferCodings
+        let lengths = facts.contentLengths
         if !codings.isEmpty {
             guard codings.count == 1, codings[0].trimmingSpaces.lowercased() == "chunked", lengths.isEmpty else {
                 return .failure(

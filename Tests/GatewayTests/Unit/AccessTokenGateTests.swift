@@ -140,10 +140,10 @@ struct AccessTokenGateTests {
 
     @Test("x-access-token is read before Authorization; an empty one falls through to Bearer")
     func headerPrecedence() {
-        #expect(AccessTokenGate.token(in: ["x-access-token": "a", "authorization": "Bearer b"]) == "a")
-        #expect(AccessTokenGate.token(in: ["x-access-token": "", "authorization": "Bearer b"]) == "b")
-        #expect(AccessTokenGate.token(in: ["authorization": "Bearer  c "]) == "c")
-        #expect(AccessTokenGate.token(in: ["authorization": "Token c"]) == nil)
-        #expect(AccessTokenGate.token(in: [:]) == nil)
+        #expect(RequestHeaderFacts(HTTPHeaders([("authorization", "Bearer b"), ("X-Access-Token", "a")])).accessToken == "a")
+        #expect(RequestHeaderFacts(HTTPHeaders([("x-access-token", ""), ("authorization", "Bearer b")])).accessToken == "b")
+        #expect(RequestHeaderFacts(HTTPHeaders([("Authorization", "bearer  c ")])).accessToken == "c")
+        #expect(RequestHeaderFacts(HTTPHeaders([("authorization", "Token c")])).accessToken == nil)
+        #expect(RequestHeaderFacts(HTTPHeaders()).accessToken == nil)
     }
 }
