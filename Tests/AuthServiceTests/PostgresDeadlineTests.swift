@@ -83,7 +83,7 @@ struct PostgresDeadlineTests {
     @Test("the deadline of an operation that finished in time never touches its connection, reused by the next one")
     func finishedOperationsDeadlineLeavesTheConnectionAlone() async throws {
         try await withTestDatabase { client in
-            let database = TimeBoundDatabase(client: client, timeouts: DatabaseTimeouts(operation: .seconds(2), writeMargin: .milliseconds(100)))
+            let database = TimeBoundDatabase(client: client, timeouts: DatabaseTimeouts(operation: .seconds(4), writeMargin: .milliseconds(100)))
             let backend: @Sendable (PostgresConnection, TimeBoundDatabase.WriteDeadline) async throws -> String = { connection, _ in
                 var pid = ""
                 for try await value in try await connection.query("SELECT pg_backend_pid()::text", logger: storeLogger).decode(String.self) {
@@ -91,11 +91,15 @@ struct PostgresDeadlineTests {
                 }
                 return pid
             }
-            // One quick operation, then one on the same pooled connection that outlives the first one's
-            // deadline: when that deadline passes it must find nothing to close.
-            let first = try await database.run("quick", limit: .milliseconds(200), backend)
+            // The pool's one connection is opened first, so that the quick operation's limit times the
+            // statement, not a connect on a busy machine. Then one quick operation, and one on the same
+            // pooled connection that outlives the quick one's deadline: when that deadline passes it
+            // must find nothing to close.
+            let opened = try await database.run("open", backend)
+            let first = try await database.run("quick", limit: .seconds(1), backend)
+            #expect(first == opened)
             let second = try await database.run("slower") { connection, deadline in
-                _ = try await connection.query("SELECT pg_sleep(0.5)", logger: storeLogger)
+                _ = try await connection.query("SELECT pg_sleep(1.5)", logger: storeLogger)
                 return try await backend(connection, deadline)
             }
             #expect(second == first, "the second operation did not reuse the pooled connection")
