@@ -62,13 +62,19 @@ class Prober:
         self._thread.start()
         return self
 
+    #: Probes that must have run for "no downtime" to mean something.
+    MINIMUM_REQUESTS = 20
+
     def __exit__(self, *exc: object) -> None:
+        # A step that went quickly (or a thread that got little time) still gets its minimum of
+        # probes: they run on after the step, which is where a late failure would show.
+        wait_until(lambda: self.requests >= self.MINIMUM_REQUESTS, 10)
         self._stop.set()
         self._thread.join(timeout=10)
 
     def assert_no_downtime(self, what: str) -> None:
         """Fails naming the answers that were not 200; also fails when too few requests ran to tell."""
-        assert self.requests >= 20, f"{what}: only {self.requests} probe requests ran"
+        assert self.requests >= self.MINIMUM_REQUESTS, f"{what}: only {self.requests} probe requests ran"
         assert not self.failures, f"{what}: {len(self.failures)} of {self.requests} probes failed: {self.failures[:5]}"
 
 
