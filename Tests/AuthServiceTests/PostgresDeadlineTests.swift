@@ -80,6 +80,33 @@ struct PostgresDeadlineTests {
         }
     }
 
+    @Test("the deadline of an operation that finished in time never touches its connection, reused by the next one")
+    func finishedOperationsDeadlineLeavesTheConnectionAlone() async throws {
+        try await withTestDatabase { client in
+            let database = TimeBoundDatabase(client: client, timeouts: DatabaseTimeouts(operation: .seconds(4), writeMargin: .milliseconds(100)))
+            let backend: @Sendable (PostgresConnection, TimeBoundDatabase.WriteDeadline) async throws -> String = { connection, _ in
+                var pid = ""
+                for try await value in try await connection.query("SELECT pg_backend_pid()::text", logger: storeLogger).decode(String.self) {
+                    pid = value
+                }
+                return pid
+            }
+            // The pool's one connection is opened first, so that the quick operation's limit times the
+            // statement, not a connect on a busy machine. Then one quick operation, and one on the same
+            // pooled connection that outlives the quick one's deadline: when that deadline passes it
+            // must find nothing to close.
+            let opened = try await database.run("open", backend)
+            let first = try await database.run("quick", limit: .seconds(1), backend)
+            #expect(first == opened)
+            let second = try await database.run("slower") { connection, deadline in
+                _ = try await connection.query("SELECT pg_sleep(1.5)", logger: storeLogger)
+                return try await backend(connection, deadline)
+            }
+            #expect(second == first, "the second operation did not reuse the pooled connection")
+            #expect(try await database.run("after", backend) == first)
+        }
+    }
+
     @Test("a name with U+0000 is simply not found, without a statement PostgreSQL would refuse")
     func nulNameNotFound() async throws {
         try await self.withRepository { repository, _ in

@@ -81,11 +81,8 @@ struct TimeBoundDatabase: Sendable {
         // for: a lease request queued behind connections that cannot be made does not always honour
         // cancellation, and a caller that waited for it would wait as long as the stall.
         let outcome = FirstOutcome<T>()
-        Task {
-            await outcome.settle(await work.result)
-        }
-        Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
+        let timer = Task {
+            try await Task.sleep(until: deadline, clock: .continuous)
             if let connection = await lease.expire() {
                 // The only way to stop waiting for a statement on a stalled server; not awaited,
                 // for the same reason.
@@ -93,6 +90,13 @@ struct TimeBoundDatabase: Sendable {
             }
             work.cancel()
             await outcome.settle(.failure(DatabaseUnavailable(code: .timedOut, operation: operation)))
+        }
+        Task {
+            let result = await work.result
+            // Done in time: the connection is back in the pool, and the deadline must not touch it.
+            await lease.finish()
+            timer.cancel()
+            await outcome.settle(result)
         }
         do {
             return try await outcome.value()
@@ -144,6 +148,7 @@ private actor FirstOutcome<T: Sendable> {
 private actor LeaseState {
     private var connection: PostgresConnection?
     private(set) var isExpired = false
+    private var isFinished = false
 
     func attach(_ connection: PostgresConnection) -> Bool {
         guard !self.isExpired else { return false }
@@ -152,7 +157,14 @@ private actor LeaseState {
     }
 
     func expire() -> PostgresConnection? {
+        guard !self.isFinished else { return nil }
         self.isExpired = true
         return self.connection
+    }
+
+    /// The operation ended (its connection went back to the pool): nothing is left to expire.
+    func finish() {
+        self.isFinished = true
+        self.connection = nil
     }
 }

@@ -21,8 +21,8 @@ struct RawClient: Sendable {
     let channel: any Channel
     private let collector: NIOLoopBound<Collector>
 
-    static func connect(port: Int) async throws -> RawClient {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    static func connect(port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> RawClient {
+        let channel = try await ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector()) }

@@ -9,6 +9,8 @@ import ServiceLifecycle
 import Testing
 
 let allowedOrigin = "http://localhost:8081"
+/// Exclusive tests run one at a time, so they can share these.
+private let exclusiveTestLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 /// Nothing listens on port 1 of the loopback: connections to it are refused at once.
 let closedURL = "http://127.0.0.1:1"
 
@@ -20,6 +22,8 @@ struct RunningGateway: Sendable {
     let configuration: GatewayConfiguration
     let logs: LogCapture
     let group: ServiceGroup
+    /// The event loops the gateway and the raw clients of its test run on.
+    let loops: any EventLoopGroup
 
     var url: String { "http://127.0.0.1:\(self.port)" }
 
@@ -30,7 +34,7 @@ struct RunningGateway: Sendable {
 
     /// A raw connection to the gateway.
     func connect() async throws -> RawClient {
-        try await RawClient.connect(port: self.port)
+        try await RawClient.connect(port: self.port, group: self.loops)
     }
 
     /// Sends one request through a real HTTP client and collects the whole answer.
@@ -123,9 +127,12 @@ private func runGateway<T: Sendable>(
     configure(&configuration)
     let logs = LogCapture()
     let logger = logs.logger()
-    let application = try await buildApplication(configuration: configuration, logger: logger)
+    // An exclusive test is one that times its deadlines in fractions of a second: its gateway and
+    // clients get event loops of their own, which the hundreds of tests around it cannot hold up.
+    let loops: any EventLoopGroup = setup.exclusive ? exclusiveTestLoops : MultiThreadedEventLoopGroup.singleton
+    let application = try await buildApplication(configuration: configuration, logger: logger, group: loops)
     let group = ServiceGroup(services: application.services, logger: logger)
-    let gateway = RunningGateway(port: port, configuration: configuration, logs: logs, group: group)
+    let gateway = RunningGateway(port: port, configuration: configuration, logs: logs, group: group, loops: loops)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         do {
