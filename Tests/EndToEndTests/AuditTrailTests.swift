@@ -48,21 +48,34 @@ extension AccountEndToEndTests {
 /// across the systems' databases.
 @Suite("The audit trail and the last admin, each on a system of its own")
 struct AccountSystemTests {
-    @Test("events recorded just before SIGTERM are in the table when the auth service has exited")
+    @Test("signins in flight at SIGTERM: every one answered has its audit event in the table once the auth service has exited")
     func flushedAtShutdown() async throws {
         try await RunningSystem.with(environment: ["REDIS_URL": try TestEnvironment.require("TEST_REDIS_URL") + "/9"]) { system in
             let user = try await system.account()
-            // Signins answered, their events recorded: the last ones are still in the buffer at SIGTERM.
-            try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<30 { group.addTask { try await system.signin(user.username).status } }
-                for try await status in group { #expect(status == 200) }
+            let authURL = "http://127.0.0.1:\(system.ports.auth)/api/auth/signin"
+            let credentials = RunningSystem.json(["username": user.username, "password": user.password])
+            // Straight to the auth service, so the gateway's own shutdown plays no part. The last of them
+            // finish while the server drains, moments before the audit writer is told to stop.
+            let inFlight = Task {
+                await withTaskGroup(of: Int?.self) { group in
+                    for _ in 0..<24 {
+                        group.addTask {
+                            try? await system.send(.POST, url: authURL, headers: [("Content-Type", "application/json")], body: credentials).status
+                        }
+                    }
+                    return await group.reduce(into: [Int?]()) { $0.append($1) }
+                }
             }
+            try await Task.sleep(for: .milliseconds(150))
             await system.auth.stop(grace: .seconds(15))
             #expect(system.auth.exitStatus == 0, "\(system.auth.logTail())")
+            let answered = await inFlight.value.filter { $0 == 200 }.count
+            #expect(answered > 0, "no signin was in flight")
             let stored = try TestEnvironment.psqlValue(
                 system.databaseURL, "SELECT count(*) FROM auth_audit_events WHERE type = 'signin_succeeded' AND \"userId\" = \(user.id)"
             )
-            #expect(stored == "31", "the account's own signin and the 30 more")
+            // At least: a signin whose answer was lost in the shutdown may have its event too.
+            #expect((Int(stored) ?? 0) >= answered + 1, "the account's own signin and the \(answered) answered in flight: \(stored)")
         }
     }
 

@@ -19,6 +19,8 @@ struct AuditWriterService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.waitForWork()
+                // A shutdown ends the wait: what is left is written below, within the budget.
+                guard !Task.isCancelled else { return }
                 if await !self.flush() {
                     try? await Task.sleep(for: self.retryDelay)
                 }
