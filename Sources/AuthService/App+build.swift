@@ -9,6 +9,10 @@ struct AuthDependencies: Sendable {
     var users: any UserRepository
     var sessions: any SessionStore
     var throttle: any SigninThrottle
+    /// Where handlers hand their audit events (a buffer written off the request path).
+    var audit: any AuditRecorder
+    /// The stored trail, for the admin's reads.
+    var auditTrail: any AuditRepository
     var passwords: PasswordHasher
     var signingKeys: SigningKeys
     var tokens: TokenSettings
@@ -38,10 +42,14 @@ func buildApplication(
     let users = PostgresUserRepository(database: database, logger: logger)
     let passwords = try PasswordHasher()
     let sessions = RedisSessionStore(redis: redis, policy: configuration.sessionPolicy)
+    let auditBuffer = AuditBuffer()
+    let auditTrail = PostgresAuditRepository(database: database, logger: logger)
     let dependencies = AuthDependencies(
         users: users,
         sessions: sessions,
         throttle: RedisSigninThrottle(redis: redis, policy: configuration.signinThrottle),
+        audit: auditBuffer,
+        auditTrail: auditTrail,
         passwords: passwords,
         signingKeys: signingKeys,
         tokens: configuration.tokens,
@@ -64,7 +72,12 @@ func buildApplication(
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port), serverName: "auth-service"),
-        services: [postgres, redis, RequestLogFlushService(log: dependencies.requestLog)],
+        // Stopped in reverse order, after the server: the audit writer still has PostgreSQL to flush into.
+        services: [
+            postgres, redis, RequestLogFlushService(log: dependencies.requestLog),
+            AuditWriterService(buffer: auditBuffer, repository: auditTrail, logger: logger),
+            AuditRetentionService(repository: auditTrail, retentionDays: configuration.auditRetentionDays, logger: logger),
+        ],
         logger: logger
     )
     if let metrics {
@@ -103,18 +116,50 @@ func buildRouter(
     }
     HealthController(checks: readiness).addRoutes(to: router)
     JWKSController(jwks: dependencies.signingKeys.jwks).addRoutes(to: router)
+    let accessTokens = await AccessTokenIssuer(
+        signingKeys: dependencies.signingKeys,
+        settings: dependencies.tokens,
+        lifetime: dependencies.accessTokenTTL,
+        clock: dependencies.clock
+    )
     AuthController(
         users: dependencies.users,
         sessions: dependencies.sessions,
         throttle: dependencies.throttle,
         passwords: dependencies.passwords,
-        accessTokens: await AccessTokenIssuer(
-            signingKeys: dependencies.signingKeys,
-            settings: dependencies.tokens,
-            lifetime: dependencies.accessTokenTTL,
-            clock: dependencies.clock
-        ),
-        verifier: verifier
+        accessTokens: accessTokens,
+        verifier: verifier,
+        audit: dependencies.audit,
+        clock: dependencies.clock
     ).addRoutes(to: router.group("api/auth"))
+    AccountController(
+        users: dependencies.users,
+        sessions: dependencies.sessions,
+        throttle: dependencies.throttle,
+        passwords: dependencies.passwords,
+        accessTokens: accessTokens,
+        audit: dependencies.audit,
+        clock: dependencies.clock
+    ).addRoutes(to: router.group("api/auth").signedIn(verifier: verifier, sessions: dependencies.sessions))
+    let admin = router.group("api/admin").signedIn(verifier: verifier, sessions: dependencies.sessions)
+        .add(middleware: RequireAdminRoleMiddleware())
+    AdminUsersController(
+        users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle,
+        audit: dependencies.audit, clock: dependencies.clock
+    ).addRoutes(to: admin)
+    AdminSessionsController(
+        users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle,
+        audit: dependencies.audit, clock: dependencies.clock
+    ).addRoutes(to: admin)
+    AdminAuditController(trail: dependencies.auditTrail).addRoutes(to: admin)
     return router
+}
+
+extension RouterGroup<AppRequestContext> {
+    /// Routes that need a valid access token (403 without one, 401 for a bad one) that is not revoked.
+    func signedIn(verifier: AccessTokenVerifier, sessions: any SessionStore) -> RouterGroup<AppRequestContext> {
+        self.add(middleware: AccessTokenAuthenticator(verifier: verifier))
+            .add(middleware: RequireAccessToken())
+            .add(middleware: RejectRevokedTokensMiddleware(sessions: sessions))
+    }
 }

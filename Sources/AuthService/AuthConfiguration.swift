@@ -18,6 +18,8 @@ struct AuthConfiguration: Sendable {
     var databaseTimeouts: DatabaseTimeouts
     /// `MAX_REQUEST_BODY_BYTES`, the gateway's limit, enforced here too.
     var maxRequestBodyBytes: Int
+    /// Audit events older than this many days are purged (`AUDIT_RETENTION_DAYS`).
+    var auditRetentionDays: Int
     var logFormat: LogFormat
     /// One line per request at `LOG_LEVEL=info` and below.
     var logsRequests: Bool
@@ -56,6 +58,7 @@ struct AuthConfiguration: Sendable {
             throw ConfigurationError(message: "DATABASE_WRITE_MARGIN must be smaller than DATABASE_TIMEOUT")
         }
         self.maxRequestBodyBytes = try config.positiveInt(forKey: "max.request.body.bytes", default: RequestBodyLimitMiddleware.defaultLimit)
+        self.auditRetentionDays = try config.positiveInt(forKey: "audit.retention.days", default: 365)
         self.logFormat = LogFormat(config.string(forKey: "log.format", default: "text"))
         self.logsRequests = config.logLevel() <= .info
     }

@@ -36,6 +36,7 @@ struct AuthFixture {
     let users: MemoryUserRepository
     let sessions: MemorySessionStore
     let throttle: MemorySigninThrottle
+    let audit: MemoryAuditRepository
     let passwords: PasswordHasher
     let signingKeys: SigningKeys
 
@@ -44,13 +45,15 @@ struct AuthFixture {
         self.users = MemoryUserRepository()
         self.sessions = MemorySessionStore(policy: policy, clock: self.clock)
         self.throttle = MemorySigninThrottle(policy: throttlePolicy, clock: self.clock)
+        self.audit = MemoryAuditRepository()
         self.passwords = try fastPasswordHasher()
         self.signingKeys = SigningKeys(signingKey: try PrivateSigningKey(.es256(ES256PrivateKey())))
     }
 
     var dependencies: AuthDependencies {
         AuthDependencies(
-            users: self.users, sessions: self.sessions, throttle: self.throttle, passwords: self.passwords,
+            users: self.users, sessions: self.sessions, throttle: self.throttle, audit: self.audit, auditTrail: self.audit,
+            passwords: self.passwords,
             signingKeys: self.signingKeys, tokens: Self.tokens, accessTokenTTL: Self.accessTokenTTL, clock: self.clock
         )
     }

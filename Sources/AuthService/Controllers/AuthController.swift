@@ -10,6 +10,8 @@ struct AuthController: Sendable {
     let passwords: PasswordHasher
     let accessTokens: AccessTokenIssuer
     let verifier: AccessTokenVerifier
+    let audit: any AuditRecorder
+    let clock: any WallClock
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("signup", use: self.signup)
@@ -24,9 +26,7 @@ struct AuthController: Sendable {
 
     @Sendable func signup(_ request: Request, context: AppRequestContext) async throws -> MessageResponse {
         let signup = try SignupRequest(fields: await RequestFields.parse(request, context: context))
-        if signup.asksForPrivilegedRole {
-            try await self.requireAdmin(request)
-        }
+        let admin = signup.asksForPrivilegedRole ? try await self.requireAdmin(request) : nil
         if let taken = try await self.users.conflict(username: signup.username, email: signup.email) {
             throw Self.conflictError(taken)
         }
@@ -36,6 +36,9 @@ struct AuthController: Sendable {
                 NewUser(username: signup.username, email: signup.email, passwordHash: hash, roles: signup.roles)
             )
             AuthEvents.signup("ok")
+            await self.audit.record(RequestOrigin(request).event(
+                .signup, userID: id, actorID: admin?.id, details: ["roles": .array(signup.roles.map { .string($0.rawValue) })], clock: self.clock
+            ))
             context.logger.info("User registered", metadata: ["user_id": "\(id)", "roles": "\(signup.roles.map(\.rawValue))"])
         } catch let conflict as UserConflict {
             throw Self.conflictError(conflict.field)
@@ -56,28 +59,34 @@ struct AuthController: Sendable {
         guard username.unicodeScalars.count <= Self.maximumTypedUsernameCodePoints, password.utf8.count <= 1024 else {
             throw Self.invalidCredentials
         }
+        let origin = RequestOrigin(request)
         if let wait = try await self.throttle.lockedFor(username: username) {
             context.logger.info("Signin throttled")
             AuthEvents.signin("throttled")
             AuthEvents.rateLimited("signin_account")
+            await self.audit.record(origin.event(.signinFailed, userID: nil, details: ["reason": "throttled"], clock: self.clock))
             throw APIError.tooManyRequests(retryAfter: wait)
         }
         let user = try await self.users.find(username: username)
         let verification = try await self.passwords.verify(password, against: user?.passwordHash)
-        guard let user, verification.matches else {
+        // A disabled account takes the wrong password's path: the answer reveals nothing.
+        guard let user, verification.matches, !user.disabled else {
             try await self.throttle.recordFailure(username: username)
             context.logger.info("Signin refused")
             AuthEvents.signin("failed")
+            let reason: JSONValue = user == nil ? "unknown_user" : verification.matches ? "disabled" : "wrong_password"
+            await self.audit.record(origin.event(.signinFailed, userID: user?.id, details: ["reason": reason], clock: self.clock))
             throw Self.invalidCredentials
         }
         try await self.throttle.recordSuccess(username: username)
         if verification.needsRehash {
             await self.upgradeHash(of: user, password: password, logger: context.logger)
         }
-        let session = try await self.sessions.open(userID: user.id)
+        let session = try await self.sessions.open(userID: user.id, client: origin.client)
         let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: session.sessionID)
         context.logger.info("Signed in", metadata: ["user_id": "\(user.id)"])
         AuthEvents.signin("ok")
+        await self.audit.record(origin.event(.signinSucceeded, userID: user.id, details: ["session": .string(session.sessionID)], clock: self.clock))
         return SigninResponse(
             id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority),
             accessToken: accessToken, refreshToken: session.token
@@ -95,6 +104,8 @@ struct AuthController: Sendable {
         else {
             throw Self.unknownRefreshToken
         }
+        // Their sessions were ended when the account was disabled; this holds even for one that was not.
+        guard !user.disabled else { throw Self.revokedRefreshToken }
         let next = SuccessorPair(
             accessToken: try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: owner.sessionID),
             refreshToken: RefreshTokenFormat.newToken()
@@ -119,12 +130,15 @@ struct AuthController: Sendable {
         case .expired:
             throw APIError(.forbidden, "Refresh token was expired. Please make a new signin request")
         case .revoked:
-            throw APIError(.forbidden, "Refresh token was revoked. Please make a new signin request")
+            throw Self.revokedRefreshToken
         case .reused(let userID, let sessionID):
             // The script denied the session already; this also tells every gateway, so the session's
             // access tokens stop working at once too.
             _ = try? await self.sessions.revokeSession(sessionID, userID: userID)
             context.logger.warning("Refresh token reuse: session revoked", metadata: ["user_id": "\(userID)", "session": "\(sessionID)"])
+            await self.audit.record(RequestOrigin(request).event(
+                .refreshReuseDetected, userID: userID, details: ["session": .string(sessionID)], clock: self.clock
+            ))
             throw APIError(.forbidden, "Refresh token was already used: the session has been revoked. Please make a new signin request")
         }
     }
@@ -144,17 +158,21 @@ struct AuthController: Sendable {
             position = try await self.sessions.revokeSession(claims.sid, userID: claims.id) ?? position
         }
         AuthEvents.signout(scope)
+        await self.audit.record(RequestOrigin(request).event(
+            .signout, userID: claims.id, actorID: claims.id, details: ["scope": .string(scope), "session": .string(claims.sid)], clock: self.clock
+        ))
         context.logger.info("Signed out", metadata: ["user_id": "\(claims.id)", "scope": "\(scope)"])
         return EditedResponse(headers: .revocationPosition(position), response: MessageResponse(message: "You've been signed out!"))
     }
 
     static let unknownRefreshToken = APIError(.forbidden, "Refresh token is not in database!")
+    static let revokedRefreshToken = APIError(.forbidden, "Refresh token was revoked. Please make a new signin request")
 
     /// Four times the 255 code points a stored name may have: room for any decomposed spelling.
     static let maximumTypedUsernameCodePoints = 1020
 
-    /// Privileged roles need an admin's valid access token on the signup request itself.
-    private func requireAdmin(_ request: Request) async throws {
+    /// Privileged roles need an admin's valid access token on the signup request itself; returns its claims.
+    private func requireAdmin(_ request: Request) async throws -> AccessTokenClaims {
         guard let token = AccessTokenHeader.token(in: request.headers) else {
             throw APIError.requireAdmin
         }
@@ -163,6 +181,7 @@ struct AuthController: Sendable {
         // token must not grant roles here.
         guard try await !self.sessions.isRevoked(claims) else { throw APIError.unauthorized }
         guard claims.hasRole(Role.admin.rawValue) else { throw APIError.requireAdmin }
+        return claims
     }
 
     /// A bcrypt hash from the tutorial becomes argon2id at its first successful signin.
@@ -181,24 +200,3 @@ struct AuthController: Sendable {
             : APIError(.badRequest, "Failed! Username is already in use!")
     }
 }
-
-/// `{"message": ...}` for successes that carry only a message.
-struct MessageResponse: ResponseEncodable, Equatable {
-    var message: String
-}
-
-/// The signin body, in the tutorial's field order.
-struct SigninResponse: ResponseEncodable {
-    var id: Int
-    var username: String
-    var email: String
-    var roles: [String]
-    var accessToken: String
-    var refreshToken: String
-}
-
-struct RefreshResponse: ResponseEncodable {
-    var accessToken: String
-    var refreshToken: String
-}
-

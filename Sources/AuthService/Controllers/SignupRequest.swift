@@ -43,12 +43,7 @@ struct SignupRequest: Sendable, Equatable {
         guard let password = try fields.string("password"), !password.isEmpty else {
             throw APIError(.badRequest, "Failed! password is required!")
         }
-        guard Self.passwordLengths.contains(password.count) else {
-            throw APIError(.badRequest, "Failed! password must be 6 to 128 characters!")
-        }
-        guard password.utf8.count <= Self.maximumPasswordBytes else {
-            throw APIError(.badRequest, "Failed! password must be at most 1024 bytes in UTF-8!")
-        }
+        try Self.checkPassword(password, field: "password")
         var roles: [Role] = []
         for name in try fields.strings("roles") ?? [] {
             guard let role = Role(rawValue: name) else {
@@ -60,6 +55,16 @@ struct SignupRequest: Sendable, Equatable {
         self.email = email
         self.password = password
         self.roles = roles.isEmpty ? [.user] : roles.sorted { $0.id < $1.id }
+    }
+
+    /// The rule for a new password (signup, password change), with a 400 naming `field`.
+    static func checkPassword(_ password: String, field: String) throws {
+        guard Self.passwordLengths.contains(password.count) else {
+            throw APIError(.badRequest, "Failed! \(field) must be 6 to 128 characters!")
+        }
+        guard password.utf8.count <= Self.maximumPasswordBytes else {
+            throw APIError(.badRequest, "Failed! \(field) must be at most 1024 bytes in UTF-8!")
+        }
     }
 
     var asksForPrivilegedRole: Bool {

@@ -164,5 +164,5 @@ extension Migration {
                 .sql("CREATE UNIQUE INDEX IF NOT EXISTS users_email_key_key ON users (email_key)"),
             ]
         ),
-    ]
+    ] + Migration.accounts
 }

@@ -14,9 +14,21 @@ actor MemorySessionStore: SessionStore {
         var successorDigest: String?
     }
 
+    /// What `session:<sid>` holds in Redis.
+    private struct Details {
+        var userID: Int
+        var createdAt: Int
+        var lastUsedAt: Int
+        var expiresAt: Int
+        var idleExpiresAt: Int
+        var liveDigest: String
+        var client: ClientDetails
+    }
+
     private let policy: SessionPolicy
     private let clock: any WallClock
     private var records: [String: Record] = [:]
+    private var details: [String: Details] = [:]
     private var revokedSessions: Set<String> = []
     private var userSessions: [Int: Set<String>] = [:]
     private var cutoffs: [Int: Int] = [:]
@@ -30,14 +42,17 @@ actor MemorySessionStore: SessionStore {
 
     private var now: Int { Int(self.clock.now()) }
 
-    func open(userID: Int) async throws -> IssuedRefreshToken {
+    func open(userID: Int, client: ClientDetails) async throws -> IssuedRefreshToken {
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
         let expiresAt = self.now + self.policy.absoluteLifetime
-        self.records[RefreshTokenFormat.digest(issued.token)] = Record(
-            userID: userID, sessionID: issued.sessionID, expiresAt: expiresAt, startedAt: self.now,
-            idleExpiresAt: min(expiresAt, self.now + self.policy.idleLifetime)
-        )
+        let idle = min(expiresAt, self.now + self.policy.idleLifetime)
+        let digest = RefreshTokenFormat.digest(issued.token)
+        self.records[digest] = Record(userID: userID, sessionID: issued.sessionID, expiresAt: expiresAt, startedAt: self.now, idleExpiresAt: idle)
         self.userSessions[userID, default: []].insert(issued.sessionID)
+        self.details[issued.sessionID] = Details(
+            userID: userID, createdAt: self.now, lastUsedAt: self.now, expiresAt: expiresAt, idleExpiresAt: idle,
+            liveDigest: digest, client: client
+        )
         return issued
     }
 
@@ -64,6 +79,9 @@ actor MemorySessionStore: SessionStore {
             next.successorDigest = nil
             next.idleExpiresAt = min(record.expiresAt, self.now + self.policy.idleLifetime)
             self.records[RefreshTokenFormat.digest(successor)] = next
+            self.details[record.sessionID]?.liveDigest = RefreshTokenFormat.digest(successor)
+            self.details[record.sessionID]?.lastUsedAt = self.now
+            self.details[record.sessionID]?.idleExpiresAt = next.idleExpiresAt
             return .rotated
         }
         // Only the parent of the live token may be replayed (within the grace window: the same pair;
@@ -75,6 +93,8 @@ actor MemorySessionStore: SessionStore {
             }
             next.idleExpiresAt = min(next.expiresAt, self.now + self.policy.idleLifetime)
             self.records[digest] = next
+            self.details[record.sessionID]?.lastUsedAt = self.now
+            self.details[record.sessionID]?.idleExpiresAt = next.idleExpiresAt
             return .replayedUnusedSuccessor(sealedSuccessor: sealed)
         }
         self.revokedSessions.insert(record.sessionID)
@@ -111,5 +131,54 @@ actor MemorySessionStore: SessionStore {
 
     func isSessionRevoked(_ sessionID: String) -> Bool {
         self.revokedSessions.contains(sessionID)
+    }
+
+    func liveSessions(ofUser userID: Int) async throws -> [SessionSummary] {
+        let now = self.now
+        return (self.userSessions[userID] ?? []).compactMap { id -> SessionSummary? in
+            guard !self.revokedSessions.contains(id), let details = self.details[id], details.userID == userID,
+                details.expiresAt > now, details.idleExpiresAt > now
+            else { return nil }
+            return SessionSummary(id: id, createdAt: details.createdAt, lastUsedAt: details.lastUsedAt, client: details.client)
+        }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    func endSession(_ sessionID: String, ofUser userID: Int) async throws -> EndedSession? {
+        guard self.userSessions[userID]?.contains(sessionID) == true else { return nil }
+        try await self.revokeSession(sessionID, userID: userID)
+        return EndedSession(position: nil)
+    }
+
+    @discardableResult
+    func endOtherSessions(ofUser userID: Int, keeping sessionID: String) async throws -> StreamID? {
+        let others = (self.userSessions[userID] ?? []).subtracting([sessionID])
+        self.revokedSessions.formUnion(others)
+        self.userSessions[userID]?.subtract(others)
+        try await self.refuseAccessTokens(ofUser: userID)
+        return nil
+    }
+
+    @discardableResult
+    func refuseAccessTokens(ofUser userID: Int) async throws -> StreamID? {
+        self.tokenCutoffs[userID] = max(self.tokenCutoffs[userID, default: 0], Int64(self.clock.now() * 1000))
+        return nil
+    }
+
+    func renewRefreshToken(ofSession sessionID: String, userID: Int) async throws -> IssuedRefreshToken? {
+        guard !self.revokedSessions.contains(sessionID), var details = self.details[sessionID], details.userID == userID,
+            details.expiresAt > self.now
+        else { return nil }
+        let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: sessionID)
+        let digest = RefreshTokenFormat.digest(issued.token)
+        let startedAt = self.records[details.liveDigest]?.startedAt ?? details.createdAt
+        self.records[details.liveDigest] = nil
+        details.idleExpiresAt = min(details.expiresAt, self.now + self.policy.idleLifetime)
+        details.liveDigest = digest
+        details.lastUsedAt = self.now
+        self.details[sessionID] = details
+        self.records[digest] = Record(
+            userID: userID, sessionID: sessionID, expiresAt: details.expiresAt, startedAt: startedAt, idleExpiresAt: details.idleExpiresAt
+        )
+        return issued
     }
 }

@@ -8,6 +8,8 @@ import Common
 /// key)}. A spent token is kept
 /// until its session ends so that a replay is recognised; records outlive their expiry by
 /// `expiredNotice` seconds only to answer "expired" rather than "not in database".
+/// `session:<sid>` holds what the session list shows and where its live token is: {uid, created,
+/// used (last refresh), exp, idle, live (the live token's key), ua, ip}; never a token.
 struct RedisSessionStore: SessionStore {
     static let keyPrefix = "rt:"
     static let expiredNotice = 3600
@@ -23,16 +25,16 @@ struct RedisSessionStore: SessionStore {
     }
 
     private var now: Int { Int(self.clock.now()) }
-    private var revocations: RevocationRecorder { RevocationRecorder(redis: self.redis, policy: self.policy, clock: self.clock) }
+    var revocations: RevocationRecorder { RevocationRecorder(redis: self.redis, policy: self.policy, clock: self.clock) }
 
-    func open(userID: Int) async throws -> IssuedRefreshToken {
+    func open(userID: Int, client: ClientDetails) async throws -> IssuedRefreshToken {
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
         _ = try await self.redis.eval(
             Self.openScript,
-            keys: [Self.key(issued.token), RevocationKeys.userSessions(String(userID))],
+            keys: [Self.key(issued.token), RevocationKeys.userSessions(String(userID)), Self.detailsKey(issued.sessionID)],
             arguments: [
                 String(userID), issued.sessionID, String(self.now), String(self.policy.absoluteLifetime),
-                String(self.policy.idleLifetime), String(Self.expiredNotice),
+                String(self.policy.idleLifetime), String(Self.expiredNotice), client.userAgent ?? "", client.ip ?? "",
             ]
         )
         return issued
@@ -64,6 +66,7 @@ struct RedisSessionStore: SessionStore {
             keys: [
                 Self.key(token), Self.key(successor), RevocationKeys.session(sessionID),
                 RevocationKeys.userCutoff(uid), RevocationKeys.userSessions(uid), fields[2].string ?? "",
+                Self.detailsKey(sessionID),
             ],
             arguments: [
                 String(self.now), sealedSuccessor, String(self.policy.idleLifetime), String(self.policy.reuseGrace),
@@ -115,7 +118,15 @@ struct RedisSessionStore: SessionStore {
         self.keyPrefix + RefreshTokenFormat.digest(token)
     }
 
-    /// ARGV: uid, sid, now, absolute lifetime, idle lifetime, expired notice.
+    static let detailsPrefix = "session:"
+
+    /// The session's details: what the session list shows, and its live token's key.
+    static func detailsKey(_ sessionID: String) -> String {
+        self.detailsPrefix + sessionID
+    }
+
+    /// KEYS: token, user sessions, session details. ARGV: uid, sid, now, absolute lifetime, idle
+    /// lifetime, expired notice, user agent, address.
     static let openScript = """
         local now = tonumber(ARGV[3])
         local exp = now + tonumber(ARGV[4])
@@ -124,6 +135,9 @@ struct RedisSessionStore: SessionStore {
         redis.call('EXPIREAT', KEYS[1], idle + tonumber(ARGV[6]))
         redis.call('SADD', KEYS[2], ARGV[2])
         redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]) + tonumber(ARGV[6]))
+        redis.call('HSET', KEYS[3], 'uid', ARGV[1], 'created', now, 'used', now, 'exp', exp, 'idle', idle,
+            'live', KEYS[1], 'ua', ARGV[7], 'ip', ARGV[8])
+        redis.call('EXPIREAT', KEYS[3], exp + tonumber(ARGV[6]))
         return 1
         """
 
@@ -131,7 +145,8 @@ struct RedisSessionStore: SessionStore {
     /// replays (same pair). Later, a replay gets the same successor while that successor has never
     /// been used (the GoTrue rule: the client lost or never kept the answer); once it has been used,
     /// a replay is reuse, which revokes the session.
-    /// KEYS: old, new, session denial, user cut-off, user sessions, recorded successor (as read before).
+    /// KEYS: old, new, session denial, user cut-off, user sessions, recorded successor (as read before),
+    /// session details (which follow the live token and the last use, when the session has them).
     /// ARGV: now, sealed successor, idle lifetime, grace, revocation retention, expired notice.
     static let rotateScript = """
         local f = redis.call('HMGET', KEYS[1], 'uid', 'sid', 'exp', 'st', 'idle', 'state', 'rot', 'succ', 'next')
@@ -149,6 +164,9 @@ struct RedisSessionStore: SessionStore {
             local idle = math.min(exp, now + tonumber(ARGV[3]))
             redis.call('HSET', KEYS[2], 'uid', f[1], 'sid', f[2], 'exp', exp, 'st', f[4], 'idle', idle, 'state', 'live')
             redis.call('EXPIREAT', KEYS[2], idle + tonumber(ARGV[6]))
+            if redis.call('EXISTS', KEYS[7]) == 1 then
+                redis.call('HSET', KEYS[7], 'live', KEYS[2], 'used', now, 'idle', idle)
+            end
             return {'rotated'}
         end
         local withinGrace = now - tonumber(f[7]) <= tonumber(ARGV[4])
@@ -167,6 +185,9 @@ struct RedisSessionStore: SessionStore {
                 local idle = math.min(exp, now + tonumber(ARGV[3]))
                 redis.call('HSET', KEYS[6], 'idle', idle)
                 redis.call('EXPIREAT', KEYS[6], idle + tonumber(ARGV[6]))
+                if redis.call('EXISTS', KEYS[7]) == 1 then
+                    redis.call('HSET', KEYS[7], 'used', now, 'idle', idle)
+                end
                 return {'successor', f[8]}
             end
         end

@@ -19,7 +19,16 @@ enum RefreshTokenFormat {
 
     /// Tokens we mint are 43 base64url characters; anything else cannot be ours.
     static func isWellFormed(_ token: String) -> Bool {
-        token.utf8.count == 43 && token.utf8.allSatisfy { byte in
+        token.utf8.count == 43 && self.isBase64URL(token)
+    }
+
+    /// Session ids we mint are 22 base64url characters; anything else names no session.
+    static func isPlausibleSessionID(_ id: String) -> Bool {
+        id.utf8.count == 22 && self.isBase64URL(id)
+    }
+
+    private static func isBase64URL(_ text: String) -> Bool {
+        text.utf8.allSatisfy { byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
         }
     }

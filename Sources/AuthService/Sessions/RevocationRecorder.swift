@@ -45,6 +45,45 @@ struct RevocationRecorder: Sendable {
         )
     }
 
+    /// Ends the session only when it is one of the user's: `nil` (and nothing written) otherwise.
+    func revokeOwnedSession(_ sessionID: String, userID: Int) async throws -> EndedSession? {
+        let entry = RevocationEntry(kind: .session, subject: sessionID, forget: self.forgetTokensIssuedNow)
+        let reply = try await self.redis.eval(
+            Self.revokeIfMember,
+            keys: [RevocationKeys.session(sessionID), RevocationKeys.userSessions(String(userID)), RevocationStream.key],
+            arguments: ["ended", String(self.policy.revocationRetention), sessionID, self.streamFloor] + entry.fields
+        )
+        if case .integer = reply { return nil }
+        return EndedSession(position: reply.string.flatMap { StreamID($0) })
+    }
+
+    /// Every session of the user but one ends; access tokens issued before now are refused.
+    func revokeOtherSessions(userID: Int, keeping sessionID: String) async throws -> StreamID? {
+        let uid = String(userID)
+        let entry = RevocationEntry(kind: .user, subject: uid, cutoff: self.nowMilliseconds, forget: self.forgetTokensIssuedNow)
+        return try await self.run(
+            Self.revokeOthers,
+            keys: [RevocationKeys.userSessions(uid), RevocationKeys.tokenCutoff(uid)],
+            values: [
+                sessionID, String(self.nowMilliseconds), String(self.policy.revocationRetention),
+                String(self.policy.accessTokenRetention), RevocationKeys.session(""),
+            ],
+            entry: entry
+        )
+    }
+
+    /// Access tokens of the user issued before now are refused; sessions go on.
+    func refuseAccessTokens(userID: Int) async throws -> StreamID? {
+        let uid = String(userID)
+        let entry = RevocationEntry(kind: .user, subject: uid, cutoff: self.nowMilliseconds, forget: self.forgetTokensIssuedNow)
+        return try await self.run(
+            Self.moveTokenCutoff,
+            keys: [RevocationKeys.tokenCutoff(uid)],
+            values: [String(self.nowMilliseconds), String(self.policy.accessTokenRetention)],
+            entry: entry
+        )
+    }
+
     /// Runs `script` with the stream as its last key and the entry's fields after `values`.
     private func run(_ script: String, keys: [String], values: [String], entry: RevocationEntry) async throws -> StreamID? {
         let reply = try await self.redis.eval(
@@ -89,5 +128,44 @@ struct RevocationRecorder: Sendable {
         local fields = {}
         for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
         return redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[6], '*', unpack(fields))
+        """
+
+    /// KEYS: session denial, user sessions, stream. ARGV: denial value, TTL, session id, stream floor,
+    /// then the entry's fields. Returns 0 when the session is not in the user's set.
+    static let revokeIfMember = """
+        if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return 0 end
+        redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+        redis.call('SREM', KEYS[2], ARGV[3])
+        local fields = {}
+        for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+        return redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[4], '*', unpack(fields))
+        """
+
+    /// KEYS: user sessions, token cut-off, stream. ARGV: the session kept, now (ms), session retention,
+    /// token retention, session-denial key prefix, the stream floor, then the entry's fields.
+    static let revokeOthers = """
+        for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+            if sid ~= ARGV[1] then
+                redis.call('SET', ARGV[5] .. sid, 'password-change', 'EX', ARGV[3])
+                redis.call('SREM', KEYS[1], sid)
+            end
+        end
+        if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[2]) then
+            redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+        end
+        local fields = {}
+        for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+        return redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[6], '*', unpack(fields))
+        """
+
+    /// KEYS: token cut-off, stream. ARGV: now (ms), token retention, the stream floor, then the
+    /// entry's fields. The cut-off only ever moves forward.
+    static let moveTokenCutoff = """
+        if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+            redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+        end
+        local fields = {}
+        for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+        return redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', unpack(fields))
         """
 }

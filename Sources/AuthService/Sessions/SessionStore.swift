@@ -64,8 +64,8 @@ extension RotationOutcome {
 /// Refresh sessions and the revocation record. Refresh tokens are opaque (256 random bits) and
 /// stored only as their SHA-256.
 protocol SessionStore: Sendable {
-    /// Opens a session for the user and returns its first refresh token.
-    func open(userID: Int) async throws -> IssuedRefreshToken
+    /// Opens a session for the user, opened from `client`, and returns its first refresh token.
+    func open(userID: Int, client: ClientDetails) async throws -> IssuedRefreshToken
     /// Who holds this token, without spending it; `nil` when it is not ours at all.
     func owner(of token: String) async throws -> RefreshTokenOwner?
     /// Spends `token` and installs `successor` in one atomic step; `sealedSuccessor` is what a
@@ -84,4 +84,62 @@ protocol SessionStore: Sendable {
     /// Whether an access token was revoked (its `jti`, its session, or its user's cut-off): the
     /// auth service asks this itself where a token grants something (signup of a privileged role).
     func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool
+    /// The user's live sessions (not ended, not expired), oldest first. Sessions opened before
+    /// sessions had details are not listed.
+    func liveSessions(ofUser userID: Int) async throws -> [SessionSummary]
+    /// Ends one session of the user, as ``revokeSession(_:userID:)`` does; `nil` when it is not one
+    /// of theirs (nothing is written then).
+    func endSession(_ sessionID: String, ofUser userID: Int) async throws -> EndedSession?
+    /// Ends every session of the user but `sessionID`, and refuses every access token issued before
+    /// now, that session's included (a password change).
+    @discardableResult
+    func endOtherSessions(ofUser userID: Int, keeping sessionID: String) async throws -> StreamID?
+    /// Refuses every access token of the user issued before now, ending no session: the next refresh
+    /// mints one with the roles as they are now (a role change).
+    @discardableResult
+    func refuseAccessTokens(ofUser userID: Int) async throws -> StreamID?
+    /// Replaces the session's live refresh token with a new one (same session, same end); `nil` when
+    /// the session is not the user's live one.
+    func renewRefreshToken(ofSession sessionID: String, userID: Int) async throws -> IssuedRefreshToken?
+}
+
+extension SessionStore {
+    /// Opens a session whose client is unknown (the bootstrap admin, tests).
+    func open(userID: Int) async throws -> IssuedRefreshToken {
+        try await self.open(userID: userID, client: .unknown)
+    }
+}
+
+/// Where a request came from, as the gateway determined it: kept with a session and an audit event.
+struct ClientDetails: Sendable, Equatable {
+    /// The client address (the gateway's `X-Forwarded-For`).
+    var ip: String?
+    /// The `User-Agent`, truncated to ``maximumUserAgentCharacters``.
+    var userAgent: String?
+
+    static let unknown = ClientDetails(ip: nil, userAgent: nil)
+    static let maximumUserAgentCharacters = 200
+    /// An IPv6 address with a zone fits; anything longer is not an address.
+    static let maximumIPCharacters = 64
+
+    init(ip: String?, userAgent: String?) {
+        self.ip = ip.flatMap { $0.isEmpty ? nil : String($0.prefix(Self.maximumIPCharacters)) }
+        self.userAgent = userAgent.flatMap { $0.isEmpty ? nil : String($0.prefix(Self.maximumUserAgentCharacters)) }
+    }
+}
+
+/// A live session as its owner sees it: never a token or a hash.
+struct SessionSummary: Sendable, Equatable {
+    /// The session id (`sid`).
+    var id: String
+    /// Unix seconds.
+    var createdAt: Int
+    /// Unix seconds of the signin or the last refresh.
+    var lastUsedAt: Int
+    var client: ClientDetails
+}
+
+/// A session that ``SessionStore/endSession(_:ofUser:)`` ended, and the revocation stream position.
+struct EndedSession: Sendable, Equatable {
+    var position: StreamID?
 }

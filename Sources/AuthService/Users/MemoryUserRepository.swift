@@ -1,9 +1,13 @@
 import Common
+import Foundation
 
 /// In-memory users for fast handler tests, compared by the same normalised keys as PostgreSQL.
+/// Account changes follow the same rules; their atomicity under concurrency is PostgreSQL's to prove.
 actor MemoryUserRepository: UserRepository {
     private var users: [Int: UserRecord] = [:]
     private var keys: [Int: AccountKeys] = [:]
+    private var createdAt: [Int: Date] = [:]
+    private var disabledAt: [Int: Date] = [:]
     private var nextID = 1
 
     init() {}
@@ -34,6 +38,7 @@ actor MemoryUserRepository: UserRepository {
         self.nextID += 1
         self.users[id] = UserRecord(id: id, username: user.username, email: user.email, passwordHash: user.passwordHash, roles: user.roles)
         self.keys[id] = try AccountKeys(username: user.username, email: user.email)
+        self.createdAt[id] = Date()
         return id
     }
 
@@ -45,5 +50,51 @@ actor MemoryUserRepository: UserRepository {
         guard var user = self.users[userID], !user.roles.contains(role) else { return }
         user.roles.append(role)
         self.users[userID] = user
+    }
+
+    func list(matching text: String?, limit: Int, offset: Int) async throws -> UserPage {
+        let needle = (text ?? "").lowercased()
+        let matching = self.users.keys.sorted().compactMap { self.summary(of: $0) }.filter {
+            needle.isEmpty || $0.username.lowercased().contains(needle) || $0.email.lowercased().contains(needle)
+        }
+        return UserPage(users: Array(matching.dropFirst(offset).prefix(limit)), total: matching.count)
+    }
+
+    func summary(id: Int) async throws -> UserSummary? {
+        self.summary(of: id)
+    }
+
+    func apply(
+        _ change: AccountChange, toUserID userID: Int, actorID: Int,
+        beforeCommit: @escaping @Sendable (UserSummary) async throws -> Void
+    ) async throws -> UserSummary {
+        let admins = self.users.keys.compactMap { self.summary(of: $0) }.filter(\.isEnabledAdmin)
+        guard admins.contains(where: { $0.id == actorID }) else { throw AccountChangeRefused(code: .actorNotAdmin) }
+        guard let before = self.summary(of: userID) else { throw AccountChangeRefused(code: .notFound) }
+        if before.isEnabledAdmin, !change.leavesEnabledAdmin(before), !admins.contains(where: { $0.id != userID }) {
+            throw AccountChangeRefused(code: .lastAdmin)
+        }
+        try await beforeCommit(before)
+        switch change {
+        case .replaceRoles(let roles): self.users[userID]?.roles = roles
+        case .disable:
+            self.users[userID]?.disabled = true
+            if self.disabledAt[userID] == nil { self.disabledAt[userID] = Date() }
+        case .enable:
+            self.users[userID]?.disabled = false
+            self.disabledAt[userID] = nil
+        case .delete:
+            self.users[userID] = nil
+            self.keys[userID] = nil
+        }
+        return before
+    }
+
+    private func summary(of id: Int) -> UserSummary? {
+        guard let user = self.users[id] else { return nil }
+        return UserSummary(
+            id: id, username: user.username, email: user.email, roles: user.roles,
+            disabledAt: self.disabledAt[id], createdAt: self.createdAt[id] ?? Date(timeIntervalSince1970: 0)
+        )
     }
 }

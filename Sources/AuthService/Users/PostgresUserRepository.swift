@@ -21,10 +21,14 @@ struct PostgresUserRepository: UserRepository {
 
     /// The user with its roles in one statement, so that a read is one bounded wait.
     private static let selectUser = """
-        SELECT u.id, u.username, u.email, u.password,
-            COALESCE((SELECT array_agg(r.name::text ORDER BY r.id) FROM roles r JOIN user_roles ur ON ur."roleId" = r.id
-                      WHERE ur."userId" = u.id AND r.name IS NOT NULL), '{}'::text[])
+        SELECT u.id, u.username, u.email, u.password, \(Self.rolesOfUser), u."disabledAt" IS NOT NULL
         FROM users u
+        """
+
+    /// The role names of the user `u`, as a text array (empty when none).
+    static let rolesOfUser = """
+        COALESCE((SELECT array_agg(r.name::text ORDER BY r.id) FROM roles r JOIN user_roles ur ON ur."roleId" = r.id
+                  WHERE ur."userId" = u.id AND r.name IS NOT NULL), '{}'::text[])
         """
 
     func find(username: String) async throws -> UserRecord? {
@@ -49,10 +53,10 @@ struct PostgresUserRepository: UserRepository {
         return try await self.database.run(operation) { connection, _ in
             let rows = try await connection.query(query, logger: logger)
             var record: UserRecord?
-            for try await (id, username, email, password, roles) in rows.decode((Int, String?, String?, String?, [String]).self) {
+            for try await (id, username, email, password, roles, disabled) in rows.decode((Int, String?, String?, String?, [String], Bool).self) {
                 record = UserRecord(
                     id: id, username: username ?? "", email: email ?? "", passwordHash: password ?? "",
-                    roles: roles.compactMap(Role.init(rawValue:))
+                    roles: roles.compactMap(Role.init(rawValue:)), disabled: disabled
                 )
             }
             return record

@@ -39,3 +39,10 @@ package enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral {
+    /// `"reason": "throttled"` in a details object reads as what it is.
+    package init(stringLiteral value: String) {
+        self = .string(value)
+    }
+}

@@ -16,11 +16,35 @@ struct RouteMatcherTests {
         #expect(route.path == path)
     }
 
-    @Test("protected routes are exactly signout and the three role routes")
+    @Test("protected routes are exactly signout, the three role routes and the account and admin routes")
     func protectedRoutes() {
         let protected = Set(RouteTable.routes.filter(\.requiresToken).map(\.path))
-        #expect(protected == ["/api/auth/signout", "/api/test/user", "/api/test/mod", "/api/test/admin"])
+        #expect(protected == [
+            "/api/auth/signout", "/api/test/user", "/api/test/mod", "/api/test/admin",
+            "/api/auth/me", "/api/auth/password", "/api/auth/sessions", "/api/auth/sessions/{id}",
+            "/api/admin/users", "/api/admin/users/{id}", "/api/admin/users/{id}/roles", "/api/admin/users/{id}/disable",
+            "/api/admin/users/{id}/enable", "/api/admin/users/{id}/sessions", "/api/admin/users/{id}/lockout", "/api/admin/audit",
+        ])
         #expect(self.matcher.route(forPath: "/api/test/all")?.requiresToken == false)
+    }
+
+    @Test("account and admin paths with an id find their route, need a token and go to the auth service")
+    func accountRoutes() throws {
+        let cases: [(String, String, [HTTPMethod])] = [
+            ("/api/auth/sessions/abc", "/api/auth/sessions/{id}", [.DELETE]),
+            ("/api/admin/users/7", "/api/admin/users/{id}", [.GET, .DELETE]),
+            ("/api/admin/users/7/roles", "/api/admin/users/{id}/roles", [.PUT]),
+            ("/api/admin/users/x/sessions", "/api/admin/users/{id}/sessions", [.GET, .DELETE]),
+            ("/api/admin/users/7/lockout", "/api/admin/users/{id}/lockout", [.DELETE]),
+        ]
+        for (path, template, methods) in cases {
+            let route = try #require(self.matcher.route(forPath: Substring(path)), "\(path)")
+            #expect(route.path == template)
+            #expect(route.methods == methods)
+            #expect(route.requiresToken && route.target == .auth)
+        }
+        #expect(self.matcher.route(forPath: "/api/admin/users/7/unknown") == nil)
+        #expect(self.matcher.route(forPath: "/api/admin/users//roles") == nil)
     }
 
     @Test("auth paths go to the auth service, test paths to the content service")

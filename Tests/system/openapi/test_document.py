@@ -20,11 +20,21 @@ from .routes import document_routes, source_routes
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 TOKEN_SCHEMES = [{"accessTokenHeader": []}, {"bearerAuth": []}]
-RATE_LIMITED = {("/api/auth/signup", "post"), ("/api/auth/signin", "post"), ("/api/auth/refreshtoken", "post")}
+#: Per client address (signup, signin, refresh), or per account: a password change's wrong current
+#: password counts in the signin back-off.
+RATE_LIMITED = {("/api/auth/signup", "post"), ("/api/auth/signin", "post"), ("/api/auth/refreshtoken", "post"),
+                ("/api/auth/password", "post")}
 #: Readiness answers its own body when not ready: operators' probes read `checks`, not a message.
 NOT_A_MESSAGE = {("/health/ready", "503")}
 #: A real value for each path parameter, so every documented operation can be called for real.
-PATH_EXAMPLES = {"/web/{file}": "/web/app.js"}
+PATH_EXAMPLES = {
+    "/web/{file}": "/web/app.js",
+    "/api/auth/sessions/{id}": "/api/auth/sessions/q0pN6pQ2x7y1u9KkV3Yc1Q",
+    **{path: path.replace("{id}", "1") for path in (
+        "/api/admin/users/{id}", "/api/admin/users/{id}/roles", "/api/admin/users/{id}/disable", "/api/admin/users/{id}/enable",
+        "/api/admin/users/{id}/sessions", "/api/admin/users/{id}/lockout",
+    )},
+}
 
 
 def operations(document: dict) -> Iterator[tuple[str, str, dict]]:
@@ -113,11 +123,11 @@ def test_protected_operations_take_both_token_headers(document: dict) -> None:
         protected += 1
         assert security == TOKEN_SCHEMES, f"{method.upper()} {path}: security {security}"
         assert {"401", "403"} <= set(operation["responses"]), f"{method.upper()} {path} lacks 401/403"
-    assert protected >= 7, f"only {protected} protected operations: the boards (GET, HEAD) and signout at least"
+    assert protected >= 27, f"only {protected} protected operations: the boards, signout, the account and admin routes at least"
 
 
 def test_rate_limited_operations_document_retry_after(document: dict) -> None:
-    """Signup, signin and refresh list 429 with a required ``Retry-After``; nothing else lists 429."""
+    """Signup, signin, refresh and the password change list 429 with a required ``Retry-After``; nothing else does."""
     for path, method, operation in operations(document):
         if (path, method) in RATE_LIMITED:
             response = resolve(document, operation["responses"]["429"])

@@ -1,0 +1,161 @@
+import Common
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What admins read and change. Every change that could remove an admin runs in a transaction
+/// under one advisory lock (``rosterLockKey``), so the last-admin rule holds under concurrency: each
+/// change sees every change committed before it.
+extension PostgresUserRepository {
+    /// Arbitrary, fixed: every replica's account changes contend on it.
+    static let rosterLockKey = 7_274_310_002
+
+    private static let selectSummary = """
+        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt"
+        FROM users u
+        """
+
+    func list(matching text: String?, limit: Int, offset: Int) async throws -> UserPage {
+        // U+0000 cannot be stored, so it matches nobody; PostgreSQL would refuse the statement.
+        if let text, !PostgresText.canStore(text) { return UserPage(users: [], total: 0) }
+        let logger = self.logger
+        // strpos, not LIKE: the text is matched as it is, with no wildcard of its own.
+        let query: PostgresQuery = """
+            SELECT u.id, u.username, u.email, \(unescaped: Self.rolesOfUser), u."disabledAt", u."createdAt", count(*) OVER ()
+            FROM users u
+            WHERE \(text ?? "") = '' OR strpos(lower(u.username), lower(\(text ?? ""))) > 0 OR strpos(lower(u.email), lower(\(text ?? ""))) > 0
+            ORDER BY u.id LIMIT \(limit) OFFSET \(offset)
+            """
+        return try await self.database.run("list users") { connection, _ in
+            var page = UserPage(users: [], total: 0)
+            let rows = try await connection.query(query, logger: logger)
+            for try await (id, username, email, roles, disabledAt, createdAt, total) in rows.decode(
+                (Int, String?, String?, [String], Date?, Date, Int).self
+            ) {
+                page.users.append(Self.summary(id, username, email, roles, disabledAt, createdAt))
+                page.total = total
+            }
+            if page.users.isEmpty, offset > 0 {
+                // Past the end: the total still says how many there are.
+                page.total = try await Self.count(matching: text ?? "", on: connection, logger: logger)
+            }
+            return page
+        }
+    }
+
+    func summary(id: Int) async throws -> UserSummary? {
+        let logger = self.logger
+        return try await self.database.run("find user summary") { connection, _ in
+            try await Self.summary(id: id, on: connection, logger: logger)
+        }
+    }
+
+    func apply(
+        _ change: AccountChange, toUserID userID: Int, actorID: Int,
+        beforeCommit: @escaping @Sendable (UserSummary) async throws -> Void
+    ) async throws -> UserSummary {
+        let logger = self.logger
+        return try await self.database.run("change account") { connection, deadline in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.rosterLockKey))", logger: logger)
+                // Each statement from here sees every change committed before the lock was ours.
+                let (actorIsAdmin, otherAdmins) = try await Self.enabledAdmins(actorID: actorID, besides: userID, on: connection, logger: logger)
+                guard actorIsAdmin else { throw AccountChangeRefused(code: .actorNotAdmin) }
+                guard let before = try await Self.summary(id: userID, on: connection, logger: logger) else {
+                    throw AccountChangeRefused(code: .notFound)
+                }
+                if before.isEnabledAdmin, !change.leavesEnabledAdmin(before), otherAdmins == 0 {
+                    throw AccountChangeRefused(code: .lastAdmin)
+                }
+                guard try await Self.write(change, userID: userID, notAfter: deadline.date, on: connection, logger: logger) else {
+                    throw DatabaseUnavailable(code: .writeDeadlinePassed, operation: "change account")
+                }
+                try await beforeCommit(before)
+                try await connection.query("COMMIT", logger: logger)
+                return before
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Whether the actor is an enabled admin, and how many enabled admins there are besides the target.
+    private static func enabledAdmins(
+        actorID: Int, besides userID: Int, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (Bool, Int) {
+        let rows = try await connection.query(
+            """
+            SELECT COALESCE(bool_or(u.id = \(actorID)), false), count(*) FILTER (WHERE u.id <> \(userID))
+            FROM users u JOIN user_roles ur ON ur."userId" = u.id AND ur."roleId" = \(Role.admin.id)
+            WHERE u."disabledAt" IS NULL
+            """,
+            logger: logger
+        )
+        var result = (false, 0)
+        for try await row in rows.decode((Bool, Int).self) { result = row }
+        return result
+    }
+
+    /// The change as one statement that acts only before `notAfter`; false when it did nothing.
+    private static func write(
+        _ change: AccountChange, userID: Int, notAfter: Date, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Bool {
+        let query: PostgresQuery
+        switch change {
+        case .replaceRoles(let roles):
+            let ids = roles.map(\.id)
+            query = """
+                WITH gate AS (SELECT clock_timestamp() < \(notAfter) AS open),
+                removed AS (
+                    DELETE FROM user_roles WHERE "userId" = \(userID) AND NOT ("roleId" = ANY(\(ids)::integer[])) AND (SELECT open FROM gate)
+                ), added AS (
+                    INSERT INTO user_roles ("roleId", "userId", "createdAt", "updatedAt")
+                    SELECT role_id, \(userID), now(), now() FROM unnest(\(ids)::integer[]) AS role_id WHERE (SELECT open FROM gate)
+                    ON CONFLICT DO NOTHING
+                )
+                UPDATE users SET "updatedAt" = now() WHERE id = \(userID) AND (SELECT open FROM gate) RETURNING id
+                """
+        case .disable:
+            query = #"UPDATE users SET "disabledAt" = COALESCE("disabledAt", now()), "updatedAt" = now() WHERE id = \#(userID) AND clock_timestamp() < \#(notAfter) RETURNING id"#
+        case .enable:
+            query = #"UPDATE users SET "disabledAt" = NULL, "updatedAt" = now() WHERE id = \#(userID) AND clock_timestamp() < \#(notAfter) RETURNING id"#
+        case .delete:
+            // The role rows go with it (ON DELETE CASCADE).
+            query = "DELETE FROM users WHERE id = \(userID) AND clock_timestamp() < \(notAfter) RETURNING id"
+        }
+        var wrote = false
+        for try await _ in try await connection.query(query, logger: logger).decode(Int.self) { wrote = true }
+        return wrote
+    }
+
+    private static func summary(id: Int, on connection: PostgresConnection, logger: Logger) async throws -> UserSummary? {
+        let rows = try await connection.query("\(unescaped: Self.selectSummary) WHERE u.id = \(id)", logger: logger)
+        var found: UserSummary?
+        for try await (id, username, email, roles, disabledAt, createdAt) in rows.decode((Int, String?, String?, [String], Date?, Date).self) {
+            found = Self.summary(id, username, email, roles, disabledAt, createdAt)
+        }
+        return found
+    }
+
+    private static func count(matching text: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query(
+            """
+            SELECT count(*) FROM users u
+            WHERE \(text) = '' OR strpos(lower(u.username), lower(\(text))) > 0 OR strpos(lower(u.email), lower(\(text))) > 0
+            """,
+            logger: logger
+        )
+        var total = 0
+        for try await value in rows.decode(Int.self) { total = value }
+        return total
+    }
+
+    private static func summary(_ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date) -> UserSummary {
+        UserSummary(
+            id: id, username: username ?? "", email: email ?? "", roles: roles.compactMap(Role.init(rawValue:)),
+            disabledAt: disabledAt, createdAt: createdAt
+        )
+    }
+}
