@@ -48,7 +48,8 @@ struct AuditWriterServiceTests {
         }
     }
 
-    private func eventually(_ what: String, within limit: Duration = .seconds(5), _ condition: () async -> Bool) async throws {
+    /// `limit` only bounds a failure: on a loaded machine the writer's sleeps stretch.
+    private func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + limit
         while await !condition() {
             try #require(ContinuousClock.now < deadline, "\(what) within \(limit)")

@@ -233,7 +233,7 @@ start_redis() {
     # after the services, and DIE_WITH_PARENT should this script be killed
     # outright. (setsid and setpriv exec in place, so $! is Redis itself.)
     setsid "${DIE_WITH_PARENT[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$dir" \
-        --appendonly yes --daemonize no --save "" --logfile "" \
+        --appendonly yes --daemonize no --save "" --logfile "" --databases 32 \
         </dev/null >>"$dir/redis.log" 2>&1 &
     pid=$!
     _STORES_REDIS_PID="$pid"

@@ -5,11 +5,12 @@ import Testing
 /// The Redis that `make test` starts (`TEST_REDIS_URL`); a test fails, never skips, without it.
 ///
 /// The revocation stream's key is fixed (`revocations`), so tests that write to it or count rate
-/// limits each lease a database of their own (7…15) and start from an empty one. Database 6 is
-/// shared by tests whose gateway only reads: nobody writes there. Lower numbers belong to other
-/// suites of the same run (the end-to-end systems use 0 and 3–5, the Redis client tests 5).
+/// limits each lease a database of their own (16…31: `make test` starts Redis with 32) and start
+/// from an empty one. Database 11 is shared by tests whose gateway only reads: nobody writes there.
+/// Lower numbers belong to other suites of the same run (the end-to-end systems use 0 and 3…10,
+/// the Redis client tests 5).
 struct TestRedis: Sendable {
-    static let sharedReadOnlyDatabase = 6
+    static let sharedReadOnlyDatabase = 11
 
     let database: Int
     let client: RedisClient
@@ -67,10 +68,10 @@ struct TestRedis: Sendable {
     }
 }
 
-/// Hands out databases 7…15, one test at a time each; a test waits when all are taken.
+/// Hands out databases 16…31, one test at a time each; a test waits when all are taken.
 actor DatabaseLeases {
     static let shared = DatabaseLeases()
-    private var free = Array(7...15)
+    private var free = Array(16...31)
     private var waiting: [CheckedContinuation<Int, Never>] = []
 
     func lease() async -> Int {
