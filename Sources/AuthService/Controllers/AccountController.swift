@@ -50,7 +50,7 @@ struct AccountController: Sendable {
         let origin = RequestOrigin(request)
         guard let user = try await self.users.find(id: claims.id), !user.disabled else { throw APIError.unauthorized }
         if let wait = try await self.throttle.lockedFor(username: user.username) {
-            AuthEvents.rateLimited("password_account")
+            AuthMetrics.rateLimited("password_account")
             await self.audit.record(origin.event(.signinFailed, userID: user.id, details: ["reason": "throttled", "route": "password"], clock: self.clock))
             throw APIError.tooManyRequests(retryAfter: wait)
         }

@@ -35,7 +35,7 @@ struct AuthController: Sendable {
             let id = try await self.users.create(
                 NewUser(username: signup.username, email: signup.email, passwordHash: hash, roles: signup.roles)
             )
-            AuthEvents.signup("ok")
+            AuthMetrics.signup("ok")
             await self.audit.record(RequestOrigin(request).event(
                 .signup, userID: id, actorID: admin?.id, details: ["roles": .array(signup.roles.map { .string($0.rawValue) })], clock: self.clock
             ))
@@ -62,8 +62,8 @@ struct AuthController: Sendable {
         let origin = RequestOrigin(request)
         if let wait = try await self.throttle.lockedFor(username: username) {
             context.logger.info("Signin throttled")
-            AuthEvents.signin("throttled")
-            AuthEvents.rateLimited("signin_account")
+            AuthMetrics.signin("throttled")
+            AuthMetrics.rateLimited("signin_account")
             await self.audit.record(origin.event(.signinFailed, userID: nil, details: ["reason": "throttled"], clock: self.clock))
             throw APIError.tooManyRequests(retryAfter: wait)
         }
@@ -73,7 +73,7 @@ struct AuthController: Sendable {
         guard let user, verification.matches, !user.disabled else {
             try await self.throttle.recordFailure(username: username)
             context.logger.info("Signin refused")
-            AuthEvents.signin("failed")
+            AuthMetrics.signin("failed")
             let reason: JSONValue = user == nil ? "unknown_user" : verification.matches ? "disabled" : "wrong_password"
             await self.audit.record(origin.event(.signinFailed, userID: user?.id, details: ["reason": reason], clock: self.clock))
             throw Self.invalidCredentials
@@ -85,7 +85,7 @@ struct AuthController: Sendable {
         let session = try await self.sessions.open(userID: user.id, client: origin.client)
         let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: session.sessionID)
         context.logger.info("Signed in", metadata: ["user_id": "\(user.id)"])
-        AuthEvents.signin("ok")
+        AuthMetrics.signin("ok")
         await self.audit.record(origin.event(.signinSucceeded, userID: user.id, details: ["session": .string(session.sessionID)], clock: self.clock))
         return SigninResponse(
             id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority),
@@ -113,7 +113,7 @@ struct AuthController: Sendable {
         let outcome = try await self.sessions.rotate(
             token, successor: next.refreshToken, sealedSuccessor: try SuccessorSeal.seal(next, under: token)
         )
-        AuthEvents.refresh(outcome.metricLabel)
+        AuthMetrics.refresh(outcome.metricLabel)
         switch outcome {
         case .rotated:
             return RefreshResponse(accessToken: next.accessToken, refreshToken: next.refreshToken)
@@ -157,7 +157,7 @@ struct AuthController: Sendable {
         } else {
             position = try await self.sessions.revokeSession(claims.sid, userID: claims.id) ?? position
         }
-        AuthEvents.signout(scope)
+        AuthMetrics.signout(scope)
         await self.audit.record(RequestOrigin(request).event(
             .signout, userID: claims.id, actorID: claims.id, details: ["scope": .string(scope), "session": .string(claims.sid)], clock: self.clock
         ))

@@ -10,7 +10,7 @@ struct RejectRevokedTokensMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard try await !self.sessions.isRevoked(try context.requireClaims()) else {
-            AuthEvents.tokenRefused("revoked")
+            AuthMetrics.tokenRefused("revoked")
             throw APIError.unauthorized
         }
         return try await next(request, context)

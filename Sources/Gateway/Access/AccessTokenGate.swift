@@ -39,18 +39,18 @@ struct AccessTokenGate: Sendable {
             }
         } catch {
             if error.code == .unknownKey { return .unknownKey }
-            AuthEvents.tokenRefused(error.code.description)
+            AuthMetrics.tokenRefused(error.code.description)
             return .refuse(error.apiError)
         }
         #if BENCHMARK_VARIANTS
         if Self.benchmarkSkipsRevocation { return .pass(claims) }
         #endif
         guard state.revocations.isCurrent(now: now) else {
-            AuthEvents.redisUnavailable()
+            AuthMetrics.redisUnavailable()
             return .refuse(.serviceUnavailable)
         }
         if state.revocations.isRevoked(claims) {
-            AuthEvents.tokenRefused("revoked")
+            AuthMetrics.tokenRefused("revoked")
             return .refuse(.unauthorized)
         }
         return .pass(claims)

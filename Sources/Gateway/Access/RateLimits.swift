@@ -29,7 +29,7 @@ struct ClientRateLimit: Sendable {
             }
             if allowed == 1 { return .allowed }
             logger.info("Rate limited", metadata: ["action": "\(action.rawValue)", "client": "\(client)"])
-            AuthEvents.rateLimited(action.rawValue)
+            AuthMetrics.rateLimited(action.rawValue)
             return .limited(retryAfter: max(ttl, 1))
         } catch {
             logger.warning("Rate limit not checked: Redis unavailable", metadata: ["error": "\(error)"])

@@ -35,7 +35,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         case .refuse(let error):
             self.respond(LocalResponse(error), to: exchange)
         case .unknownKey where afterKeyRefresh:
-            AuthEvents.tokenRefused("unknownKey")
+            AuthMetrics.tokenRefused("unknownKey")
             self.respond(LocalResponse(.unauthorized), to: exchange)
         case .unknownKey:
             // A key published since our last look? Look again (rate-limited), then decide. The new

@@ -1,7 +1,8 @@
 import Metrics
 
-/// Counters of the security-relevant events, labelled by outcome, for dashboards and alerts.
-package enum AuthEvents {
+/// The counters of security-relevant events, labelled by outcome, for dashboards and alerts (the
+/// audit trail, in the auth service, records the events themselves).
+package enum AuthMetrics {
     package static func signin(_ outcome: String) {
         Counter(label: "auth_signins_total", dimensions: [("outcome", outcome)]).increment()
     }
