@@ -40,15 +40,6 @@ package struct AccessTokenVerifier: Sendable {
         await self.cache.insert(verified.claims, kid: verified.kid, for: token, now: now)
         return verified.claims
     }
-
-    /// ``verify(_:)`` with a refusal turned into the contract's answer (401, or 401 "expired").
-    package func claimsOrRefusal(for token: String) async throws -> AccessTokenClaims {
-        do {
-            return try await self.verify(token)
-        } catch {
-            throw error.apiError
-        }
-    }
 }
 
 /// The cache of ``AccessTokenVerifier``, shared by its callers' tasks.

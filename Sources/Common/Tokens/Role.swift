@@ -4,14 +4,6 @@ package enum Role: String, CaseIterable, Sendable, Codable {
     case moderator
     case admin
 
-    package var id: Int {
-        switch self {
-        case .user: 1
-        case .moderator: 2
-        case .admin: 3
-        }
-    }
-
     /// `ROLE_USER`, as the signin response lists roles.
     package var authority: String { "ROLE_" + self.rawValue.uppercased() }
 
