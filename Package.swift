@@ -1,9 +1,53 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-let swiftSettings: [SwiftSetting] = [
+let sharedSwiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
+
+/// Every module a target may import, under the name it is imported by. Each target lists exactly
+/// the modules it imports (`uses`), so the manifest and the code cannot drift apart.
+let products: [String: Target.Dependency] = [
+    "AsyncHTTPClient": .product(name: "AsyncHTTPClient", package: "async-http-client"),
+    "Configuration": .product(name: "Configuration", package: "swift-configuration"),
+    "Crypto": .product(name: "Crypto", package: "swift-crypto"),
+    "_CryptoExtras": .product(name: "_CryptoExtras", package: "swift-crypto"),
+    "HTTPTypes": .product(name: "HTTPTypes", package: "swift-http-types"),
+    "Hummingbird": .product(name: "Hummingbird", package: "hummingbird"),
+    "HummingbirdTesting": .product(name: "HummingbirdTesting", package: "hummingbird"),
+    "HummingbirdAuth": .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+    "HummingbirdBcrypt": .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+    "JWTKit": .product(name: "JWTKit", package: "jwt-kit"),
+    "Logging": .product(name: "Logging", package: "swift-log"),
+    "Metrics": .product(name: "Metrics", package: "swift-metrics"),
+    "MetricsTestKit": .product(name: "MetricsTestKit", package: "swift-metrics"),
+    "NIOCore": .product(name: "NIOCore", package: "swift-nio"),
+    "NIOEmbedded": .product(name: "NIOEmbedded", package: "swift-nio"),
+    "NIOHTTP1": .product(name: "NIOHTTP1", package: "swift-nio"),
+    "NIOPosix": .product(name: "NIOPosix", package: "swift-nio"),
+    "PostgresNIO": .product(name: "PostgresNIO", package: "postgres-nio"),
+    "Prometheus": .product(name: "Prometheus", package: "swift-prometheus"),
+    "ServiceLifecycle": .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+]
+
+/// The dependencies of a target that imports `modules`: a package's product, or a target of ours.
+func uses(_ modules: String...) -> [Target.Dependency] {
+    modules.map { products[$0] ?? .target(name: $0) }
+}
+
+extension Target {
+    static func library(_ name: String, uses dependencies: [Target.Dependency]) -> Target {
+        .target(name: name, dependencies: dependencies, swiftSettings: sharedSwiftSettings)
+    }
+
+    static func service(_ name: String, uses dependencies: [Target.Dependency], resources: [Resource]? = nil, settings: [SwiftSetting] = []) -> Target {
+        .executableTarget(name: name, dependencies: dependencies, resources: resources, swiftSettings: sharedSwiftSettings + settings)
+    }
+
+    static func tests(_ name: String, uses dependencies: [Target.Dependency]) -> Target {
+        .testTarget(name: name, dependencies: dependencies, swiftSettings: sharedSwiftSettings)
+    }
+}
 
 let package = Package(
     name: "auth-backend",
@@ -36,168 +80,49 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CHiredis",
-            pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]
-        ),
-        .systemLibrary(
-            name: "CArgon2",
-            pkgConfig: "libargon2",
-            providers: [.apt(["libargon2-dev"])]
-        ),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         // A C target, not a system library: Foundation's private ICU module would clash with
         // Debian's ICU headers in Swift (see Sources/CICU/include/authicu.h). Debian: libicu-dev.
-        .target(
-            name: "CICU",
-            linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]
-        ),
-        .target(
-            name: "Common",
-            dependencies: [
-                "CHiredis",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "AuthService",
-            dependencies: [
-                "Common",
-                "CArgon2",
-                "CICU",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ContentService",
-            dependencies: [
-                "Common",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Configuration", package: "swift-configuration"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "Gateway",
-            dependencies: [
-                "Common",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
+        .target(name: "CICU", linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]),
+        .library("Redis", uses: uses("CHiredis", "Logging", "Metrics", "NIOCore", "NIOPosix", "ServiceLifecycle")),
+        .library("Common", uses: uses(
+            "AsyncHTTPClient", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdAuth", "JWTKit", "Logging",
+            "Metrics", "NIOCore", "NIOPosix", "Prometheus", "ServiceLifecycle"
+        )),
+        .service("AuthService", uses: uses(
+            "CArgon2", "CICU", "Common", "Redis", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdBcrypt",
+            "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix", "PostgresNIO", "Prometheus", "ServiceLifecycle"
+        )),
+        .service("ContentService", uses: uses("Common", "AsyncHTTPClient", "Configuration", "Hummingbird", "Logging", "NIOCore", "Prometheus")),
+        .service(
+            "Gateway",
+            uses: uses(
+                "Common", "Redis", "AsyncHTTPClient", "Configuration", "HTTPTypes", "Logging", "Metrics", "NIOCore", "NIOHTTP1",
+                "NIOPosix", "Prometheus", "ServiceLifecycle"
+            ),
             resources: [.copy("Resources")],
-            swiftSettings: swiftSettings + [.define("BENCHMARK_VARIANTS", .when(traits: ["BenchmarkVariants"]))]
+            settings: [.define("BENCHMARK_VARIANTS", .when(traits: ["BenchmarkVariants"]))]
         ),
         .executableTarget(
             name: "TokenVerificationBench",
-            dependencies: [
-                "Common",
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ],
+            dependencies: uses("Common", "JWTKit", "_CryptoExtras"),
             path: "Benchmarks/TokenVerificationBench",
-            swiftSettings: swiftSettings
+            swiftSettings: sharedSwiftSettings
         ),
-        .testTarget(
-            name: "CommonTests",
-            dependencies: [
-                "Common",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "AuthServiceTests",
-            dependencies: [
-                "AuthService", "Common",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ContentServiceTests",
-            dependencies: [
-                "ContentService", "Common",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "GatewayTests",
-            dependencies: [
-                "Gateway", "Common",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: [
-                "Common",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        .tests("RedisTests", uses: uses("Redis", "NIOPosix")),
+        .tests("CommonTests", uses: uses("Common", "AsyncHTTPClient", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
+        .tests("AuthServiceTests", uses: uses(
+            "AuthService", "Common", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
+            "PostgresNIO", "ServiceLifecycle"
+        )),
+        .tests("ContentServiceTests", uses: uses("ContentService", "Common", "Hummingbird", "HummingbirdTesting", "JWTKit")),
+        .tests("GatewayTests", uses: uses(
+            "Gateway", "Common", "Redis", "AsyncHTTPClient", "JWTKit", "Logging", "Metrics", "MetricsTestKit", "NIOCore",
+            "NIOEmbedded", "NIOHTTP1", "NIOPosix", "ServiceLifecycle"
+        )),
+        .tests("EndToEndTests", uses: uses(
+            "Common", "AsyncHTTPClient", "Crypto", "HummingbirdBcrypt", "JWTKit", "NIOCore", "NIOHTTP1", "NIOPosix"
+        )),
     ]
 )

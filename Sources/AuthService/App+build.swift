@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import Prometheus
+import Redis
 
 /// What the auth service's routes need; tests assemble it from in-memory parts.
 struct AuthDependencies: Sendable {
@@ -112,7 +113,7 @@ func buildRouter(
     router.addServiceMiddleware(requestLog: dependencies.requestLog)
     router.addMiddleware {
         RequestBodyLimitMiddleware(limit: dependencies.maxRequestBodyBytes)
-        DatabaseUnavailableMiddleware()
+        StoreUnavailableMiddleware()
     }
     HealthController(checks: readiness).addRoutes(to: router)
     JWKSController(jwks: dependencies.signingKeys.jwks).addRoutes(to: router)

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Prometheus
+import Redis
 import ServiceLifecycle
 
 /// The gateway as its service group runs it: the public server and the long-lived clients it needs.

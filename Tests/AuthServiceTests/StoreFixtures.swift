@@ -3,6 +3,7 @@ import Common
 import Foundation
 import Logging
 import PostgresNIO
+import Redis
 import Testing
 
 /// Quiet: PostgresNIO logs each connection a cancelled pool was still opening.

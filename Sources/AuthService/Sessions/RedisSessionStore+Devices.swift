@@ -1,4 +1,5 @@
 import Common
+import Redis
 
 /// The session list and what accounts do to sessions (issue 10), on the `session:<sid>` details.
 extension RedisSessionStore {

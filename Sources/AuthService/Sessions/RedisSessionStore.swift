@@ -1,4 +1,5 @@
 import Common
+import Redis
 
 /// Refresh sessions and revocations in Redis, shared by every replica of the auth service and read
 /// by the gateway.

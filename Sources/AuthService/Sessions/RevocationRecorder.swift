@@ -1,4 +1,5 @@
 import Common
+import Redis
 
 /// Writes revocations, each in one script: the Redis keys the auth service checks itself (refresh
 /// rotation, privileged signup) and an entry of the revocation stream that every gateway tails.

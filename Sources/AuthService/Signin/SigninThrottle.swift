@@ -1,6 +1,7 @@
 import Common
 import Crypto
 import Foundation
+import Redis
 
 /// Per-account back-off on failed signins, whoever the caller is: after `freeFailures` failures
 /// within an hour each further failure locks the name for twice as long as the last, up to

@@ -23,9 +23,6 @@ package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is NIOTooManyBytesError {
             // `request.body.collect(upTo:)` over the limit: the framework means 413, not a failure of ours.
             return APIError.bodyTooLarge.response()
-        } catch let error as RedisError {
-            context.logger.error("Redis unavailable", metadata: ["error": "\(error)"])
-            return APIError.serviceUnavailable.response()
         } catch {
             context.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return APIError.internalError.response()

@@ -33,11 +33,11 @@ package struct RevocationEntry: Sendable, Equatable {
     }
 
     /// Reads the field/value pairs of a stream entry; `nil` for an entry that is not one of ours.
-    package init?(fields: [RedisValue]) {
+    package init?(fields: [String?]) {
         var values: [String: String] = [:]
         var index = 0
         while index + 1 < fields.count {
-            if let name = fields[index].string, let value = fields[index + 1].string { values[name] = value }
+            if let name = fields[index], let value = fields[index + 1] { values[name] = value }
             index += 2
         }
         guard let kind = values["k"].flatMap(Kind.init(rawValue:)), let subject = values["s"], !subject.isEmpty,
@@ -78,13 +78,4 @@ package enum RevocationStream {
     /// the request revoked, so the gateway that carried it enforces it before answering. Internal:
     /// the gateway removes it.
     package static let positionHeader = "x-revocation-position"
-
-    /// Entries of an `XRANGE` reply (or of one stream in an `XREAD` reply), in order.
-    package static func entries(in reply: RedisValue) -> [(StreamID, RevocationEntry?)] {
-        guard let items = reply.array else { return [] }
-        return items.compactMap { item in
-            guard let pair = item.array, pair.count == 2, let id = pair[0].string.flatMap({ StreamID($0) }) else { return nil }
-            return (id, pair[1].array.flatMap { RevocationEntry(fields: $0) })
-        }
-    }
 }

@@ -1,6 +1,7 @@
 import Common
 import Logging
 import NIOCore
+import Redis
 
 /// The verdict on one attempt.
 enum RateLimitDecision: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Common
 import Logging
 import NIOCore
+import Redis
 import ServiceLifecycle
 
 /// Keeps every event loop's ``RevocationView`` current from the revocation stream in Redis: a full

@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import Redis
 import Testing
 
 /// The Redis that `make test` starts (`TEST_REDIS_URL`); a test fails, never skips, without it.

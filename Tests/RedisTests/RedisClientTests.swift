@@ -1,5 +1,5 @@
-import Common
 import Foundation
+import Redis
 import Testing
 
 @Suite("RedisClient against a real Redis")

@@ -1,14 +1,14 @@
 /// The Redis keys of the shared revocation record. Keyed on claims (`jti`, `sid`, `sub`), never on a
 /// token's bytes, so any copy of a revoked token is refused.
-package enum RevocationKeys {
+enum RevocationKeys {
     /// Present while an access token (by `jti`) is revoked; expires with the token.
-    package static func token(_ jti: String) -> String { "deny:jti:" + jti }
+    static func token(_ jti: String) -> String { "deny:jti:" + jti }
     /// Present while a session (by `sid`) is revoked: its refresh tokens and access tokens die.
-    package static func session(_ sid: String) -> String { "deny:sid:" + sid }
+    static func session(_ sid: String) -> String { "deny:sid:" + sid }
     /// A user's session cut-off (Unix seconds): sessions started before it are refused.
-    package static func userCutoff(_ userID: String) -> String { "cutoff:user:" + userID }
+    static func userCutoff(_ userID: String) -> String { "cutoff:user:" + userID }
     /// A user's access-token cut-off (Unix milliseconds): access tokens issued before it are refused.
-    package static func tokenCutoff(_ userID: String) -> String { "cutoff:tokens:" + userID }
+    static func tokenCutoff(_ userID: String) -> String { "cutoff:tokens:" + userID }
     /// The set of a user's live session ids, so that all of them can be revoked at once.
-    package static func userSessions(_ userID: String) -> String { "user:sessions:" + userID }
+    static func userSessions(_ userID: String) -> String { "user:sessions:" + userID }
 }

@@ -1,4 +1,4 @@
-import Common
+import Redis
 import Testing
 
 @Suite("RedisConfiguration reads redis:// URLs")

@@ -1,17 +1,20 @@
+import Common
+import Redis
+
 /// Answers "has this access token been revoked?" in one Redis round trip, for the auth service's own
 /// checks (a privileged signup). Gateways keep the same record in memory from ``RevocationStream``.
 ///
 /// A token is revoked when its `jti` is denylisted (signout), its session is (signout, refresh-token
 /// reuse, global signout), or it was issued before its user's cut-off (password or role change).
-package struct RevocationList: Sendable {
+struct RevocationList: Sendable {
     private let redis: RedisClient
 
-    package init(redis: RedisClient) {
+    init(redis: RedisClient) {
         self.redis = redis
     }
 
     /// Throws ``RedisError`` when Redis cannot answer: callers must fail closed.
-    package func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
+    func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
         let reply = try await self.redis.send(
             "MGET",
             RevocationKeys.token(claims.jti),
