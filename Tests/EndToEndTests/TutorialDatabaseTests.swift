@@ -82,6 +82,7 @@ struct TutorialDatabaseTests {
         process.standardOutput = output
         try process.run()
         process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "psql failed: \(sql)")
         return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

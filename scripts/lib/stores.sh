@@ -166,7 +166,8 @@ start_postgres() {
         port="$(free_port "$first")"
         opts="-c listen_addresses=127.0.0.1 -p $port -k '$sock'"
         if [[ "${STORES_EPHEMERAL:-0}" == 1 ]]; then
-            opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            # Tests run many systems at once, each auth service with its own pool: 100 slots ran out.
+            opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
         fi
         log_info "starting PostgreSQL on 127.0.0.1:$port (log: $logfile)"
         if as_postgres "$PG_BIN_DIR/pg_ctl" -D "$data" -l "$logfile" -s -w -t 60 -o "$opts" start; then
