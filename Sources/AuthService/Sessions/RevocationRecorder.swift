@@ -126,10 +126,7 @@ struct RevocationRecorder: Sendable {
         if tonumber(redis.call('GET', KEYS[3]) or '0') < tonumber(ARGV[2]) then
             redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[4])
         end
-        local fields = {}
-        for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-        return redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[6], '*', unpack(fields))
-        """
+        """ + Self.appendingEntry(afterValues: 5)
 
     /// KEYS: session denial, user sessions, stream. ARGV: denial value, TTL, session id, stream floor,
     /// then the entry's fields. Returns 0 when the session is not in the user's set.
@@ -137,10 +134,7 @@ struct RevocationRecorder: Sendable {
         if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return 0 end
         redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
         redis.call('SREM', KEYS[2], ARGV[3])
-        local fields = {}
-        for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
-        return redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[4], '*', unpack(fields))
-        """
+        """ + Self.appendingEntry(afterValues: 3)
 
     /// KEYS: user sessions, token cut-off, stream. ARGV: the session kept, now (ms), session retention,
     /// token retention, session-denial key prefix, the stream floor, then the entry's fields.
@@ -154,10 +148,7 @@ struct RevocationRecorder: Sendable {
         if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[2]) then
             redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
         end
-        local fields = {}
-        for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-        return redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[6], '*', unpack(fields))
-        """
+        """ + Self.appendingEntry(afterValues: 5)
 
     /// KEYS: token cut-off, stream. ARGV: now (ms), token retention, the stream floor, then the
     /// entry's fields. The cut-off only ever moves forward.
@@ -165,8 +156,17 @@ struct RevocationRecorder: Sendable {
         if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
             redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
         end
-        local fields = {}
-        for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-        return redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', unpack(fields))
+        """ + Self.appendingEntry(afterValues: 2)
+
+    /// The end of every script but ``setAndAppend``: the stream entry is appended, the stream being
+    /// the last key, the floor the argument after the script's own `count` values, the entry's
+    /// fields the rest.
+    private static func appendingEntry(afterValues count: Int) -> String {
         """
+
+        local fields = {}
+        for i = \(count + 2), #ARGV do fields[#fields + 1] = ARGV[i] end
+        return redis.call('XADD', KEYS[#KEYS], 'MINID', '~', ARGV[\(count + 1)], '*', unpack(fields))
+        """
+    }
 }
