@@ -91,11 +91,11 @@ struct PostgresDeadlineTests {
                 }
                 return pid
             }
-            // The pool's one connection is opened first, so that the quick operation's limit times the
-            // statement, not a connect on a busy machine. Then one quick operation, and one on the same
-            // pooled connection that outlives the quick one's deadline: when that deadline passes it
-            // must find nothing to close.
-            let opened = try await database.run("open", backend)
+            // The pool's one connection is opened first (with a limit that only bounds a failure), so
+            // that the quick operation's limit times the statement, not a connect on a busy machine.
+            // Then one quick operation, and one on the same pooled connection that outlives the quick
+            // one's deadline: when that deadline passes it must find nothing to close.
+            let opened = try await database.run("open", limit: .seconds(30), backend)
             let first = try await database.run("quick", limit: .seconds(1), backend)
             #expect(first == opened)
             let second = try await database.run("slower") { connection, deadline in
