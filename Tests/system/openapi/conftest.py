@@ -4,6 +4,8 @@ An ``Identity`` is who a generated request is sent as: ``anonymous`` keeps the t
 schemathesis generated (junk, so the 401/403 answers get explored), ``user``, ``moderator`` and
 ``admin`` replace them with a real access token so protected routes are explored beyond 403.
 Signout revokes what it is given, so it always gets a fresh session of an account of its own.
+The admin's generated user ids never name an account the suite signs in with (the document's own
+example is id 2, the first user made here): ``AdminTargets`` swaps such an id for a sacrificial one.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Identity:
     account: Account | None = None
     refresh_session: Account | None = None
     signout_username: str | None = None
+    signout_id: int | None = None
     signout_password: str = accounts.DEFAULT_PASSWORD
     style: str = "x-access-token"
     signouts: int = field(default=0)
@@ -65,8 +68,33 @@ def _identity(client: Client, name: str, style: str, admin: Account | None, role
     main = accounts.admin(client) if name == "admin" else accounts.create_account(client, roles=roles, admin=admin)
     refresh_session = accounts.existing_account(client, main.username, main.password)
     signout = accounts.create_account(client, roles=roles, admin=admin)
-    return Identity(name=name, account=main, refresh_session=refresh_session,
-                    signout_username=signout.username, signout_password=signout.password, style=style)
+    return Identity(name=name, account=main, refresh_session=refresh_session, signout_username=signout.username,
+                    signout_id=signout.id, signout_password=signout.password, style=style)
+
+
+@dataclass
+class AdminTargets:
+    """What an admin's generated request may change: any account but the suite's own.
+
+    Demoting, disabling or deleting the accounts the other identities use would turn the rest of
+    their cases into 401s and explore nothing; such an id goes to ``sacrificial`` instead (which the
+    fuzzing may delete: its later cases are then 404s, which are documented too).
+    """
+
+    protected: frozenset[int]
+    sacrificial: int
+
+    def user_id(self, generated: object) -> object:
+        """GENERATED unless it names a protected account."""
+        return self.sacrificial if isinstance(generated, int) and generated in self.protected else generated
+
+
+@pytest.fixture(scope="module")
+def admin_targets(module_system: System, identities: dict[str, Identity]) -> AdminTargets:
+    """The suite's account ids, and one account of no use to it."""
+    ids = {identity.account.id for identity in identities.values() if identity.account is not None}
+    ids |= {identity.signout_id for identity in identities.values() if identity.signout_id is not None}
+    return AdminTargets(protected=frozenset(ids), sacrificial=accounts.create_account(module_system.http).id)
 
 
 @pytest.fixture(scope="module")

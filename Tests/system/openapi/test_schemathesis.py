@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from support.checks import ResponseViolation, check_response
 from support.system import System
 
-from .conftest import DOCUMENT_PATH, IDENTITY_NAMES, Identity
+from .conftest import DOCUMENT_PATH, IDENTITY_NAMES, AdminTargets, Identity
 
 #: Examples per operation and identity (plus the document's own examples and coverage cases).
 MAX_EXAMPLES = 20
@@ -73,10 +73,14 @@ def _text(_context: schemathesis.DeserializationContext, response: schemathesis.
     return response.content.decode("utf-8")
 
 
-def _send_as(case: schemathesis.Case, identity: Identity, system: System) -> None:
-    """Puts IDENTITY's real credentials into CASE (anonymous keeps the generated ones)."""
+def _send_as(case: schemathesis.Case, identity: Identity, system: System, targets: AdminTargets) -> None:
+    """Puts IDENTITY's real credentials into CASE (anonymous keeps the generated ones); an admin's
+    user id never names one of the suite's own accounts."""
     if identity.account is None:
         return
+    if identity.name == "admin" and case.path_parameters and "id" in case.path_parameters \
+            and case.operation.path.startswith("/api/admin/users/"):
+        case.path_parameters["id"] = targets.user_id(case.path_parameters["id"])
     for name in [key for key in case.headers if key.lower() in TOKEN_HEADERS]:
         del case.headers[name]
     if case.operation.path == "/api/auth/signout":
@@ -102,12 +106,13 @@ def test_operation_keeps_the_document(
     case: schemathesis.Case,
     identity_name: str,
     identities: dict[str, Identity],
+    admin_targets: AdminTargets,
     module_system: System,
     http_session: requests.Session,
 ) -> None:
     """Generated requests of one operation, sent as one identity, all get documented answers."""
     identity = identities[identity_name]
-    _send_as(case, identity, module_system)
+    _send_as(case, identity, module_system, admin_targets)
     response = case.call(base_url=module_system.gateway_url(), session=http_session, timeout=20)
     _keep_rotated_tokens(case, response, identity)
     try:
@@ -118,3 +123,20 @@ def test_operation_keeps_the_document(
         raise
     check_response(case.method, case.formatted_path, response.status_code, response.content)
     module_system.assert_no_crash()
+
+
+def test_the_admin_fuzzing_left_the_suites_accounts_alone(
+    identities: dict[str, Identity], admin_targets: AdminTargets, module_system: System
+) -> None:
+    """After every operation ran as admin, each identity's account still exists with its roles and
+    can sign in, so no identity's cases were reduced to 401s by an admin deleting or demoting it."""
+    admin = identities["admin"].account
+    assert admin is not None
+    for identity in identities.values():
+        if identity.account is None:
+            continue
+        profile = module_system.http.get(f"/api/admin/users/{identity.account.id}", headers=admin.headers())
+        assert profile.status == 200, f"{identity.name}: {profile}"
+        user = profile.json()
+        assert not user["disabled"], f"{identity.name} was disabled"
+        assert sorted(user["roles"]) == sorted(identity.account.roles), identity.name
