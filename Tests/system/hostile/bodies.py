@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from typing import Sequence
 
 from hypothesis import strategies as st
 
@@ -53,12 +54,12 @@ def json_scalars() -> st.SearchStrategy[object]:
     )
 
 
-def json_values() -> st.SearchStrategy[object]:
-    """Scalars, and lists and objects of them a few levels deep."""
+def json_values(fields: Sequence[str] = FIELDS) -> st.SearchStrategy[object]:
+    """Scalars, and lists and objects of them a few levels deep (keys among FIELDS or any text)."""
     return st.recursive(
         json_scalars(),
         lambda children: st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), children, max_size=4),
+        | st.dictionaries(st.sampled_from(fields) | st.text(max_size=8), children, max_size=4),
         max_leaves=12,
     )
 
@@ -68,12 +69,13 @@ def _dumps(value: object, ascii_only: bool) -> bytes:
     return json.dumps(value, ensure_ascii=ascii_only, allow_nan=True).encode("utf-8", "surrogatepass")
 
 
-def json_objects() -> st.SearchStrategy[tuple[str | None, bytes]]:
-    """Objects with any subset of the contract's fields, each holding any JSON value, plus extra keys."""
-    fields = st.fixed_dictionaries({}, optional={name: json_values() for name in FIELDS})
-    extra = st.dictionaries(st.text(max_size=10), json_values(), max_size=3)
+def json_objects(fields: Sequence[str] = FIELDS) -> st.SearchStrategy[tuple[str | None, bytes]]:
+    """Objects with any subset of FIELDS (the contract's by default), each holding any JSON value, plus
+    extra keys."""
+    known = st.fixed_dictionaries({}, optional={name: json_values(fields) for name in fields})
+    extra = st.dictionaries(st.text(max_size=10), json_values(fields), max_size=3)
     return st.builds(lambda known, more, ascii_only: (JSON_TYPE, _dumps({**more, **known}, ascii_only)),
-                     fields, extra, st.booleans())
+                     known, extra, st.booleans())
 
 
 def deep_nesting() -> st.SearchStrategy[tuple[str | None, bytes]]:
@@ -99,9 +101,9 @@ def raw_json_texts() -> st.SearchStrategy[tuple[str | None, bytes]]:
     return st.sampled_from(texts).map(lambda text: (JSON_TYPE, text.encode("utf-8", "surrogatepass")))
 
 
-def form_bodies() -> st.SearchStrategy[tuple[str | None, bytes]]:
-    """Form-encoded: the fields with hostile values, repeated keys, broken percent escapes."""
-    encoded = st.lists(st.tuples(st.sampled_from(FIELDS) | st.text(max_size=8), hostile_text()), max_size=5).map(
+def form_bodies(fields: Sequence[str] = FIELDS) -> st.SearchStrategy[tuple[str | None, bytes]]:
+    """Form-encoded: FIELDS with hostile values, repeated keys, broken percent escapes."""
+    encoded = st.lists(st.tuples(st.sampled_from(fields) | st.text(max_size=8), hostile_text()), max_size=5).map(
         lambda pairs: (FORM_TYPE, urllib.parse.urlencode(pairs).encode()))
     broken = st.sampled_from([b"username=%ZZ&password=%", b"&&&==&", b"username", b"=", b"username=a%00b&password=x",
                               b"username=%C0%AF&password=secret-pw", b"roles=admin&roles=user"]).map(
@@ -124,9 +126,9 @@ def random_bytes() -> st.SearchStrategy[tuple[str | None, bytes]]:
     return st.tuples(st.sampled_from([JSON_TYPE, FORM_TYPE, None]) | odd_content_types(), st.binary(max_size=4096))
 
 
-def valid_json_under_odd_types() -> st.SearchStrategy[tuple[str | None, bytes]]:
+def valid_json_under_odd_types(fields: Sequence[str] = FIELDS) -> st.SearchStrategy[tuple[str | None, bytes]]:
     """A plausible JSON body under a wrong content type."""
-    return st.tuples(odd_content_types(), json_objects().map(lambda pair: pair[1]))
+    return st.tuples(odd_content_types(), json_objects(fields).map(lambda pair: pair[1]))
 
 
 def empty_bodies() -> st.SearchStrategy[tuple[str | None, bytes]]:
@@ -134,10 +136,10 @@ def empty_bodies() -> st.SearchStrategy[tuple[str | None, bytes]]:
     return st.sampled_from([(JSON_TYPE, b""), (FORM_TYPE, b""), (None, b""), ("text/plain", b"")])
 
 
-def hostile_bodies() -> st.SearchStrategy[tuple[str | None, bytes]]:
-    """Every kind above."""
-    return st.one_of(json_objects(), deep_nesting(), raw_json_texts(), form_bodies(), random_bytes(),
-                     valid_json_under_odd_types(), empty_bodies())
+def hostile_bodies(fields: Sequence[str] = FIELDS) -> st.SearchStrategy[tuple[str | None, bytes]]:
+    """Every kind above; the objects and forms use FIELDS (the contract's by default) as their keys."""
+    return st.one_of(json_objects(fields), deep_nesting(), raw_json_texts(), form_bodies(fields), random_bytes(),
+                     valid_json_under_odd_types(fields), empty_bodies())
 
 
 def credentials_in(content_type: str | None, body: bytes) -> tuple[str, str] | None:
@@ -152,3 +154,103 @@ def credentials_in(content_type: str | None, body: bytes) -> tuple[str, str] | N
     if isinstance(pairs, dict) and isinstance(pairs.get("username"), str) and isinstance(pairs.get("password"), str):
         return pairs["username"], pairs["password"]
     return None
+
+
+# ------------------------------------------------------------------ account routes (issue 10) ---
+
+#: The field names of the account routes' bodies, with a few of the contract's as decoys.
+ACCOUNT_FIELDS = ["currentPassword", "newPassword", "roles", "password", "username"]
+ROLE_NAMES = ("user", "moderator", "admin")
+INT32_MAX = 2**31 - 1
+
+
+def fields_in(content_type: str | None, body: bytes) -> dict[str, object] | None:
+    """BODY's fields as the account routes read them (JSON object, or a form whose repeated keys and
+    ``name[]`` keys collect into lists), or None when they would refuse it as a whole."""
+    kind = (content_type or "").lower()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text.strip(" \t\r\n"):
+        return {}
+    if kind.startswith(FORM_TYPE):
+        lists: dict[str, list[str]] = {}
+        arrays: set[str] = set()
+        for name, value in urllib.parse.parse_qsl(text, keep_blank_values=True):
+            if "[" in name and name.endswith("]"):
+                name = name[:name.index("[")]
+                arrays.add(name)
+            lists.setdefault(name, []).append(value)
+        return {name: values[0] if len(values) == 1 and name not in arrays else values
+                for name, values in lists.items()}
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def roles_in(content_type: str | None, body: bytes) -> list[str] | None:
+    """The roles (``ROLE_*``, sorted) a PUT .../roles with BODY would set, or None when it must be refused:
+    ``roles`` a role name or a non-empty list of them (repeats allowed)."""
+    fields = fields_in(content_type, body)
+    names = fields.get("roles") if fields else None
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in ROLE_NAMES for n in names):
+        return None
+    return sorted(f"ROLE_{name.upper()}" for name in set(names))
+
+
+def password_change_in(content_type: str | None, body: bytes) -> tuple[str, str] | None:
+    """(currentPassword, newPassword) when BODY carries both as non-empty strings, else None."""
+    fields = fields_in(content_type, body)
+    current, new = (fields.get("currentPassword"), fields.get("newPassword")) if fields else (None, None)
+    return (current, new) if isinstance(current, str) and isinstance(new, str) and current and new else None
+
+
+def _segment(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+#: Malformed ``{id}`` segments made from the target's id N: each would hit N if the server read ids
+#: leniently (signs, spaces, decimals, exponents, hex, fullwidth and Arabic-Indic digits, NUL, an
+#: encoded slash, a trailing word). Leading zeros and percent-encoded digits are left out: they *are*
+#: N, by the number and by RFC 3986.
+LOOKALIKE_IDS = ["+{n}", "-{n}", "%20{n}", "{n}%20", "{n}.0", "{n}e0", "0x{x}", "{n}%00", "{n}%0A", "{n}%2F",
+                 "{n}abc", "{n},{n}", "{n};x", "{n}%2Froles", "{n}{wide}", "{wide}", "{arabic}", "-0", "0", "00",
+                 "{n}" + "0" * 20, str(INT32_MAX + 1), str(2**63), "1e3", "NaN", "null", "undefined", "%", "%zz",
+                 "%2e%2e", "..%2F{n}", "%C0%AE", "{n}%C2%A0"]
+
+
+def malformed_id_templates() -> st.SearchStrategy[str]:
+    """An ``{id}`` segment that is no positive integer: a lookalike of the target's (``{n}`` and friends
+    filled in by ``fill_id``) or any text, percent-encoded, that is not all ASCII digits."""
+    text = st.text(max_size=24).filter(lambda t: not (t.isascii() and t.isdigit())).map(_segment)
+    return st.one_of(st.sampled_from(LOOKALIKE_IDS), text.map(lambda s: s.replace("{", "%7B").replace("}", "%7D")))
+
+
+def fill_id(template: str, n: int) -> str:
+    """TEMPLATE with the target id N filled in (as digits, hex, fullwidth and Arabic-Indic digits)."""
+    wide = "".join(chr(0xFF10 + int(d)) for d in str(n))
+    arabic = "".join(chr(0x0660 + int(d)) for d in str(n))
+    return template.replace("{n}", str(n)).replace("{x}", f"{n:x}").replace("{wide}", _segment(wide)).replace(
+        "{arabic}", _segment(arabic))
+
+
+def unknown_user_ids() -> st.SearchStrategy[int]:
+    """Positive ids no test here reaches: from a million up to the column's maximum."""
+    return st.one_of(st.just(INT32_MAX), st.integers(1_000_000, INT32_MAX))
+
+
+def session_id_segments() -> st.SearchStrategy[str]:
+    """``{id}`` segments of a session that is not the caller's: well-formed but unknown (22 base64url
+    characters), other lengths and alphabets, and any text, percent-encoded."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return st.one_of(
+        st.text(alphabet=alphabet, min_size=22, max_size=22),
+        st.text(alphabet=alphabet, min_size=1, max_size=40),
+        st.text(alphabet=alphabet + "+/=", min_size=22, max_size=24).map(_segment),
+        st.text(max_size=30).filter(bool).map(_segment),
+        st.sampled_from(["%00" * 22, "a" * 10_000, "..", "%2e%2e", "%2F", "*", "%25", "current", "me", "all"]),
+    )

@@ -2,7 +2,9 @@
 
 A test module sets ``SYSTEM_ENV`` (extra service environment) and ``PRIVATE_REDIS = True`` when its
 System needs a Redis of its own (failed signins lock names in Redis: junk signins for ``rootadmin``
-must not lock the bootstrap admin of every other System on the shared Redis).
+must not lock the bootstrap admin of every other System on the shared Redis), and ``ADMIN_ACCOUNT =
+True`` when its tests act as an admin (``hostile_admin``): that admin is made as each System starts,
+before any test of the module can lock ``rootadmin`` with junk signins.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from support.accounts import Account, create_admin, existing_account
 from support.fixtures import call_failed
 from support.stores import PrivateRedis
 from support.system import System, SystemFailure
@@ -19,10 +22,12 @@ from support.system import System, SystemFailure
 class _Holder:
     """The module's System; a new one replaces it when a process of the old one died or stopped answering."""
 
-    def __init__(self, name: str, env: dict[str, str], private_redis: bool) -> None:
+    def __init__(self, name: str, env: dict[str, str], private_redis: bool, admin_account: bool) -> None:
         self.name = name
         self.env = env
         self.redis = PrivateRedis() if private_redis else None
+        self.make_admin = admin_account
+        self.admin: Account | None = None
         self.system: System | None = None
 
     def get(self) -> System:
@@ -31,6 +36,7 @@ class _Holder:
             self.system = None
         if self.system is None:
             self.system = System(env=self.env, name=self.name, redis_url=self.redis.url if self.redis else None)
+            self.admin = create_admin(self.system.http) if self.make_admin else None
         return self.system
 
     def close(self) -> None:
@@ -43,7 +49,8 @@ class _Holder:
 @pytest.fixture(scope="module")
 def _module_holder(request: pytest.FixtureRequest) -> Iterator[_Holder]:
     holder = _Holder(request.module.__name__.rsplit(".", 1)[-1], dict(getattr(request.module, "SYSTEM_ENV", {})),
-                     bool(getattr(request.module, "PRIVATE_REDIS", False)))
+                     bool(getattr(request.module, "PRIVATE_REDIS", False)),
+                     bool(getattr(request.module, "ADMIN_ACCOUNT", False)))
     yield holder
     holder.close()
 
@@ -58,3 +65,12 @@ def hostile_system(_module_holder: _Holder, request: pytest.FixtureRequest) -> I
     problems = system.live_problems()
     if problems and not call_failed(request):
         raise SystemFailure("process(es) not live after the test:\n" + "\n\n".join(problems))
+
+
+@pytest.fixture
+def hostile_admin(hostile_system: System, _module_holder: _Holder) -> Account:
+    """The admin of the module's System (``ADMIN_ACCOUNT = True``), made by the bootstrap admin as the
+    System started, signed in afresh (a new session) for this test."""
+    made = _module_holder.admin
+    assert made is not None, "set ADMIN_ACCOUNT = True in the module to use hostile_admin"
+    return existing_account(hostile_system.http, made.username, made.password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Mapping
 
 from .http import Client, Reply
 from .system import ADMIN_PASSWORD, ADMIN_USERNAME
@@ -47,9 +48,11 @@ def signup(client: Client, username: str, password: str = DEFAULT_PASSWORD, emai
     return client.post("/api/auth/signup", json=body, headers=headers, check=check)
 
 
-def signin(client: Client, username: str, password: str = DEFAULT_PASSWORD, check: bool = True) -> Reply:
-    """POST /api/auth/signin with a JSON body."""
-    return client.post("/api/auth/signin", json={"username": username, "password": password}, check=check)
+def signin(client: Client, username: str, password: str = DEFAULT_PASSWORD, check: bool = True,
+           headers: Mapping[str, str] | None = None) -> Reply:
+    """POST /api/auth/signin with a JSON body (and HEADERS, e.g. another device's User-Agent)."""
+    return client.post("/api/auth/signin", json={"username": username, "password": password}, headers=headers,
+                       check=check)
 
 
 def refresh(client: Client, refresh_token: str, check: bool = True) -> Reply:
@@ -65,9 +68,10 @@ def account_from_signin(reply: Reply, password: str) -> Account:
                    access_token=body["accessToken"], refresh_token=body["refreshToken"], roles=body["roles"])
 
 
-def existing_account(client: Client, username: str, password: str = DEFAULT_PASSWORD) -> Account:
-    """Signs in an existing account; fails the test on any answer but 200."""
-    return account_from_signin(signin(client, username, password), password)
+def existing_account(client: Client, username: str, password: str = DEFAULT_PASSWORD,
+                     headers: Mapping[str, str] | None = None) -> Account:
+    """Signs in an existing account (a new session; HEADERS as in ``signin``); fails on any answer but 200."""
+    return account_from_signin(signin(client, username, password, headers=headers), password)
 
 
 def create_account(client: Client, username: str | None = None, password: str = DEFAULT_PASSWORD,
@@ -82,6 +86,12 @@ def create_account(client: Client, username: str | None = None, password: str = 
 def admin(client: Client) -> Account:
     """The bootstrap admin (``rootadmin``), signed in."""
     return existing_account(client, ADMIN_USERNAME, ADMIN_PASSWORD)
+
+
+def create_admin(client: Client) -> Account:
+    """A new admin of its own, made by the bootstrap admin and signed in: for tests that act as an admin
+    (or lock, demote, disable one) without touching ``rootadmin``, whom other tests sign in as."""
+    return create_account(client, roles=["admin"], admin=admin(client))
 
 
 class SessionTracker:

@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 import pytest
 
 from support import config
+from support.stores import PrivateRedis
 from support.system import System
 
 from .browser import Browser
@@ -31,13 +32,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 @pytest.fixture(scope="module")
 def webapp_system() -> Iterator[System]:
-    """One System for the module, its access tokens living ACCESS_TOKEN_TTL seconds."""
-    system = System(env=WEBAPP_ENV, name="webapp")
+    """One System for the module, its access tokens living ACCESS_TOKEN_TTL seconds, with a Redis of its
+    own: sessions live in Redis under the user's id, and every System's database numbers its users from
+    the same start, so on the shared Redis a Sessions page would also list the sessions of another
+    module's user with the same id."""
+    redis = PrivateRedis("webapp-redis")
+    system = None
     try:
+        system = System(env=WEBAPP_ENV, name="webapp", redis_url=redis.url)
         yield system
         system.assert_no_crash()
     finally:
-        system.stop()
+        try:
+            if system is not None:
+                system.stop()
+        finally:
+            redis.stop()
 
 
 @pytest.fixture

@@ -1,40 +1,21 @@
-"""Unit tests of the page's code for the routes the backend does not have yet (issue 10).
+"""The page's account pages (issue 10) in Chromium, against the real services through the gateway.
 
-Against the real gateway those pages stay hidden (their routes answer 404; test_journey proves the page
-follows that), so their code runs here in Chromium against ``StubBackend``, an in-memory stand-in with
-the issue's answers: the profile from ``/api/auth/me``, the sessions list and ending a session, and the
-admin's paged, searchable user list. Once the routes exist, the end-to-end suite should drive them too.
+The profile from ``/api/auth/me``, the Sessions page (one user signed in on two devices: list them, end
+the other one, end this one) and the admin's Users page (paged, searched, a disabled account shown as
+such). Each test checks what the page shows against what the API says and what the server really did
+(an ended session's refresh token is refused), not only what the page sent.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
-
-import pytest
-
-from support import ports
+from support import accounts
+from support.system import System
 
 from .browser import Browser
-from .stub_backend import ACCESS_TOKEN, StubBackend
+from .test_journey import PASSWORD, log_in
 
-
-@pytest.fixture
-def stub() -> Iterator[StubBackend]:
-    """A StubBackend on a free port of the run's range."""
-    backend = StubBackend(ports.free_port())
-    yield backend
-    backend.stop()
-
-
-@pytest.fixture
-def stub_browser(open_browser: Callable[[str], Browser], stub: StubBackend) -> Browser:
-    """A browser logged in as the stub's admin ``alice`` (through the real login form)."""
-    browser = open_browser(stub.url)
-    browser.open("login")
-    browser.fill("login", username="alice", password="whatever-pw")
-    browser.submit("login")
-    browser.wait_view("profile")
-    return browser
+#: The User-Agent of the "other device": markup, which the page must show as text.
+OTHER_DEVICE = "<img src=x onerror=alert(1)> other-device/1.0"
 
 
 def rows(browser: Browser, view: str) -> list[list[str]]:
@@ -44,50 +25,119 @@ def rows(browser: Browser, view: str) -> list[list[str]]:
             for row in section.find_elements("css selector", "tbody tr")]
 
 
-def test_profile_comes_from_me_when_it_exists(stub_browser: Browser, stub: StubBackend) -> None:
-    """With /api/auth/me answering, the profile shows its fields (not the signin body's) and says so."""
-    assert stub_browser.wait_text('[data-field="profile-email"]', "alice@me.example")
-    assert stub_browser.text('[data-field="profile-source"]') == "From /api/auth/me."
-    assert all(r.token == ACCESS_TOKEN for r in stub.requests_to("GET", "/api/auth/me"))
+def end_buttons(browser: Browser) -> list:
+    """The End buttons of the Sessions page, in row order."""
+    return browser.driver.find_elements("css selector", '[data-view="sessions"] tbody tr button')
 
 
-def test_sessions_page_lists_and_ends_sessions(stub_browser: Browser, stub: StubBackend) -> None:
-    """Sessions lists each session as text (markup in a user agent stays text) and ends the one asked."""
-    stub_browser.go("sessions")
-    stub_browser.wait_until(lambda: len(rows(stub_browser, "sessions")) == 2, "the two sessions were not listed")
-    listed = rows(stub_browser, "sessions")
-    assert "this browser" in listed[0][0] and listed[0][2] == "Chromium (this one)"
-    assert listed[1][2] == "<img src=x onerror=alert(1)>" and listed[1][3] == "192.0.2.7"
-    assert stub_browser.driver.find_elements("css selector", '[data-view="sessions"] img') == []
-    stub_browser.driver.find_elements("css selector", '[data-view="sessions"] tbody tr button')[1].click()
-    stub_browser.wait_until(lambda: len(rows(stub_browser, "sessions")) == 1, "the ended session is still listed")
-    assert [r.path for r in stub.state.requests if r.method == "DELETE"] == ["/api/auth/sessions/s-other"]
-    assert stub_browser.stored_user() is not None, "ending another session must not sign this one out"
+def two_devices(browser: Browser, system: System) -> accounts.Account:
+    """A new user signed in on another device (by the API, User-Agent OTHER_DEVICE) and then in BROWSER,
+    whose Sessions page is open showing both; returns the other device's session."""
+    name = accounts.unique_name("dev")
+    assert accounts.signup(system.http, name, PASSWORD).status == 200
+    account = accounts.existing_account(system.http, name, PASSWORD, headers={"User-Agent": OTHER_DEVICE})
+    log_in(browser, account.username)
+    browser.go("sessions")
+    browser.wait_until(lambda: len(rows(browser, "sessions")) == 2, "the two sessions were not listed")
+    return account
 
 
-def test_ending_the_current_session_signs_the_page_out(stub_browser: Browser, stub: StubBackend) -> None:
-    """Ending the session marked as this browser's clears the tokens and returns to the login page."""
-    stub_browser.go("sessions")
-    stub_browser.wait_until(lambda: len(rows(stub_browser, "sessions")) == 2, "the two sessions were not listed")
-    stub_browser.driver.find_elements("css selector", '[data-view="sessions"] tbody tr button')[0].click()
-    stub_browser.wait_view("login")
-    assert stub_browser.wait_text('[data-field="notice"]', "This session has ended.")
-    assert stub_browser.stored_user() is None
-    assert [r.path for r in stub.state.requests if r.method == "DELETE"] == ["/api/auth/sessions/s-current"]
+def test_profile_comes_from_me(browser: Browser, webapp_system: System) -> None:
+    """The profile shows /api/auth/me, not the signin answer kept in the browser: after an admin made the
+    user a moderator, a reload of the profile shows the new roles (the old token is refused, the page
+    refreshes and asks again), and says where they came from."""
+    account = accounts.create_account(webapp_system.http, password=PASSWORD)
+    log_in(browser, account.username)
+    assert browser.wait_text('[data-field="profile-source"]', "From /api/auth/me.")
+    admin = accounts.admin(webapp_system.http)
+    changed = webapp_system.http.request("PUT", f"/api/admin/users/{account.id}/roles",
+                                         json={"roles": ["user", "moderator"]}, headers=admin.headers())
+    assert changed.status == 200, str(changed)
+    browser.driver.refresh()
+    browser.wait_view("profile")
+    browser.wait_until(lambda: "ROLE_MODERATOR" in browser.text('[data-field="profile-roles"]'),
+                       "the profile still shows the roles of the signin answer")
+    assert sorted(browser.text('[data-field="profile-roles"]').split()) == ["ROLE_MODERATOR", "ROLE_USER"]
+    assert browser.wait_text('[data-field="profile-source"]', "From /api/auth/me.")
+    assert browser.page_errors() == [], "script errors or CSP violations on the console"
 
 
-def test_users_page_pages_and_searches(stub_browser: Browser, stub: StubBackend) -> None:
-    """Users (admins) shows 20 users a page with a range, pages with offset, and searches with q."""
-    stub_browser.go("users")
-    stub_browser.wait_text('[data-field="users-range"]', "1–20 of 25")
-    first = rows(stub_browser, "users")
-    assert len(first) == 20 and first[0][:2] == ["1", "user01"] and first[2][4] == "disabled"
-    stub_browser.driver.find_element("css selector", '[data-action="users-next"]').click()
-    stub_browser.wait_text('[data-field="users-range"]', "21–25 of 25")
-    assert [row[1] for row in rows(stub_browser, "users")] == [f"user{n}" for n in range(21, 26)]
-    stub_browser.fill("users", q="user1")
-    stub_browser.submit("users")
-    stub_browser.wait_text('[data-field="users-range"]', "1–10 of 10")
-    last = stub.requests_to("GET", "/api/admin/users")[-1]
-    assert last.query == {"limit": ["20"], "offset": ["0"], "q": ["user1"]}, last.query
-    assert stub_browser.page_errors() == [], "script errors or CSP violations on the console"
+def test_sessions_page_lists_and_ends_another_session(browser: Browser, webapp_system: System) -> None:
+    """Sessions lists the user's two sessions as the API does (this browser marked, the other device's
+    user agent as text, not markup); End on the other one ends it on the server (its refresh token is
+    refused) and leaves this browser signed in."""
+    other = two_devices(browser, webapp_system)
+    listed = rows(browser, "sessions")
+    current = [row for row in listed if "this browser" in row[0]]
+    others = [row for row in listed if "this browser" not in row[0]]
+    assert len(current) == 1 and len(others) == 1, listed
+    assert "Chrome" in current[0][2], current
+    assert others[0][2] == OTHER_DEVICE and others[0][3] == "127.0.0.1", others
+    assert browser.driver.find_elements("css selector", '[data-view="sessions"] img') == []
+
+    end_buttons(browser)[listed.index(others[0])].click()
+    browser.wait_until(lambda: len(rows(browser, "sessions")) == 1, "the ended session is still listed")
+    assert "this browser" in rows(browser, "sessions")[0][0]
+    ended = [a for a in browser.network() if a.method == "DELETE" and a.path.startswith("/api/auth/sessions/")]
+    assert [a.status for a in ended] == [200], ended
+    refused = accounts.refresh(webapp_system.http, other.refresh_token, check=False)
+    assert refused.status == 403, f"the ended session still refreshes: {refused}"
+    assert browser.stored_user() is not None, "ending another session must not sign this one out"
+    assert browser.page_errors() == [], "script errors or CSP violations on the console"
+
+
+def test_ending_the_current_session_signs_the_page_out(browser: Browser, webapp_system: System) -> None:
+    """End on the session marked as this browser's ends it on the server (its refresh token is refused),
+    clears the tokens and returns to the login page; the other device's session lives on."""
+    other = two_devices(browser, webapp_system)
+    mine = browser.stored_user()
+    listed = rows(browser, "sessions")
+    end_buttons(browser)[[i for i, row in enumerate(listed) if "this browser" in row[0]][0]].click()
+    browser.wait_view("login")
+    assert browser.wait_text('[data-field="notice"]', "This session has ended.")
+    assert browser.stored_user() is None
+    refused = accounts.refresh(webapp_system.http, mine["refreshToken"], check=False)
+    assert refused.status == 403, f"the ended session still refreshes: {refused}"
+    kept = accounts.refresh(webapp_system.http, other.refresh_token, check=False)
+    assert kept.status == 200, f"ending this browser's session ended the other device's too: {kept}"
+
+
+def test_users_page_pages_searches_and_shows_disabled(browser: Browser, webapp_system: System) -> None:
+    """Users (for an admin) shows 20 users a page as GET /api/admin/users answers them, with a range;
+    pages with offset, searches with q (case-insensitively) and shows a disabled account as disabled."""
+    client = webapp_system.http
+    prefix = accounts.unique_name("pg")
+    made = [accounts.create_account(client, f"{prefix}{n:02d}", PASSWORD) for n in range(23)]
+    admin = accounts.create_admin(client)
+    disabled = client.post(f"/api/admin/users/{made[2].id}/disable", headers=admin.headers())
+    assert disabled.status == 200, str(disabled)
+
+    log_in(browser, admin.username, admin.password)
+    browser.go("users")
+    browser.wait_visible('[data-form="users"]')
+    browser.fill("users", q=prefix.upper())
+    browser.submit("users")
+    browser.wait_text('[data-field="users-range"]', "1–20 of 23")
+    fresh = accounts.existing_account(client, admin.username, admin.password)
+    expected = client.get("/api/admin/users", params={"q": prefix, "limit": "23"}, headers=fresh.headers()).json()
+    assert expected["total"] == 23, expected
+    shown = [row[:5] for row in rows(browser, "users")]
+    api = [[str(u["id"]), u["username"], u["email"], ", ".join(u["roles"]), "disabled" if u["disabled"] else "active"]
+           for u in expected["users"]]
+    assert shown == api[:20], shown
+    assert [row[1] for row in shown if row[4] == "disabled"] == [made[2].username], shown
+
+    browser.driver.find_element("css selector", '[data-action="users-next"]').click()
+    browser.wait_text('[data-field="users-range"]', "21–23 of 23")
+    assert [row[:5] for row in rows(browser, "users")] == api[20:]
+    next_button = browser.driver.find_element("css selector", '[data-action="users-next"]')
+    assert next_button.get_attribute("disabled") is not None, "Next is enabled on the last page"
+
+    browser.fill("users", q=f"{prefix}1")
+    browser.submit("users")
+    browser.wait_text('[data-field="users-range"]', "1–10 of 10")
+    assert [row[1] for row in rows(browser, "users")] == [f"{prefix}{n}" for n in range(10, 20)]
+    asked = [a.path for a in browser.network() if a.path.startswith("/api/admin/users?")]
+    assert asked[-1] == f"/api/admin/users?limit=20&offset=0&q={prefix}1", asked
+    assert f"/api/admin/users?limit=20&offset=20&q={prefix.upper()}" in asked, asked
+    assert browser.page_errors() == [], "script errors or CSP violations on the console"

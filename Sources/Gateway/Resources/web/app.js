@@ -254,7 +254,10 @@
     showError(view, null);
     fillProfile(view, user, user.accessToken);
     field(view, "profile-source").textContent = "From the signin answer.";
-    if (!features.me) return;
+    // On a fresh load the page renders before its routes are probed: wait for that, or a reloaded
+    // profile would keep the signin answer's (possibly stale) roles although /api/auth/me exists.
+    if (!features.checked) await detectFeatures();
+    if (!features.me || view.hidden) return;
     try {
       const me = await api("GET", "/api/auth/me");
       const current = storage.get();
