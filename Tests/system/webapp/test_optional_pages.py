@@ -45,7 +45,8 @@ def two_devices(browser: Browser, system: System) -> accounts.Account:
 def test_profile_comes_from_me(browser: Browser, webapp_system: System) -> None:
     """The profile shows /api/auth/me, not the signin answer kept in the browser: after an admin made the
     user a moderator, a reload of the profile shows the new roles (the old token is refused, the page
-    refreshes and asks again), and says where they came from."""
+    refreshes and asks again), says where they came from, and the menu follows: the Moderator Board
+    appears and answers."""
     account = accounts.create_account(webapp_system.http, password=PASSWORD)
     log_in(browser, account.username)
     assert browser.wait_text('[data-field="profile-source"]', "From /api/auth/me.")
@@ -59,6 +60,10 @@ def test_profile_comes_from_me(browser: Browser, webapp_system: System) -> None:
                        "the profile still shows the roles of the signin answer")
     assert sorted(browser.text('[data-field="profile-roles"]').split()) == ["ROLE_MODERATOR", "ROLE_USER"]
     assert browser.wait_text('[data-field="profile-source"]', "From /api/auth/me.")
+    browser.wait_until(lambda: browser.displayed('[data-link="mod"]'), "the menu still hides the Moderator Board")
+    browser.go("mod")
+    browser.wait_view("board")
+    assert browser.wait_text('[data-field="board-content"]', "Moderator Content.")
     assert browser.page_errors() == [], "script errors or CSP violations on the console"
 
 

@@ -264,6 +264,13 @@
       if (!current) return;
       fillProfile(view, me, current.accessToken);
       field(view, "profile-source").textContent = "From /api/auth/me.";
+      // The roles an admin changed since signin: the menu follows them (the boards' own calls then
+      // carry a refreshed token, which has them too).
+      if (Array.isArray(me.roles)) {
+        current.roles = me.roles;
+        storage.save(current);
+        updateNav();
+      }
     } catch (error) {
       showError(view, error);
     }
