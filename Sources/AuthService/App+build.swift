@@ -123,6 +123,7 @@ func buildRouter(
         lifetime: dependencies.accessTokenTTL,
         clock: dependencies.clock
     )
+    let signedIn = router.group("api/auth").signedIn(verifier: verifier, sessions: dependencies.sessions)
     AuthController(
         users: dependencies.users,
         sessions: dependencies.sessions,
@@ -132,7 +133,7 @@ func buildRouter(
         verifier: verifier,
         audit: dependencies.audit,
         clock: dependencies.clock
-    ).addRoutes(to: router.group("api/auth"))
+    ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
     AccountController(
         users: dependencies.users,
         sessions: dependencies.sessions,
@@ -141,7 +142,7 @@ func buildRouter(
         accessTokens: accessTokens,
         audit: dependencies.audit,
         clock: dependencies.clock
-    ).addRoutes(to: router.group("api/auth").signedIn(verifier: verifier, sessions: dependencies.sessions))
+    ).addRoutes(to: signedIn)
     let admin = router.group("api/admin").signedIn(verifier: verifier, sessions: dependencies.sessions)
         .add(middleware: RequireAdminRoleMiddleware())
     AdminUsersController(

@@ -42,6 +42,20 @@ struct SignoutTests {
         }
     }
 
+    @Test("a token already signed out is refused like on every signed-in route: 401, and the other session goes on")
+    func revokedTokenRefused() async throws {
+        try await self.fixture.addUser("alice")
+        try await self.fixture.application().test(.router) { client in
+            let phone = try await client.signedIn("alice")
+            let laptop = try await client.signedIn("alice")
+            #expect(try await client.post("/api/auth/signout", json: "", headers: [.accessToken: phone.accessToken]).status == .ok)
+            let again = try await client.post("/api/auth/signout?scope=global", json: "", headers: [.accessToken: phone.accessToken])
+            #expect(again.status == .unauthorized)
+            #expect(again.text == #"{"message":"Unauthorized!"}"#)
+            #expect(try await client.refresh(laptop.refreshToken).status == .ok, "a refused global signout ended another session")
+        }
+    }
+
     @Test("scope=global revokes every session of the user")
     func globalSignout() async throws {
         try await self.fixture.addUser("alice")

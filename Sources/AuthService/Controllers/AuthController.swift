@@ -2,7 +2,11 @@ import Common
 import Hummingbird
 import Logging
 
-/// Signup, signin and refresh, as the contract words them.
+/// Signup, signin, refresh and signout, as the contract words them.
+///
+/// Signout sits behind the access-token authenticator like every signed-in route. Signup does not:
+/// it is public (a stale token that a refresh client attaches must not refuse it) and looks at a
+/// token only when it asks for a privileged role.
 struct AuthController: Sendable {
     let users: any UserRepository
     let sessions: any SessionStore
@@ -13,11 +17,12 @@ struct AuthController: Sendable {
     let audit: any AuditRecorder
     let clock: any WallClock
 
-    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+    /// `group` is public; `signedIn` already requires an unrevoked access token.
+    func addRoutes(to group: RouterGroup<AppRequestContext>, signedIn: RouterGroup<AppRequestContext>) {
         group.post("signup", use: self.signup)
         group.post("signin", use: self.signin)
         group.post("refreshtoken", use: self.refresh)
-        group.post("signout", use: self.signout)
+        signedIn.post("signout", use: self.signout)
     }
 
     static let invalidCredentials = APIError(
@@ -145,8 +150,7 @@ struct AuthController: Sendable {
 
     /// Ends the caller's session, or with `?scope=global` every session of the user.
     @Sendable func signout(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
-        guard let token = AccessTokenHeader.token(in: request.headers) else { throw APIError.noToken }
-        let claims = try await self.verifier.claimsOrRefusal(for: token)
+        let claims = try context.requireClaims()
         let scope = request.uri.queryParameters.get("scope") ?? "local"
         guard scope == "local" || scope == "global" else {
             throw APIError(.badRequest, "scope must be local or global")
