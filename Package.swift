@@ -36,8 +36,8 @@ func uses(_ modules: String...) -> [Target.Dependency] {
 }
 
 extension Target {
-    static func library(_ name: String, uses dependencies: [Target.Dependency]) -> Target {
-        .target(name: name, dependencies: dependencies, swiftSettings: sharedSwiftSettings)
+    static func library(_ name: String, path: String? = nil, uses dependencies: [Target.Dependency]) -> Target {
+        .target(name: name, dependencies: dependencies, path: path, swiftSettings: sharedSwiftSettings)
     }
 
     static func service(_ name: String, uses dependencies: [Target.Dependency], resources: [Resource]? = nil, settings: [SwiftSetting] = []) -> Target {
@@ -110,10 +110,12 @@ let package = Package(
             path: "Benchmarks/TokenVerificationBench",
             swiftSettings: sharedSwiftSettings
         ),
+        // The fixtures several test targets share: a hand-moved clock, a token mint, the test Redis.
+        .library("TestSupport", path: "Tests/TestSupport", uses: uses("Common")),
         .tests("RedisTests", uses: uses("Redis", "NIOPosix")),
-        .tests("CommonTests", uses: uses("Common", "AsyncHTTPClient", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
+        .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
         .tests("AuthServiceTests", uses: uses(
-            "AuthService", "Common", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
+            "AuthService", "Common", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
             "PostgresNIO", "ServiceLifecycle"
         )),
         .tests("ContentServiceTests", uses: uses("ContentService", "Common", "Hummingbird", "HummingbirdTesting", "JWTKit")),

@@ -4,22 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import JWTKit
-import Synchronization
-
-/// A wall clock the test moves by hand; starts at the real time so tokens look ordinary.
-final class TestClock: WallClock {
-    private let seconds: Atomic<Int64>
-
-    init(_ now: Int64 = Int64(Date().timeIntervalSince1970)) {
-        self.seconds = Atomic(now)
-    }
-
-    func now() -> Double { Double(self.seconds.load(ordering: .relaxed)) }
-
-    func advance(by seconds: Int64) {
-        self.seconds.add(seconds, ordering: .relaxed)
-    }
-}
+import TestSupport
 
 /// argon2id cheap enough for handler tests; the production parameters have their own test.
 func fastPasswordHasher() throws -> PasswordHasher {

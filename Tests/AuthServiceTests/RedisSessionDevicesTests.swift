@@ -2,6 +2,7 @@
 import Common
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("RedisSessionStore session details: the list, ending one, all but one, refusing tokens, renewing")
 struct RedisSessionDevicesTests {

@@ -2,6 +2,7 @@
 import Common
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("RedisSessionStore against a real Redis: rotation, grace, reuse, expiry and revocation")
 struct RedisSessionStoreTests {

@@ -2,6 +2,7 @@
 import Common
 import Foundation
 import Testing
+import TestSupport
 
 /// The auth service writes revocations, the gateway reads them with `RevocationList`: the two must
 /// agree on keys and meaning.

@@ -2,6 +2,7 @@ import Common
 import Foundation
 import JWTKit
 import Testing
+import TestSupport
 
 @Suite("AccessTokenVerifier accepts only our own, current access tokens")
 struct AccessTokenVerifierTests {

@@ -2,23 +2,8 @@ import Common
 import Crypto
 import Foundation
 import JWTKit
-import Synchronization
 import Testing
-
-/// A wall clock the test moves by hand.
-final class TestClock: WallClock {
-    private let seconds: Atomic<Int64>
-
-    init(_ now: Int64 = 1_750_000_000) {
-        self.seconds = Atomic(now)
-    }
-
-    func now() -> Double { Double(self.seconds.load(ordering: .relaxed)) }
-
-    func advance(by seconds: Int64) {
-        self.seconds.add(seconds, ordering: .relaxed)
-    }
-}
+import TestSupport
 
 let testIssuer = "test-issuer"
 let testAudience = "test-audience"

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+import TestSupport
 
 /// What the stand-in auth service publishes, and how often it was asked.
 private actor PublishedKeys {
