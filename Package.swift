@@ -111,20 +111,20 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         // The fixtures several test targets share: a hand-moved clock, a token mint, the test Redis.
-        .library("TestSupport", path: "Tests/TestSupport", uses: uses("Common")),
+        .library("TestSupport", path: "Tests/TestSupport", uses: uses("Common", "Crypto", "JWTKit")),
         .tests("RedisTests", uses: uses("Redis", "NIOPosix")),
         .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
         .tests("AuthServiceTests", uses: uses(
             "AuthService", "Common", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
             "PostgresNIO", "ServiceLifecycle"
         )),
-        .tests("ContentServiceTests", uses: uses("ContentService", "Common", "Hummingbird", "HummingbirdTesting", "JWTKit")),
+        .tests("ContentServiceTests", uses: uses("ContentService", "Common", "TestSupport", "Hummingbird", "HummingbirdTesting")),
         .tests("GatewayTests", uses: uses(
-            "Gateway", "Common", "Redis", "AsyncHTTPClient", "JWTKit", "Logging", "Metrics", "MetricsTestKit", "NIOCore",
+            "Gateway", "Common", "Redis", "TestSupport", "AsyncHTTPClient", "Logging", "Metrics", "MetricsTestKit", "NIOCore",
             "NIOEmbedded", "NIOHTTP1", "NIOPosix", "ServiceLifecycle"
         )),
         .tests("EndToEndTests", uses: uses(
-            "Common", "AsyncHTTPClient", "Crypto", "HummingbirdBcrypt", "JWTKit", "NIOCore", "NIOHTTP1", "NIOPosix"
+            "Common", "TestSupport", "AsyncHTTPClient", "Crypto", "HummingbirdBcrypt", "JWTKit", "NIOCore", "NIOHTTP1", "NIOPosix"
         )),
     ]
 )

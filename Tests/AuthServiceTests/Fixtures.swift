@@ -13,7 +13,7 @@ func fastPasswordHasher() throws -> PasswordHasher {
 
 /// The auth service assembled from in-memory parts around one fresh signing key.
 struct AuthFixture {
-    static let tokens = TokenSettings(issuer: "test-issuer", audience: "test-audience", leeway: 30)
+    static let tokens = TokenSettings(issuer: testIssuer, audience: testAudience, leeway: 30)
     static let accessTokenTTL = 600
     static let policy = SessionPolicy(absoluteLifetime: 7_200, idleLifetime: 3_600, reuseGrace: 10, revocationRetention: 8_000)
 

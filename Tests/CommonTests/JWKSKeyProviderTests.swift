@@ -13,15 +13,15 @@ private actor PublishedKeys {
     var status: HTTPResponse.Status = .ok
     private(set) var fetches = 0
 
-    init(_ keys: [TestSigningKey]) throws {
+    init(_ keys: [TokenMint]) throws {
         self.body = try Self.document(keys)
     }
 
-    static func document(_ keys: [TestSigningKey]) throws -> String {
+    static func document(_ keys: [TokenMint]) throws -> String {
         String(decoding: try JSONEncoder.sortedKeys.encode(JWKSDocument(keys: keys.map(\.jwk))), as: UTF8.self)
     }
 
-    func publish(_ keys: [TestSigningKey]) throws { self.body = try Self.document(keys) }
+    func publish(_ keys: [TokenMint]) throws { self.body = try Self.document(keys) }
     func publish(raw body: String, status: HTTPResponse.Status = .ok) {
         self.body = body
         self.status = status
@@ -57,7 +57,7 @@ struct JWKSKeyProviderTests {
 
     @Test("after a refresh the published key verifies tokens")
     func loadsKeys() async throws {
-        let key = try TestSigningKey()
+        let key = try TokenMint()
         let published = try PublishedKeys([key])
         try await self.withJWKSServer(published) { url in
             let clock = TestClock()
@@ -74,8 +74,8 @@ struct JWKSKeyProviderTests {
 
     @Test("a token from a newly rotated key is accepted: an unknown kid fetches the JWKS again")
     func followsRotation() async throws {
-        let old = try TestSigningKey()
-        let new = try TestSigningKey()
+        let old = try TokenMint()
+        let new = try TokenMint()
         let published = try PublishedKeys([old])
         try await self.withJWKSServer(published) { url in
             let clock = TestClock()
@@ -93,7 +93,7 @@ struct JWKSKeyProviderTests {
 
     @Test("junk kids cause at most one fetch per cooldown")
     func unknownKidsAreRateLimited() async throws {
-        let published = try PublishedKeys([try TestSigningKey()])
+        let published = try PublishedKeys([try TokenMint()])
         try await self.withJWKSServer(published) { url in
             let clock = TestClock()
             let provider = JWKSKeyProvider(url: url, httpClient: .shared, cooldown: 10, clock: clock, logger: self.logger)
@@ -114,7 +114,7 @@ struct JWKSKeyProviderTests {
 
     @Test("a failing or garbled JWKS answer keeps the keys already known", arguments: [(HTTPResponse.Status.internalServerError, "{}"), (.ok, "not json"), (.ok, #"{"keys":[]}"#), (.ok, #"{"keys":[{"kty":"RSA","kid":"r","crv":"","alg":"RS256","use":"sig","x":"","y":""}]}"#)])
     func failedRefreshKeepsKeys(status: HTTPResponse.Status, body: String) async throws {
-        let key = try TestSigningKey()
+        let key = try TokenMint()
         let published = try PublishedKeys([key])
         try await self.withJWKSServer(published) { url in
             let provider = JWKSKeyProvider(url: url, httpClient: .shared, clock: TestClock(), logger: self.logger)
