@@ -112,8 +112,17 @@ struct JWKSKeyProviderTests {
         }
     }
 
-    @Test("a failing or garbled JWKS answer keeps the keys already known", arguments: [(HTTPResponse.Status.internalServerError, "{}"), (.ok, "not json"), (.ok, #"{"keys":[]}"#), (.ok, #"{"keys":[{"kty":"RSA","kid":"r","crv":"","alg":"RS256","use":"sig","x":"","y":""}]}"#)])
-    func failedRefreshKeepsKeys(status: HTTPResponse.Status, body: String) async throws {
+    /// Each way a JWKS answer can be unusable, with the error it must fail with: a refresh that
+    /// failed for another reason (the stand-in unreachable, say) would not prove the case.
+    static let unusableAnswers: [(status: HTTPResponse.Status, body: String, failure: String)] = [
+        (.internalServerError, "{}", "SigningKeyError: JWKS answered 500"),
+        (.ok, "not json", "DecodingError"),
+        (.ok, #"{"keys":[]}"#, "SigningKeyError: JWKS has no usable key"),
+        (.ok, #"{"keys":[{"kty":"RSA","kid":"r","crv":"","alg":"RS256","use":"sig","x":"","y":""}]}"#, "SigningKeyError: JWKS has no usable key"),
+    ]
+
+    @Test("a failing or garbled JWKS answer fails the refresh for that reason and keeps the keys already known", arguments: Self.unusableAnswers)
+    func failedRefreshKeepsKeys(status: HTTPResponse.Status, body: String, failure: String) async throws {
         let key = try TokenMint()
         let published = try PublishedKeys([key])
         try await self.withJWKSServer(published) { url in
@@ -121,7 +130,8 @@ struct JWKSKeyProviderTests {
             try await provider.refresh()
             await published.publish(raw: body, status: status)
 
-            await #expect(throws: (any Error).self) { try await provider.refresh() }
+            let error = await #expect(throws: (any Error).self) { try await provider.refresh() }
+            #expect((error is DecodingError ? "DecodingError" : error.map { "\($0)" }) == failure)
             #expect(await provider.currentKeys().key(for: key.kid) != nil)
         }
     }
