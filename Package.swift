@@ -36,8 +36,8 @@ func uses(_ modules: String...) -> [Target.Dependency] {
 }
 
 extension Target {
-    static func library(_ name: String, uses dependencies: [Target.Dependency]) -> Target {
-        .target(name: name, dependencies: dependencies, swiftSettings: sharedSwiftSettings)
+    static func library(_ name: String, path: String? = nil, uses dependencies: [Target.Dependency]) -> Target {
+        .target(name: name, dependencies: dependencies, path: path, swiftSettings: sharedSwiftSettings)
     }
 
     static func service(_ name: String, uses dependencies: [Target.Dependency], resources: [Resource]? = nil, settings: [SwiftSetting] = []) -> Target {
@@ -110,19 +110,21 @@ let package = Package(
             path: "Benchmarks/TokenVerificationBench",
             swiftSettings: sharedSwiftSettings
         ),
-        .tests("RedisTests", uses: uses("Redis", "NIOPosix")),
-        .tests("CommonTests", uses: uses("Common", "AsyncHTTPClient", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
+        // The fixtures several test targets share: a hand-moved clock, a token mint, the test Redis.
+        .library("TestSupport", path: "Tests/TestSupport", uses: uses("Common", "Redis", "Crypto", "JWTKit")),
+        .tests("RedisTests", uses: uses("Redis", "TestSupport", "NIOPosix")),
+        .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
         .tests("AuthServiceTests", uses: uses(
-            "AuthService", "Common", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
+            "AuthService", "Common", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
             "PostgresNIO", "ServiceLifecycle"
         )),
-        .tests("ContentServiceTests", uses: uses("ContentService", "Common", "Hummingbird", "HummingbirdTesting", "JWTKit")),
+        .tests("ContentServiceTests", uses: uses("ContentService", "Common", "TestSupport", "Hummingbird", "HummingbirdTesting")),
         .tests("GatewayTests", uses: uses(
-            "Gateway", "Common", "Redis", "AsyncHTTPClient", "JWTKit", "Logging", "Metrics", "MetricsTestKit", "NIOCore",
+            "Gateway", "Common", "Redis", "TestSupport", "AsyncHTTPClient", "Logging", "Metrics", "MetricsTestKit", "NIOCore",
             "NIOEmbedded", "NIOHTTP1", "NIOPosix", "ServiceLifecycle"
         )),
         .tests("EndToEndTests", uses: uses(
-            "Common", "AsyncHTTPClient", "Crypto", "HummingbirdBcrypt", "JWTKit", "NIOCore", "NIOHTTP1", "NIOPosix"
+            "Common", "TestSupport", "AsyncHTTPClient", "Crypto", "HummingbirdBcrypt", "JWTKit", "NIOCore", "NIOHTTP1", "NIOPosix"
         )),
     ]
 )

@@ -4,22 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import JWTKit
-import Synchronization
-
-/// A wall clock the test moves by hand; starts at the real time so tokens look ordinary.
-final class TestClock: WallClock {
-    private let seconds: Atomic<Int64>
-
-    init(_ now: Int64 = Int64(Date().timeIntervalSince1970)) {
-        self.seconds = Atomic(now)
-    }
-
-    func now() -> Double { Double(self.seconds.load(ordering: .relaxed)) }
-
-    func advance(by seconds: Int64) {
-        self.seconds.add(seconds, ordering: .relaxed)
-    }
-}
+import TestSupport
 
 /// argon2id cheap enough for handler tests; the production parameters have their own test.
 func fastPasswordHasher() throws -> PasswordHasher {
@@ -28,7 +13,7 @@ func fastPasswordHasher() throws -> PasswordHasher {
 
 /// The auth service assembled from in-memory parts around one fresh signing key.
 struct AuthFixture {
-    static let tokens = TokenSettings(issuer: "test-issuer", audience: "test-audience", leeway: 30)
+    static let tokens = TokenSettings(issuer: testIssuer, audience: testAudience, leeway: 30)
     static let accessTokenTTL = 600
     static let policy = SessionPolicy(absoluteLifetime: 7_200, idleLifetime: 3_600, reuseGrace: 10, revocationRetention: 8_000)
 

@@ -2,6 +2,7 @@
 import Common
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("RedisSessionStore session details: the list, ending one, all but one, refusing tokens, renewing")
 struct RedisSessionDevicesTests {
@@ -22,7 +23,7 @@ struct RedisSessionDevicesTests {
 
     @Test("a session lists with when it began and was last refreshed, its user agent (truncated) and address; never a token")
     func listedWithDetails() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
             let userID = randomUserID()
@@ -48,7 +49,7 @@ struct RedisSessionDevicesTests {
 
     @Test("ended, reused, idle-expired and other users' sessions are not listed")
     func onlyLiveSessions() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
             let userID = randomUserID()
@@ -70,7 +71,7 @@ struct RedisSessionDevicesTests {
 
     @Test("ending one session: only the owner's own, and the others live on")
     func endOneSession() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
             let list = RevocationList(redis: redis)
@@ -96,7 +97,7 @@ struct RedisSessionDevicesTests {
 
     @Test("all sessions but one end, and access tokens issued before now are refused, the kept session's included")
     func allButOne() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
             let list = RevocationList(redis: redis)
@@ -119,7 +120,7 @@ struct RedisSessionDevicesTests {
 
     @Test("refusing a user's access tokens ends no session: every one still refreshes")
     func refuseAccessTokens() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
             let list = RevocationList(redis: redis)
@@ -141,7 +142,7 @@ struct RedisSessionDevicesTests {
 
     @Test("renewing replaces the live refresh token: the old one is unknown, the new one rotates, the session and its end stay")
     func renew() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
             let userID = randomUserID()

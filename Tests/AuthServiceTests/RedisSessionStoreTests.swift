@@ -2,6 +2,7 @@
 import Common
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("RedisSessionStore against a real Redis: rotation, grace, reuse, expiry and revocation")
 struct RedisSessionStoreTests {
@@ -17,7 +18,7 @@ struct RedisSessionStoreTests {
 
     @Test("open, rotate, rotate the successor: each token is live once and the session carries over")
     func openAndRotate() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
             let userID = randomUserID()
             let issued = try await store.open(userID: userID)
@@ -32,7 +33,7 @@ struct RedisSessionStoreTests {
 
     @Test("only a digest of the token is stored")
     func storesDigestOnly() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
             let issued = try await store.open(userID: randomUserID())
 
@@ -46,7 +47,7 @@ struct RedisSessionStoreTests {
 
     @Test("a replay within the grace window returns the first rotation's sealed successor and mints nothing")
     func graceReplay() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
             let issued = try await store.open(userID: randomUserID())
@@ -62,7 +63,7 @@ struct RedisSessionStoreTests {
 
     @Test("a replay after the grace window, once the successor has been used, is reuse: the session is revoked, successors included")
     func reuseRevokesSession() async throws {
-        try await withTestRedis { redis throws in
+        try await TestRedis.withClient { redis throws in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
             let userID = randomUserID()
@@ -80,7 +81,7 @@ struct RedisSessionStoreTests {
 
     @Test("the GoTrue rule: a spent token whose successor was never used gets that successor again, for hours, minting nothing")
     func unusedSuccessorReplays() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.longPolicy, clock: clock)
             let issued = try await store.open(userID: randomUserID())
@@ -103,7 +104,7 @@ struct RedisSessionStoreTests {
 
     @Test("a replay of any generation older than the last spent one is reuse, even while the newest token is unused")
     func olderGenerationIsReuse() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
             let userID = randomUserID()
@@ -120,7 +121,7 @@ struct RedisSessionStoreTests {
 
     @Test("within the grace window too, a token older than the live one's parent is reuse: a thief cannot follow the chain")
     func olderGenerationWithinGraceIsReuse() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
             let userID = randomUserID()
@@ -138,7 +139,7 @@ struct RedisSessionStoreTests {
 
     @Test("an unused successor left idle past the idle lifetime is not handed out again: expired")
     func idleSuccessorExpires() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
             let issued = try await store.open(userID: randomUserID())
@@ -150,7 +151,7 @@ struct RedisSessionStoreTests {
 
     @Test("tokens we never issued are unknown, well-formed or not", arguments: [RefreshTokenFormat.newToken(), "", "short", String(repeating: "é", count: 43)])
     func unknownTokens(token: String) async throws {
-        try await withTestRedis { redis throws in
+        try await TestRedis.withClient { redis throws in
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
             #expect(try await store.owner(of: token) == nil)
             #expect(try await self.rotate(store, token).outcome == .unknown)
@@ -159,7 +160,7 @@ struct RedisSessionStoreTests {
 
     @Test("a token unused past the idle lifetime is expired")
     func idleExpiry() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
             let issued = try await store.open(userID: randomUserID())
@@ -170,7 +171,7 @@ struct RedisSessionStoreTests {
 
     @Test("a session kept active still ends at its absolute lifetime")
     func absoluteExpiry() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
             var token = try await store.open(userID: randomUserID()).token
@@ -185,7 +186,7 @@ struct RedisSessionStoreTests {
 
     @Test("16 concurrent rotations of one token: exactly one rotates, the others get its successor")
     func concurrentRotations() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
             let issued = try await store.open(userID: randomUserID())
             let results = try await withThrowingTaskGroup(of: (RotationOutcome, String).self) { group in
@@ -208,7 +209,7 @@ struct RedisSessionStoreTests {
 
     @Test("revoking a session ends its refresh tokens but not the user's other sessions")
     func revokeSession() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
             let userID = randomUserID()
             let phone = try await store.open(userID: userID)
@@ -223,7 +224,7 @@ struct RedisSessionStoreTests {
 
     @Test("revoking all sessions ends every one of them; a later signin works")
     func revokeAllSessions() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
             let userID = randomUserID()

@@ -2,12 +2,13 @@
 import Common
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("RedisSigninThrottle against a real Redis")
 struct RedisSigninThrottleTests {
     @Test("free failures pass, the next one locks with a doubling TTL, and a success clears everything")
     func locksAndClears() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let throttle = RedisSigninThrottle(redis: redis, policy: SigninThrottlePolicy(freeFailures: 3, maximumLock: 900))
             let name = "user-\(UUID().uuidString)"
 
@@ -35,7 +36,7 @@ struct RedisSigninThrottleTests {
 
     @Test("the lock never exceeds the maximum")
     func lockIsCapped() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let throttle = RedisSigninThrottle(redis: redis, policy: SigninThrottlePolicy(freeFailures: 1, maximumLock: 5))
             let name = "user-\(UUID().uuidString)"
             for _ in 0..<40 {
@@ -56,7 +57,7 @@ struct RedisSigninThrottleTests {
 
     @Test("a lock read from Redis reports the time left in it")
     func lockReadFromRedis() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let throttle = RedisSigninThrottle(redis: redis, policy: SigninThrottlePolicy())
             let name = "user-\(UUID().uuidString)"
             try await redis.send("SET", RedisSigninThrottle.lockKey(name), "1", "PX", "30000")
@@ -66,7 +67,7 @@ struct RedisSigninThrottleTests {
 
     @Test("every spelling of a name shares one budget: the lock set for straße holds for STRASSE and ｓｔｒａｓｓｅ")
     func spellingsShareALock() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let throttle = RedisSigninThrottle(redis: redis, policy: SigninThrottlePolicy(freeFailures: 1, maximumLock: 900))
             let suffix = UUID().uuidString.prefix(8).lowercased()
             // Six failures: a 32 s lock, long enough for a slow machine.

@@ -2,6 +2,7 @@
 import Common
 import Foundation
 import Testing
+import TestSupport
 
 /// The auth service writes revocations, the gateway reads them with `RevocationList`: the two must
 /// agree on keys and meaning.
@@ -13,7 +14,7 @@ struct RevocationRecordTests {
 
     @Test("a denylisted jti is revoked until shortly after its exp; other tokens of the session are not")
     func revokedAccessToken() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
             let list = RevocationList(redis: redis)
@@ -32,7 +33,7 @@ struct RevocationRecordTests {
 
     @Test("a revoked session revokes every access token issued in it")
     func revokedSession() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
             let list = RevocationList(redis: redis)
@@ -50,7 +51,7 @@ struct RevocationRecordTests {
 
     @Test("reuse detection revokes the session for the gateway too")
     func reuseRevokesAccessTokens() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
             let userID = randomUserID()
@@ -68,7 +69,7 @@ struct RevocationRecordTests {
 
     @Test("revoking all sessions refuses tokens issued before now and accepts those issued after")
     func userCutoff() async throws {
-        try await withTestRedis { redis in
+        try await TestRedis.withClient { redis in
             let clock = TestClock()
             let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
             let list = RevocationList(redis: redis)

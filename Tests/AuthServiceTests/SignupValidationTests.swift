@@ -115,7 +115,7 @@ struct SignupValidationTests {
                 body: ByteBuffer(string: "username=alice")
             ) { Reply($0) }
             #expect(reply.status == .unsupportedMediaType)
-            #expect(reply.message != nil)
+            #expect(reply.message == "Content-Type must be application/json or application/x-www-form-urlencoded")
         }
     }
 

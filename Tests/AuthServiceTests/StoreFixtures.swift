@@ -3,7 +3,6 @@ import Common
 import Foundation
 import Logging
 import PostgresNIO
-import Redis
 import Testing
 
 /// Quiet: PostgresNIO logs each connection a cancelled pool was still opening.
@@ -57,21 +56,6 @@ func column(_ client: PostgresClient, _ query: PostgresQuery) async throws -> [S
         values.append(value)
     }
     return values
-}
-
-/// The Redis that `make test` starts; the test fails, never skips, without it.
-func withTestRedis(_ body: (RedisClient) async throws -> Void) async throws {
-    let url = try #require(
-        ProcessInfo.processInfo.environment["TEST_REDIS_URL"],
-        "TEST_REDIS_URL must point at the Redis that make test starts"
-    )
-    // Generous timeouts: on a loaded 2-core machine the defaults (500 ms, 1 s) are not always enough.
-    let client = RedisClient(configuration: try RedisConfiguration(url: url, connectTimeout: .seconds(5), commandTimeout: .seconds(5)))
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await client.run() }
-        defer { group.cancelAll() }
-        try await body(client)
-    }
 }
 
 /// A user id no other test or run uses, since Redis keys are per user.

@@ -2,14 +2,15 @@ import Common
 import Foundation
 import JWTKit
 import Testing
+import TestSupport
 
 @Suite("AccessTokenVerifier accepts only our own, current access tokens")
 struct AccessTokenVerifierTests {
-    let key: TestSigningKey
+    let key: TokenMint
     let clock: TestClock
 
     init() throws {
-        self.key = try TestSigningKey()
+        self.key = try TokenMint()
         self.clock = TestClock()
     }
 
@@ -29,7 +30,7 @@ struct AccessTokenVerifierTests {
     func unsignedAlgNoneWithoutSignature() async throws {
         var header = self.key.standardHeader
         header["alg"] = "none"
-        let input = try TestSigningKey.signingInput(header: header, payload: try TestSigningKey.payload(self.key.claims(now: self.clock.now())))
+        let input = try TokenMint.signingInput(header: header, payload: try TokenMint.payload(self.key.claims(now: self.clock.now())))
         let verifier = try await makeVerifier(keys: [self.key], clock: self.clock)
 
         await #expect(throws: TokenVerificationError(.malformed)) { try await verifier.verify(input + ".") }
@@ -39,7 +40,7 @@ struct AccessTokenVerifierTests {
     func unsignedAlgNoneWithJunkSignature() async throws {
         var header = self.key.standardHeader
         header["alg"] = "none"
-        let input = try TestSigningKey.signingInput(header: header, payload: try TestSigningKey.payload(self.key.claims(now: self.clock.now())))
+        let input = try TokenMint.signingInput(header: header, payload: try TokenMint.payload(self.key.claims(now: self.clock.now())))
         let verifier = try await makeVerifier(keys: [self.key], clock: self.clock)
 
         await #expect(throws: TokenVerificationError(.unacceptableHeader)) { try await verifier.verify(input + ".AAAA") }
@@ -137,7 +138,7 @@ struct AccessTokenVerifierTests {
 
     @Test("a token naming a kid outside the key set is refused as unknown key")
     func unknownKidIsRefused() async throws {
-        let stranger = try TestSigningKey()
+        let stranger = try TokenMint()
         let token = try await stranger.sign(stranger.claims(now: self.clock.now()))
         let verifier = try await makeVerifier(keys: [self.key], clock: self.clock)
 
@@ -146,10 +147,10 @@ struct AccessTokenVerifierTests {
 
     @Test("a token signed by another key under our kid, even with its own jwk in the header, fails the signature")
     func foreignKeyUnderOurKidIsRefused() async throws {
-        let attacker = try TestSigningKey()
+        let attacker = try TokenMint()
         var header = self.key.standardHeader
         header["jwk"] = ["kty": "EC", "crv": "P-256", "x": attacker.jwk.x, "y": attacker.jwk.y]
-        let token = try attacker.forge(header: header, payload: try TestSigningKey.payload(self.key.claims(now: self.clock.now(), roles: ["admin"])))
+        let token = try attacker.forge(header: header, payload: try TokenMint.payload(self.key.claims(now: self.clock.now(), roles: ["admin"])))
         let verifier = try await makeVerifier(keys: [self.key], clock: self.clock)
 
         await #expect(throws: TokenVerificationError(.badSignature)) { try await verifier.verify(token) }
@@ -158,7 +159,7 @@ struct AccessTokenVerifierTests {
     @Test("a hand-built token with the standard header verifies, so the forged variants fail for their one change")
     func handBuiltStandardTokenPasses() async throws {
         let claims = self.key.claims(now: self.clock.now())
-        let token = try self.key.forge(header: self.key.standardHeader, payload: try TestSigningKey.payload(claims))
+        let token = try self.key.forge(header: self.key.standardHeader, payload: try TokenMint.payload(claims))
         let verifier = try await makeVerifier(keys: [self.key], clock: self.clock)
 
         #expect(try await verifier.verify(token) == claims)
@@ -168,7 +169,7 @@ struct AccessTokenVerifierTests {
     func wrongTypeIsRefused(typ: String?) async throws {
         var header = self.key.standardHeader
         header["typ"] = typ
-        let token = try self.key.forge(header: header, payload: try TestSigningKey.payload(self.key.claims(now: self.clock.now())))
+        let token = try self.key.forge(header: header, payload: try TokenMint.payload(self.key.claims(now: self.clock.now())))
         let verifier = try await makeVerifier(keys: [self.key], clock: self.clock)
 
         await #expect(throws: TokenVerificationError(.unacceptableHeader)) { try await verifier.verify(token) }
@@ -176,7 +177,7 @@ struct AccessTokenVerifierTests {
 
     @Test("a header with crit or without kid is refused at the header")
     func critOrMissingKidIsRefused() async throws {
-        let payload = try TestSigningKey.payload(self.key.claims(now: self.clock.now()))
+        let payload = try TokenMint.payload(self.key.claims(now: self.clock.now()))
         var critical = self.key.standardHeader
         critical["crit"] = ["exp"]
         var kidless = self.key.standardHeader
@@ -213,7 +214,7 @@ struct AccessTokenVerifierTests {
 struct AccessTokenVerifierCacheTests {
     @Test("a cached token still expires when the clock passes exp")
     func cachedTokenExpires() async throws {
-        let key = try TestSigningKey()
+        let key = try TokenMint()
         let clock = TestClock()
         let verifier = try await makeVerifier(keys: [key], clock: clock)
         let claims = key.claims(now: clock.now(), lifetime: 60)
@@ -228,7 +229,7 @@ struct AccessTokenVerifierCacheTests {
 
     @Test("a tampered variant of a cached token is not a cache hit")
     func tamperedVariantIsNotAHit() async throws {
-        let key = try TestSigningKey()
+        let key = try TokenMint()
         let clock = TestClock()
         let verifier = try await makeVerifier(keys: [key], clock: clock)
         let token = try await key.sign(key.claims(now: clock.now()))

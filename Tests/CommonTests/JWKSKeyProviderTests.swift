@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+import TestSupport
 
 /// What the stand-in auth service publishes, and how often it was asked.
 private actor PublishedKeys {
@@ -12,15 +13,15 @@ private actor PublishedKeys {
     var status: HTTPResponse.Status = .ok
     private(set) var fetches = 0
 
-    init(_ keys: [TestSigningKey]) throws {
+    init(_ keys: [TokenMint]) throws {
         self.body = try Self.document(keys)
     }
 
-    static func document(_ keys: [TestSigningKey]) throws -> String {
+    static func document(_ keys: [TokenMint]) throws -> String {
         String(decoding: try JSONEncoder.sortedKeys.encode(JWKSDocument(keys: keys.map(\.jwk))), as: UTF8.self)
     }
 
-    func publish(_ keys: [TestSigningKey]) throws { self.body = try Self.document(keys) }
+    func publish(_ keys: [TokenMint]) throws { self.body = try Self.document(keys) }
     func publish(raw body: String, status: HTTPResponse.Status = .ok) {
         self.body = body
         self.status = status
@@ -56,7 +57,7 @@ struct JWKSKeyProviderTests {
 
     @Test("after a refresh the published key verifies tokens")
     func loadsKeys() async throws {
-        let key = try TestSigningKey()
+        let key = try TokenMint()
         let published = try PublishedKeys([key])
         try await self.withJWKSServer(published) { url in
             let clock = TestClock()
@@ -73,8 +74,8 @@ struct JWKSKeyProviderTests {
 
     @Test("a token from a newly rotated key is accepted: an unknown kid fetches the JWKS again")
     func followsRotation() async throws {
-        let old = try TestSigningKey()
-        let new = try TestSigningKey()
+        let old = try TokenMint()
+        let new = try TokenMint()
         let published = try PublishedKeys([old])
         try await self.withJWKSServer(published) { url in
             let clock = TestClock()
@@ -92,7 +93,7 @@ struct JWKSKeyProviderTests {
 
     @Test("junk kids cause at most one fetch per cooldown")
     func unknownKidsAreRateLimited() async throws {
-        let published = try PublishedKeys([try TestSigningKey()])
+        let published = try PublishedKeys([try TokenMint()])
         try await self.withJWKSServer(published) { url in
             let clock = TestClock()
             let provider = JWKSKeyProvider(url: url, httpClient: .shared, cooldown: 10, clock: clock, logger: self.logger)
@@ -111,16 +112,26 @@ struct JWKSKeyProviderTests {
         }
     }
 
-    @Test("a failing or garbled JWKS answer keeps the keys already known", arguments: [(HTTPResponse.Status.internalServerError, "{}"), (.ok, "not json"), (.ok, #"{"keys":[]}"#), (.ok, #"{"keys":[{"kty":"RSA","kid":"r","crv":"","alg":"RS256","use":"sig","x":"","y":""}]}"#)])
-    func failedRefreshKeepsKeys(status: HTTPResponse.Status, body: String) async throws {
-        let key = try TestSigningKey()
+    /// Each way a JWKS answer can be unusable, with the error it must fail with: a refresh that
+    /// failed for another reason (the stand-in unreachable, say) would not prove the case.
+    static let unusableAnswers: [(status: HTTPResponse.Status, body: String, failure: String)] = [
+        (.internalServerError, "{}", "SigningKeyError: JWKS answered 500"),
+        (.ok, "not json", "DecodingError"),
+        (.ok, #"{"keys":[]}"#, "SigningKeyError: JWKS has no usable key"),
+        (.ok, #"{"keys":[{"kty":"RSA","kid":"r","crv":"","alg":"RS256","use":"sig","x":"","y":""}]}"#, "SigningKeyError: JWKS has no usable key"),
+    ]
+
+    @Test("a failing or garbled JWKS answer fails the refresh for that reason and keeps the keys already known", arguments: Self.unusableAnswers)
+    func failedRefreshKeepsKeys(status: HTTPResponse.Status, body: String, failure: String) async throws {
+        let key = try TokenMint()
         let published = try PublishedKeys([key])
         try await self.withJWKSServer(published) { url in
             let provider = JWKSKeyProvider(url: url, httpClient: .shared, clock: TestClock(), logger: self.logger)
             try await provider.refresh()
             await published.publish(raw: body, status: status)
 
-            await #expect(throws: (any Error).self) { try await provider.refresh() }
+            let error = await #expect(throws: (any Error).self) { try await provider.refresh() }
+            #expect((error is DecodingError ? "DecodingError" : error.map { "\($0)" }) == failure)
             #expect(await provider.currentKeys().key(for: key.kid) != nil)
         }
     }

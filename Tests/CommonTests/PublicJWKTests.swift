@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import JWTKit
 import Testing
+import TestSupport
 
 @Suite("PublicJWK publishes the key as RFC 7517 and names it by its RFC 7638 thumbprint")
 struct PublicJWKTests {
@@ -47,8 +48,8 @@ struct PublicJWKTests {
 
     @Test("a JWKS encoded, decoded and loaded again verifies tokens of its key and nothing private leaks")
     func jwksRoundTrip() async throws {
-        let signer = try TestSigningKey()
-        let other = try TestSigningKey()
+        let signer = try TokenMint()
+        let other = try TokenMint()
         let document = JWKSDocument(keys: [signer.jwk, other.jwk])
         let encoded = try JSONEncoder.sortedKeys.encode(document)
 
@@ -66,11 +67,11 @@ struct PublicJWKTests {
 
     @Test("jwt-kit's own JWKS parser reads the document and verifies with it")
     func jwtKitReadsTheDocument() async throws {
-        let signer = try TestSigningKey()
+        let signer = try TokenMint()
         let json = String(decoding: try JSONEncoder.sortedKeys.encode(JWKSDocument(keys: [signer.jwk])), as: UTF8.self)
         let keys = try await JWTKeyCollection().add(jwksJSON: json)
 
-        let token = try await signer.sign(signer.claims(now: Date().timeIntervalSince1970))
+        let token = try await signer.sign(signer.claims(now: Date().timeIntervalSince1970, userID: 42))
         let claims = try await keys.verify(token, as: AccessTokenClaims.self)
         #expect(claims.id == 42)
     }

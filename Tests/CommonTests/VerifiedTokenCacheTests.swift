@@ -1,5 +1,6 @@
 import Common
 import Testing
+import TestSupport
 
 @Suite("VerifiedTokenCache stays bounded and never serves an expired entry")
 struct VerifiedTokenCacheTests {
@@ -7,7 +8,7 @@ struct VerifiedTokenCacheTests {
     let kid: String
 
     init() async throws {
-        let key = try #require(try await TestSigningKey().jwk.verificationKey())
+        let key = try #require(try await TokenMint().jwk.verificationKey())
         self.keys = VerificationKeySet([key])
         self.kid = key.kid
     }

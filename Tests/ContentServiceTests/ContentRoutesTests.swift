@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 @Suite("The content routes answer by the verified token's roles, with the contract's texts")
 struct ContentRoutesTests {

@@ -12,8 +12,8 @@ struct AbuseLimitTests {
             }
             let limited = try await system.signup(RunningSystem.uniqueName())
             #expect(limited.status == 429)
-            #expect(limited.message != nil)
             let retryAfter = try #require(limited.headers.first(name: "retry-after").flatMap(Int.init))
+            #expect(limited.message == "Too many requests, try again in \(retryAfter) seconds.")
             #expect((1...60).contains(retryAfter))
             // Other actions have their own budget.
             #expect(try await system.call(.GET, "/api/test/all").status == 200)

@@ -114,11 +114,18 @@ extension AccountEndToEndTests {
                 #expect(reply.status == 404 && reply.message == "User not found", "\(method) \(path): \(reply.status) \(reply.body)")
             }
             let target = try await system.account()
-            let hostile = [#"{"roles":"#, "[]", #"{"roles":{"$ne":1}}"#, #"{"roles":[null]}"#, #"{"roles":["admin\u0000"]}"#,
-                           "\u{0}\u{1}", #"{"roles":["user"],"pad":"\#(String(repeating: "x", count: 70_000))"}"#]
-            for body in hostile {
+            let hostile: [(body: String, status: Int, message: String)] = [
+                (#"{"roles":"#, 400, "Malformed JSON body"),
+                ("[]", 400, "Request body must be a JSON object"),
+                (#"{"roles":{"$ne":1}}"#, 400, "roles must be a list of strings"),
+                (#"{"roles":[null]}"#, 400, "roles must be a list of strings"),
+                (#"{"roles":["admin\u0000"]}"#, 400, "Failed! Role does not exist = admin\u{0}"),
+                ("\u{0}\u{1}", 400, "Malformed JSON body"),
+                (#"{"roles":["user"],"pad":"\#(String(repeating: "x", count: 70_000))"}"#, 413, "Request body is too large"),
+            ]
+            for (body, status, message) in hostile {
                 let reply = try await system.call(.PUT, "/api/admin/users/\(target.id)/roles", as: admin, json: body)
-                #expect((400...499).contains(reply.status) && reply.message != nil, "\(body.prefix(40)): \(reply.status) \(reply.body)")
+                #expect(reply.status == status && reply.message == message, "\(body.prefix(40)): \(reply.status) \(reply.body)")
             }
             #expect(try await system.signin(target.username).json()["roles"] as? [String] == ["ROLE_USER"])
         }

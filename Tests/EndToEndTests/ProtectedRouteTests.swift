@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 extension EndToEndTests {
     @Suite("Protected routes and hostile tokens")
@@ -32,15 +33,15 @@ extension EndToEndTests {
         @Test("alg none, a tampered payload, HS256 with the public key, wrong aud, wrong iss and wrong typ are 401 Unauthorized!")
         func hostileTokens() async throws {
             let system = try SharedSystem.get()
-            let forge = try TokenForge()
+            let forge = try TokenMint.systemKey()
             let user = try await system.account()
             let hostile: [String: String] = [
-                "alg none": try forge.unsigned(TokenForge.claims(roles: ["admin"])),
-                "tampered payload": try TokenForge.tampered(user.accessToken),
-                "HS256 with the public key": try forge.hmacWithPublicKey(TokenForge.claims(roles: ["admin"])),
-                "wrong audience": try await forge.signed(TokenForge.claims(roles: ["admin"], audience: "someone-else")),
-                "wrong issuer": try await forge.signed(TokenForge.claims(roles: ["admin"], issuer: "https://evil.example")),
-                "wrong typ": try await forge.signed(TokenForge.claims(roles: ["admin"]), type: "JWT"),
+                "alg none": try forge.unsigned(forge.claims(roles: ["admin"])),
+                "tampered payload": try TokenMint.grantingAdmin(user.accessToken),
+                "HS256 with the public key": try forge.hmacWithPublicKey(forge.claims(roles: ["admin"])),
+                "wrong audience": try await forge.sign(forge.claims(roles: ["admin"], audience: "someone-else")),
+                "wrong issuer": try await forge.sign(forge.claims(roles: ["admin"], issuer: "https://evil.example")),
+                "wrong typ": try await forge.sign(forge.claims(roles: ["admin"]), type: "JWT"),
                 "garbage": "not.a.token",
             ]
             for (attack, token) in hostile {
@@ -58,8 +59,8 @@ extension EndToEndTests {
         @Test("an expired token is 401 with the tutorial's expiry message, so clients refresh")
         func expiredToken() async throws {
             let system = try SharedSystem.get()
-            let forge = try TokenForge()
-            let expired = try await forge.signed(TokenForge.claims(issuedAt: Int(Date().timeIntervalSince1970) - 3600, lifetime: 600))
+            let forge = try TokenMint.systemKey()
+            let expired = try await forge.sign(forge.claims(issuedAt: Date().addingTimeInterval(-3600), lifetime: 600))
             let reply = try await system.call(.GET, "/api/test/user", headers: [("Authorization", "Bearer \(expired)")])
             #expect(reply.status == 401)
             #expect(reply.message == "Unauthorized! Access Token was expired!")
@@ -68,7 +69,8 @@ extension EndToEndTests {
         @Test("a correctly signed token with our claims is accepted, proving the refusals above are about the attack")
         func forgeControl() async throws {
             let system = try SharedSystem.get()
-            let token = try await TokenForge().signed(TokenForge.claims(roles: ["moderator"]))
+            let forge = try TokenMint.systemKey()
+            let token = try await forge.sign(forge.claims(roles: ["moderator"]))
             let reply = try await system.call(.GET, "/api/test/mod", headers: [("x-access-token", token)])
             #expect(reply.status == 200)
         }
@@ -79,7 +81,7 @@ extension EndToEndTests {
             let reply = try await system.call(.GET, "/.well-known/jwks.json")
             #expect(reply.status == 200)
             let keys = try #require(try reply.json()["keys"] as? [[String: Any]])
-            #expect(keys.contains { $0["kid"] as? String == (try? TokenForge().kid) && $0["kty"] as? String == "EC" })
+            #expect(keys.contains { $0["kid"] as? String == (try? TokenMint.systemKey().kid) && $0["kty"] as? String == "EC" })
             #expect(keys.allSatisfy { $0["d"] == nil })
         }
     }

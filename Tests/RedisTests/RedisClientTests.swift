@@ -1,6 +1,7 @@
 import Foundation
 import Redis
 import Testing
+import TestSupport
 
 @Suite("RedisClient against a real Redis")
 struct RedisClientTests {
@@ -10,7 +11,7 @@ struct RedisClientTests {
     )
     func setGetRoundTrip(value: String) async throws {
         let key = uniqueKeyPrefix() + "value"
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             #expect(try await redis.send("SET", key, value, "EX", "60") == .simpleString("OK"))
             let reply = try await redis.send("GET", key)
             #expect(reply == .bulkString(Array(value.utf8)))
@@ -22,7 +23,7 @@ struct RedisClientTests {
     @Test("integer replies come back as integers, negative and 64-bit ones included")
     func integerReplies() async throws {
         let key = uniqueKeyPrefix() + "counter"
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             #expect(try await redis.send("INCR", key) == .integer(1))
             #expect(try await redis.send("INCRBY", key, "41") == .integer(42))
             #expect(try await redis.send("DECRBY", key, "100") == .integer(-58))
@@ -36,7 +37,7 @@ struct RedisClientTests {
     @Test("a missing key is nil, alone and inside an array")
     func nilReplies() async throws {
         let prefix = uniqueKeyPrefix()
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             #expect(try await redis.send("GET", prefix + "missing") == .null)
             try await redis.send("SET", prefix + "present", "1", "EX", "60")
             #expect(try await redis.send("MGET", prefix + "present", prefix + "missing") == .array([.bulkString(Array("1".utf8)), .null]))
@@ -47,7 +48,7 @@ struct RedisClientTests {
     @Test("array replies keep order; an empty list is an empty array")
     func arrayReplies() async throws {
         let key = uniqueKeyPrefix() + "list"
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             #expect(try await redis.send("RPUSH", key, "a", "b", "c") == .integer(3))
             let range = try await redis.send("LRANGE", key, "0", "-1")
             #expect(range.array?.compactMap(\.string) == ["a", "b", "c"])
@@ -59,7 +60,7 @@ struct RedisClientTests {
     @Test("an error reply surfaces as RedisError(.serverError) with Redis's text, and the connection stays usable")
     func errorReplies() async throws {
         let key = uniqueKeyPrefix() + "text"
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             try await redis.send("SET", key, "not a number", "EX", "60")
             let error = await #expect(throws: RedisError.self) { try await redis.send("INCR", key) }
             #expect(error?.code == .serverError)
@@ -77,7 +78,7 @@ struct RedisClientTests {
     @Test("a pipeline of 1000 commands answers in order")
     func pipelineOrder() async throws {
         let key = uniqueKeyPrefix() + "counter"
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             let replies = try await redis.pipeline(Array(repeating: ["INCR", key], count: 1_000))
             #expect(replies == (1...1_000).map { RedisValue.integer($0) })
             try await redis.send("DEL", key)
@@ -87,7 +88,7 @@ struct RedisClientTests {
     @Test("an error inside a pipeline throws, yet the replies after it stay matched to their commands")
     func pipelineErrorKeepsStreamInStep() async throws {
         let prefix = uniqueKeyPrefix()
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             await #expect(throws: RedisError.self) {
                 try await redis.pipeline([
                     ["SET", prefix + "a", "1", "EX", "60"],
@@ -106,7 +107,7 @@ struct RedisClientTests {
     @Test("1000 concurrent commands from 50 tasks each get their own reply")
     func concurrentCommandsGetTheirOwnReplies() async throws {
         let prefix = uniqueKeyPrefix()
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
                 for task in 0..<50 {
                     group.addTask {
@@ -132,7 +133,7 @@ struct RedisClientTests {
     @Test("EVAL runs a script with keys and arguments and returns nested values")
     func evalReturnsScriptResult() async throws {
         let key = uniqueKeyPrefix() + "scripted"
-        try await withRedisClient(try testRedisConfiguration()) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration()) { redis throws in
             let reply = try await redis.eval(
                 "redis.call('SET', KEYS[1], ARGV[1], 'EX', 60); return {KEYS[1], redis.call('GET', KEYS[1]), 42, {1, 'nested'}}",
                 keys: [key],
@@ -153,7 +154,7 @@ struct RedisClientTests {
         let port = try await closedPort()
         let configuration = try RedisConfiguration(url: "redis://127.0.0.1:\(port)")
         let started = ContinuousClock.now
-        try await withRedisClient(configuration) { redis throws in
+        try await TestRedis.withClient(configuration) { redis throws in
             let error = await #expect(throws: RedisError.self) { try await redis.send("PING") }
             #expect(error?.code == .connectionFailed)
             #expect(await redis.ping() == false)
@@ -166,7 +167,7 @@ struct RedisClientTests {
     @Test("a reply that does not come within the command timeout fails with .timeout, and the client recovers")
     func commandTimeout() async throws {
         let key = uniqueKeyPrefix() + "empty-list"
-        try await withRedisClient(try testRedisConfiguration(commandTimeout: .seconds(2))) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration(commandTimeout: .seconds(2))) { redis throws in
             let started = ContinuousClock.now
             let error = await #expect(throws: RedisError.self) { try await redis.send("BLPOP", key, "30") }
             #expect(error?.code == .timeout)
@@ -178,9 +179,9 @@ struct RedisClientTests {
     @Test("the database number in the URL selects that database")
     func databaseIsSelected() async throws {
         let key = uniqueKeyPrefix() + "db"
-        try await withRedisClient(try testRedisConfiguration(database: 5)) { db5 throws in
+        try await TestRedis.withClient(try TestRedis.configuration(database: 5)) { db5 throws in
             try await db5.send("SET", key, "in-five", "EX", "60")
-            try await withRedisClient(try testRedisConfiguration()) { db0 throws in
+            try await TestRedis.withClient(try TestRedis.configuration()) { db0 throws in
                 #expect(try await db0.send("GET", key) == .null)
             }
             #expect(try await db5.send("GET", key).string == "in-five")
@@ -190,7 +191,7 @@ struct RedisClientTests {
 
     @Test("a password the server refuses fails the connection with .connectionFailed")
     func refusedPasswordFailsConnection() async throws {
-        try await withRedisClient(try testRedisConfiguration(password: "not-the-password")) { redis throws in
+        try await TestRedis.withClient(try TestRedis.configuration(password: "not-the-password")) { redis throws in
             let error = await #expect(throws: RedisError.self) { try await redis.send("PING") }
             #expect(error?.code == .connectionFailed)
         }

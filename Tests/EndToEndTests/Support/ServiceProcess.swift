@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// One of our executables, started as a real process with its own environment and log file.
 final class ServiceProcess: Sendable {
@@ -39,6 +40,19 @@ final class ServiceProcess: Sendable {
         if self.process.isRunning {
             kill(self.process.processIdentifier, SIGKILL)
             self.process.waitUntilExit()
+        }
+    }
+
+    /// Waits until the service's log mentions `text`: how a test learns that a process has reached
+    /// a point it cannot otherwise observe, such as the start of its graceful shutdown.
+    func waitForLog(_ text: String, within timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !((try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "").contains(text) {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("\(self.name) never logged \"\(text)\" within \(timeout):\n\(self.logTail())")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 

@@ -1,6 +1,7 @@
 @testable import Gateway
 import Foundation
 import NIOCore
+import TestSupport
 
 /// A gateway in front of one stand-in service (both the auth and the content service are it),
 /// with the mint whose key the gateway trusts.

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestSupport
 
 /// A TCP relay between the gateway and the test Redis that a test can cut off, so one test can
 /// take "Redis" away from its gateway without touching the Redis every other test uses.

@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 let allowedOrigin = "http://localhost:8081"
 /// Exclusive tests run one at a time, so they can share these.

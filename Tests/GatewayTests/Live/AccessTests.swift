@@ -3,6 +3,7 @@ import Common
 import Foundation
 import NIOHTTP1
 import Testing
+import TestSupport
 
 @Suite("Protected routes: a valid, unrevoked token before anything reaches a service")
 struct AccessTests {

@@ -3,6 +3,7 @@ import Common
 import Foundation
 import NIOHTTP1
 import Testing
+import TestSupport
 
 @Suite("Revocation: the stream in Redis, enforced from memory, fail closed when Redis is silent")
 struct RevocationTests {

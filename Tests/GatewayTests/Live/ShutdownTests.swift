@@ -1,4 +1,6 @@
 @testable import Gateway
+import Foundation
+import NIOCore
 import NIOPosix
 import Testing
 
@@ -16,9 +18,12 @@ struct ShutdownTests {
             #expect(response.status == 200)
             #expect(response.text == "finished")
             #expect(try await client.isClosed(within: .seconds(2)))
-            await #expect(throws: (any Error).self) {
+            // Refused, not merely failed: the listener is gone, nothing else went wrong.
+            let refusal = await #expect(throws: NIOConnectionError.self) {
                 _ = try await stack.gateway.connect()
             }
+            let causes = refusal?.connectionErrors.map { ($0.error as? IOError)?.errnoCode } ?? []
+            #expect(!causes.isEmpty && causes.allSatisfy { $0 == ECONNREFUSED }, "\(String(describing: refusal))")
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 @Suite("Upstream connections: kept alive, replaced when stale, and never a request sent twice unless safe")
 struct UpstreamConnectionTests {

@@ -5,6 +5,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Testing
+import TestSupport
 
 @Suite("The access-token gate on protected routes, on one event loop's state")
 struct AccessTokenGateTests {
