@@ -80,42 +80,33 @@ struct MiddlewareTests {
         }
     }
 
-    @Test("a framework error keeps its status but not its text")
-    func frameworkErrorKeepsStatusOnly() async throws {
-        try await self.makeApplication().test(.router) { client in
-            try await client.execute(uri: "/teapot", method: .get) { response in
-                #expect(response.status == .badRequest)
-                #expect(String(buffer: response.body) == #"{"message":"Malformed request body"}"#)
-            }
-        }
+    /// One request that fails, and the answer the contract gives it.
+    struct ErrorCase: Sendable, CustomTestStringConvertible {
+        var what: String
+        var method: HTTPRequest.Method = .get
+        var uri: String
+        var body: String?
+        var status: HTTPResponse.Status
+        var message: String
+        var testDescription: String { self.what }
     }
 
-    @Test("an APIError passes through as written")
-    func apiErrorPassesThrough() async throws {
-        try await self.makeApplication().test(.router) { client in
-            try await client.execute(uri: "/api-error", method: .get) { response in
-                #expect(response.status == .forbidden)
-                #expect(String(buffer: response.body) == #"{"message":"Require Admin Role!"}"#)
-            }
-        }
-    }
+    static let errorCases: [ErrorCase] = [
+        ErrorCase(what: "a framework error keeps its status but not its text", uri: "/teapot", status: .badRequest, message: "Malformed request body"),
+        ErrorCase(what: "an APIError passes through as written", uri: "/api-error", status: .forbidden, message: "Require Admin Role!"),
+        ErrorCase(what: "an unknown route is 404 JSON", uri: "/nowhere", status: .notFound, message: "Not found"),
+        ErrorCase(
+            what: "a body over the limit is 413 JSON", method: .post, uri: "/upload", body: String(repeating: "x", count: 100),
+            status: .contentTooLarge, message: "Request body is too large"
+        ),
+    ]
 
-    @Test("an unknown route is 404 JSON")
-    func unknownRouteIs404JSON() async throws {
+    @Test("each error becomes the contract's JSON with its status", arguments: Self.errorCases)
+    func errorsBecomeContractJSON(_ error: ErrorCase) async throws {
         try await self.makeApplication().test(.router) { client in
-            try await client.execute(uri: "/nowhere", method: .get) { response in
-                #expect(response.status == .notFound)
-                #expect(String(buffer: response.body) == #"{"message":"Not found"}"#)
-            }
-        }
-    }
-
-    @Test("a body over the limit is 413 JSON")
-    func oversizedBodyIs413JSON() async throws {
-        try await self.makeApplication().test(.router) { client in
-            try await client.execute(uri: "/upload", method: .post, body: ByteBuffer(string: String(repeating: "x", count: 100))) { response in
-                #expect(response.status == .contentTooLarge)
-                #expect(String(buffer: response.body) == #"{"message":"Request body is too large"}"#)
+            try await client.execute(uri: error.uri, method: error.method, body: error.body.map { ByteBuffer(string: $0) }) { response in
+                #expect(response.status == error.status)
+                #expect(String(buffer: response.body) == #"{"message":"\#(error.message)"}"#)
             }
         }
     }
