@@ -2,7 +2,6 @@ import Common
 import Crypto
 import Foundation
 import JWTKit
-import Testing
 
 /// Tokens built by hand rather than by jwt-kit: what an attacker or a broken issuer would send.
 extension TokenMint {
@@ -31,14 +30,14 @@ extension TokenMint {
 
 /// The JSON object inside one base64url part of a compact token.
 package func decodedPart(_ part: some StringProtocol) throws -> [String: Any] {
-    let data = try #require(Base64URL.decode(part))
-    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let data = try required(Base64URL.decode(part), "not base64url: \(part)")
+    return try required(try JSONSerialization.jsonObject(with: data) as? [String: Any], "not a JSON object: \(part)")
 }
 
 /// The token with its payload edited and its original header and signature kept.
 package func tamperingPayload(of token: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
     let parts = token.split(separator: ".").map(String.init)
-    try #require(parts.count == 3, "not a compact JWS: \(token)")
+    guard parts.count == 3 else { throw FixtureFailure(description: "not a compact JWS: \(token)") }
     var payload = try decodedPart(parts[1])
     edit(&payload)
     return [parts[0], Base64URL.encode(try JSONSerialization.data(withJSONObject: payload)), parts[2]].joined(separator: ".")

@@ -1,6 +1,5 @@
 import Foundation
 import Redis
-import Testing
 
 /// The Redis that `make test` starts (`TEST_REDIS_URL`); a test fails, never skips, without it.
 ///
@@ -20,22 +19,22 @@ package struct TestRedis: Sendable {
 
     /// `TEST_REDIS_URL`, with `database` in place of its own when one is given.
     package static func url(database: Int? = nil) throws -> String {
-        let base = try #require(
+        let base = try required(
             ProcessInfo.processInfo.environment["TEST_REDIS_URL"], "TEST_REDIS_URL must point at the Redis that make test starts"
         )
-        var components = try #require(URLComponents(string: base))
+        var components = try required(URLComponents(string: base), "TEST_REDIS_URL is no URL: \(base)")
         if let database { components.path = "/\(database)" }
-        return try #require(components.string)
+        return try required(components.string, "no URL from \(components)")
     }
 
     /// A client configuration for the test Redis.
     package static func configuration(
         database: Int? = nil, password: String? = nil, commandTimeout: Duration = .seconds(5)
     ) throws -> RedisConfiguration {
-        var components = try #require(URLComponents(string: try self.url(database: database)))
+        var components = try required(URLComponents(string: try self.url(database: database)), "no URL for database \(String(describing: database))")
         if let password { components.password = password }
         // Generous timeouts: on a loaded 2-core machine the defaults (500 ms, 1 s) are not always enough.
-        return try RedisConfiguration(url: try #require(components.string), connectTimeout: .seconds(5), commandTimeout: commandTimeout)
+        return try RedisConfiguration(url: try required(components.string, "no URL from \(components)"), connectTimeout: .seconds(5), commandTimeout: commandTimeout)
     }
 
     /// Host and port of the test Redis, for a relay in front of it.
