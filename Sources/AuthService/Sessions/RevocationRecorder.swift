@@ -49,10 +49,11 @@ struct RevocationRecorder: Sendable {
     /// Ends the session only when it is one of the user's: `nil` (and nothing written) otherwise.
     func revokeOwnedSession(_ sessionID: String, userID: Int) async throws -> EndedSession? {
         let entry = RevocationEntry(kind: .session, subject: sessionID, forget: self.forgetTokensIssuedNow)
-        let reply = try await self.redis.eval(
+        let reply = try await self.eval(
             Self.revokeIfMember,
-            keys: [RevocationKeys.session(sessionID), RevocationKeys.userSessions(String(userID)), RevocationStream.key],
-            arguments: ["ended", String(self.policy.revocationRetention), sessionID, self.streamFloor] + entry.fields
+            keys: [RevocationKeys.session(sessionID), RevocationKeys.userSessions(String(userID))],
+            values: ["ended", String(self.policy.revocationRetention), sessionID],
+            entry: entry
         )
         if case .integer = reply { return nil }
         return EndedSession(position: reply.string.flatMap { StreamID($0) })
@@ -85,14 +86,15 @@ struct RevocationRecorder: Sendable {
         )
     }
 
-    /// Runs `script` with the stream as its last key and the entry's fields after `values`.
+    /// Runs `script` and returns the position of the entry it appended.
     private func run(_ script: String, keys: [String], values: [String], entry: RevocationEntry) async throws -> StreamID? {
-        let reply = try await self.redis.eval(
-            script,
-            keys: keys + [RevocationStream.key],
-            arguments: values + [self.streamFloor] + entry.fields
-        )
-        return reply.string.flatMap { StreamID($0) }
+        try await self.eval(script, keys: keys, values: values, entry: entry).string.flatMap { StreamID($0) }
+    }
+
+    /// Runs `script` with the stream as its last key, and the stream floor and the entry's fields
+    /// after `values`; its reply as it is.
+    private func eval(_ script: String, keys: [String], values: [String], entry: RevocationEntry) async throws -> RedisValue {
+        try await self.redis.eval(script, keys: keys + [RevocationStream.key], arguments: values + [self.streamFloor] + entry.fields)
     }
 
     /// KEYS: a denial key, optionally the user's session set, then the stream. ARGV: the denial's
