@@ -102,17 +102,13 @@ struct UserDetailResponse: ResponseEncodable {
     var sessions: Int
 
     private enum CodingKeys: String, CodingKey {
-        case id, username, email, roles, disabled, createdAt, lockedUntil, sessions
+        case lockedUntil, sessions
     }
 
+    /// The list item's fields, then this view's own, in one object (`lockedUntil` as `null` when free).
     func encode(to encoder: any Encoder) throws {
+        try self.user.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.user.id, forKey: .id)
-        try container.encode(self.user.username, forKey: .username)
-        try container.encode(self.user.email, forKey: .email)
-        try container.encode(self.user.roles, forKey: .roles)
-        try container.encode(self.user.disabled, forKey: .disabled)
-        try container.encode(self.user.createdAt, forKey: .createdAt)
         try container.encode(self.lockedUntil, forKey: .lockedUntil)
         try container.encode(self.sessions, forKey: .sessions)
     }
