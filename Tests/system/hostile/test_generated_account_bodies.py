@@ -10,6 +10,8 @@ were, the canary session still refreshes.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +19,7 @@ from support.accounts import Account, create_account, existing_account, signin
 from support.http import Client
 from support.system import System
 
-from .bodies import (ACCOUNT_FIELDS, INT32_MAX, JSON_TYPE, fill_id, hostile_bodies, malformed_id_templates,
+from .bodies import (ACCOUNT_FIELDS, INT32_MAX, JSON_TYPE, fill_id, hostile_bodies, hostile_text, malformed_id_templates,
                      password_change_in, roles_in, session_id_segments, unknown_user_ids)
 from .common import after_batch
 from .generated import COMBINING_USERNAME, PAD_20K, PAD_60K, is_client_error, json_body, open_batch, run_example, send
@@ -33,6 +35,7 @@ ADMIN_ID_EXAMPLES = 120
 ROLES_EXAMPLES = 80
 TOGGLE_EXAMPLES = 30
 DELETE_EXAMPLES = 8
+QUERY_EXAMPLES = 80
 
 #: The password of the account whose password the junk tries to change (its name is unique).
 OLD_PASSWORD = "hostile-old-pw"
@@ -320,4 +323,52 @@ def test_generated_bodies_on_delete_delete_only_that_user(hostile_system: System
 
     check()
     assert client.get("/api/auth/me", headers=hostile_admin.headers()).status == 200
+    after_batch(hostile_system, sessions)
+
+
+#: The account routes that take query parameters or no body at all, with the parameters each reads.
+QUERY_ROUTES: list[tuple[str, tuple[str, ...]]] = [
+    ("/api/admin/users", ("limit", "offset", "q")),
+    ("/api/admin/audit", ("userId", "type", "limit", "before")),
+    ("/api/auth/me", ()),
+    ("/api/auth/sessions", ()),
+]
+
+
+def _query(values: dict[str, str]) -> str:
+    """VALUES percent-encoded as UTF-8, lone surrogates as the invalid bytes they would be."""
+    return "&".join(f"{quote(name)}={quote(value.encode('utf-8', 'surrogatepass'))}" for name, value in values.items())
+
+
+def test_generated_query_parameters_get_an_answer_or_a_400_naming_them(
+    hostile_system: System, hostile_admin: Account
+) -> None:
+    """The admin's list and audit routes with hostile query values (any text, huge numbers, signs,
+    NUL, invalid UTF-8) and the self-service GET routes with hostile bodies: 200, or a 400 whose
+    message names the parameter it refuses; never a 5xx."""
+    sessions = open_batch(hostile_system)
+    client = hostile_system.client()
+
+    @settings(max_examples=QUERY_EXAMPLES)
+    @given(st.sampled_from(QUERY_ROUTES), st.data(), st.one_of(st.just((None, b"")), hostile_bodies(ACCOUNT_FIELDS)))
+    def check(route: tuple[str, tuple[str, ...]], data: st.DataObject, case: tuple[str | None, bytes]) -> None:
+        path, names = route
+        content_type, body = case
+        values: dict[str, str] = {}
+        if names:
+            chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+            values = {name: data.draw(st.one_of(hostile_text(), st.sampled_from(
+                ["-1", "0", "101", "1e3", "٣", "99999999999999999999", "\u0000", "\ud800", "signup"])))
+                for name in chosen}
+        target = f"{path}?{_query(values)}" if values else path
+
+        def run() -> None:
+            reply = send(client, target, content_type, body, headers=hostile_admin.headers(), method="GET")
+            assert reply.status == 200 or is_client_error(reply), str(reply)
+            if reply.status == 400 and not body:
+                assert any(name in (reply.message or "") for name in values), f"the 400 names no parameter: {reply}"
+
+        run_example(hostile_system, content_type, body, run)
+
+    check()
     after_batch(hostile_system, sessions)
