@@ -82,7 +82,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func requestHeadArrived(_ head: HTTPRequestHead) {
         self.wait(for: .nothing, within: nil)
         let facts = RequestHeaderFacts(head.headers)
-        let requestID = RequestID.accept(facts.requestID) ?? RequestID.make()
+        let requestID = RequestID.accept(facts.requestID) ?? self.state.requestIDs.next()
         let path = RequestHeadCheck.path(of: head.uri)
         let checked = RequestHeadCheck.body(of: head, facts: facts, maxBodyBytes: self.shared.maxBodyBytes)
         let body = (try? checked.get()) ?? .none
@@ -200,7 +200,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             default: APIError(.badRequest, "Malformed HTTP request")
             }
         let exchange = self.exchange ?? Exchange(
-            head: HTTPRequestHead(version: .http1_1, method: .RAW(value: "-"), uri: "-"), path: "-", requestID: RequestID.make(),
+            head: HTTPRequestHead(version: .http1_1, method: .RAW(value: "-"), uri: "-"), path: "-", requestID: self.state.requestIDs.next(),
             started: .now(), allowedOrigin: nil, body: .none
         )
         self.exchange = exchange
@@ -254,7 +254,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .head:
             // The HTTP layer has seen no request to answer: the wire handler writes the 408 itself.
             let error = APIError(.requestTimeout, "Request header timeout")
-            let requestID = RequestID.make()
+            let requestID = self.state.requestIDs.next()
             var response = ByteBuffer(string: "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\n")
             response.writeString("content-length: \(error.jsonBody().count)\r\nx-request-id: \(requestID)\r\nconnection: close\r\n\r\n")
             response.writeBytes(error.jsonBody())

@@ -12,6 +12,7 @@ final class EventLoopState {
     let revocations: RevocationView
     let upstreams: UpstreamPools
     let metrics = RequestMetrics()
+    var requestIDs = RequestIDGenerator()
     /// Open client connections: their deadlines are swept here, and a graceful shutdown asks each to
     /// finish and close.
     let deadlines: DeadlineSweep

@@ -68,7 +68,7 @@ final class Exchange {
     var responseStarted: Bool { self.status != nil }
 }
 
-/// Request ids: a sane incoming one is kept (an edge proxy may have set it), else a new random one.
+/// Request ids: a sane incoming one is kept (an edge proxy may have set it), else a new one.
 enum RequestID {
     static func accept(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
@@ -76,10 +76,31 @@ enum RequestID {
         }
         return value
     }
+}
 
-    static func make() -> String {
-        let value = UInt64.random(in: .min ... .max)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.utf8.count) + hex
+/// New request ids for one event loop: 16 hex digits of a SplitMix64 sequence from a random seed.
+/// `UInt64.random` asks the kernel (getrandom(2)) on every call; this asks it once per loop. An id
+/// correlates log lines across services, it grants nothing, so it need not be unpredictable, only
+/// unique: distinct 64-bit seeds give sequences that do not meet in any realistic run.
+struct RequestIDGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64 = .random(in: .min ... .max)) {
+        self.state = seed
+    }
+
+    mutating func next() -> String {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = self.state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        mixed ^= mixed >> 31
+        return String(unsafeUninitializedCapacity: 16) { digits in
+            for index in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: mixed >> (60 - 4 * index)) & 0xF
+                digits[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+            }
+            return 16
+        }
     }
 }
