@@ -51,8 +51,9 @@ struct IPNetwork: Sendable, Equatable {
 struct ClientAddressResolver: Sendable {
     let trustedProxies: [IPNetwork]
 
-    func clientAddress(peer: SocketAddress?, headers: HTTPHeaders) -> String {
-        guard let peerIP = peer?.ipAddress else { return "unknown" }
+    /// `peerIP`: the connection's peer address, as ``SocketAddress/ipAddress`` spells it.
+    func clientAddress(peerIP: String?, headers: HTTPHeaders) -> String {
+        guard let peerIP else { return "unknown" }
         guard self.isTrusted(peerIP) else { return peerIP }
         let forwarded = headers["x-forwarded-for"]
             .flatMap { $0.split(separator: ",") }

@@ -9,7 +9,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     /// Runs the route's checks (per-address limit, or token), then sends the request upstream.
     func forward(_ exchange: Exchange, route: GatewayRoute) {
         if let action = route.rateLimited {
-            let client = self.shared.clientAddresses.clientAddress(peer: self.context.remoteAddress, headers: exchange.head.headers)
+            let client = self.shared.clientAddresses.clientAddress(peerIP: self.peerIP, headers: exchange.head.headers)
             let limit = self.shared.rateLimit
             let logger = self.shared.logger
             self.resume(exchange, after: { await limit.check(action, client: client, logger: logger) }) { handler, decision in

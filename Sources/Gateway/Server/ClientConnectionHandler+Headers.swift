@@ -19,7 +19,7 @@ extension ClientConnectionHandler {
             headers.add(name: name, value: value)
         }
         headers.add(name: "host", value: authority)
-        headers.add(name: "x-forwarded-for", value: self.shared.clientAddresses.clientAddress(peer: self.context.remoteAddress, headers: request.headers))
+        headers.add(name: "x-forwarded-for", value: self.shared.clientAddresses.clientAddress(peerIP: self.peerIP, headers: request.headers))
         headers.add(name: "x-forwarded-proto", value: "http")
         if let host = request.headers.first(name: "host") {
             headers.add(name: "x-forwarded-host", value: host)

@@ -29,6 +29,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// request costs no timer of its own.
     private var deadline: NIODeadline?
     private var waiting = Waiting.connectionStart
+    /// The peer's address once asked: `context.remoteAddress` is a getpeername(2) on every call.
+    private var knownPeerIP: String??
 
     /// What the connection is waiting for, which says what a missed deadline means.
     private enum Waiting {
@@ -62,6 +64,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     var channel: (any Channel)? { self.context?.channel }
+
+    /// The connection's peer IP address, asked of the socket once.
+    var peerIP: String? {
+        if let known = self.knownPeerIP { return known }
+        let peerIP = self.context.remoteAddress?.ipAddress
+        self.knownPeerIP = .some(peerIP)
+        return peerIP
+    }
 
     // MARK: Reading requests
 

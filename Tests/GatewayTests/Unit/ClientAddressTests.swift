@@ -9,7 +9,7 @@ struct ClientAddressTests {
         let resolver = ClientAddressResolver(trustedProxies: try trusted.map { try #require(IPNetwork($0)) })
         let headers = HTTPHeaders(forwardedFor.map { ("x-forwarded-for", $0) })
         let address = try peer.map { try SocketAddress(ipAddress: $0, port: 40_000) }
-        return resolver.clientAddress(peer: address, headers: headers)
+        return resolver.clientAddress(peerIP: address?.ipAddress, headers: headers)
     }
 
     @Test("without trusted proxies the peer is the client, whatever X-Forwarded-For says")
