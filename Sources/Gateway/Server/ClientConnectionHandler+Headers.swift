@@ -12,8 +12,7 @@ extension ClientConnectionHandler {
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headers.count + 5)
         for (name, value) in request.headers {
-            let lowered = name.lowercased()
-            if HeaderFilter.droppedFromRequests.contains(lowered) || lowered.hasPrefix("x-forwarded-") || listedInConnection.contains(lowered) {
+            if HeaderFilter.dropsFromRequests(name) || (!listedInConnection.isEmpty && listedInConnection.contains(name.lowercased())) {
                 continue
             }
             headers.add(name: name, value: value)
@@ -41,15 +40,14 @@ extension ClientConnectionHandler {
         var position: StreamID?
         var hasLength = false
         for (name, value) in upstream.headers {
-            let lowered = name.lowercased()
-            if lowered == RevocationStream.positionHeader {
+            if name.utf8.equalsLowercaseASCII(RevocationStream.positionHeader.utf8) {
                 position = StreamID(value)
                 continue
             }
-            if HeaderFilter.droppedFromResponses.contains(lowered) || listedInConnection.contains(lowered) {
+            if HeaderFilter.dropsFromResponses(name) || (!listedInConnection.isEmpty && listedInConnection.contains(name.lowercased())) {
                 continue
             }
-            if lowered == "content-length" { hasLength = true }
+            if name.equalsLowercaseASCII("content-length") { hasLength = true }
             headers.add(name: name, value: value)
         }
         if !hasLength, exchange.head.version == .http1_0, !exchange.isHEAD {
@@ -57,36 +55,5 @@ extension ClientConnectionHandler {
             exchange.keepAlive = false
         }
         return (HTTPResponseHead(version: exchange.head.version, status: upstream.status, headers: headers), position)
-    }
-}
-
-/// Which headers stop at the gateway.
-enum HeaderFilter {
-    /// Connection-level headers (RFC 9110 §7.6.1), `Host` (set for the service), the request id (set
-    /// by us), and identity a client could claim in a header: no service trusts them, and we do not
-    /// forward them.
-    static let droppedFromRequests: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-        "proxy-authenticate", "proxy-authorization", "host", "expect", "forwarded", "x-request-id",
-        "x-user-id", "x-user-roles", "x-user", "x-authenticated-user", "x-authenticated-userid",
-        "x-forwarded-user", "x-remote-user", "remote-user", "x-auth-user", "x-consumer-id", "x-consumer-username",
-    ]
-
-    /// Connection-level headers, and `Server`, which says nothing a client needs.
-    static let droppedFromResponses: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-        "proxy-authenticate", "server", "x-request-id",
-    ]
-
-    /// Header names listed in `Connection` (hop-by-hop by declaration), lower-cased.
-    static func connectionTokens(_ headers: HTTPHeaders) -> Set<String> {
-        var tokens = Set<String>()
-        for value in headers["connection"] {
-            for token in value.split(separator: ",") {
-                let name = token.trimmingCharacters(in: .whitespaces).lowercased()
-                if name != "close", name != "keep-alive", !name.isEmpty { tokens.insert(name) }
-            }
-        }
-        return tokens
     }
 }

@@ -42,19 +42,3 @@ struct RequestHeaderFacts {
         return token.isEmpty ? nil : String(token)
     }
 }
-
-extension String {
-    /// Equal to `lowercase` (lower-case ASCII) ignoring ASCII case, without allocating.
-    func equalsLowercaseASCII(_ lowercase: StaticString) -> Bool {
-        guard self.utf8.count == lowercase.utf8CodeUnitCount else { return false }
-        return lowercase.withUTF8Buffer { expected in
-            var index = 0
-            for byte in self.utf8 {
-                let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-                if folded != expected[index] { return false }
-                index += 1
-            }
-            return true
-        }
-    }
-}

@@ -1,0 +1,89 @@
+import Foundation
+import NIOHTTP1
+
+/// Which headers stop at the gateway. Asked for every header of every request and response, so
+/// the lists compare bytes ignoring ASCII case instead of lower-casing each name into a new string.
+enum HeaderFilter {
+    /// Connection-level headers (RFC 9110 §7.6.1), `Host` (set for the service), the request id (set
+    /// by us), and identity a client could claim in a header: no service trusts them, and we do not
+    /// forward them. Nor any `X-Forwarded-*`: we set those.
+    static func dropsFromRequests(_ name: String) -> Bool {
+        Self.droppedFromRequests.contains(name) || name.hasLowercaseASCIIPrefix("x-forwarded-")
+    }
+
+    /// Connection-level headers, and `Server`, which says nothing a client needs.
+    static func dropsFromResponses(_ name: String) -> Bool {
+        Self.droppedFromResponses.contains(name)
+    }
+
+    private static let droppedFromRequests = HeaderNameSet([
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-authenticate", "proxy-authorization", "host", "expect", "forwarded", "x-request-id",
+        "x-user-id", "x-user-roles", "x-user", "x-authenticated-user", "x-authenticated-userid",
+        "x-forwarded-user", "x-remote-user", "remote-user", "x-auth-user", "x-consumer-id", "x-consumer-username",
+    ])
+
+    private static let droppedFromResponses = HeaderNameSet([
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-authenticate", "server", "x-request-id",
+    ])
+
+    /// Header names listed in `Connection` (hop-by-hop by declaration), lower-cased.
+    static func connectionTokens(_ headers: HTTPHeaders) -> Set<String> {
+        var tokens = Set<String>()
+        for value in headers["connection"] {
+            for token in value.split(separator: ",") {
+                let name = token.trimmingCharacters(in: .whitespaces).lowercased()
+                if name != "close", name != "keep-alive", !name.isEmpty { tokens.insert(name) }
+            }
+        }
+        return tokens
+    }
+}
+
+/// Lower-case header names, looked up ignoring ASCII case without allocating: by length first, so
+/// most names are told apart by one comparison of integers.
+struct HeaderNameSet: Sendable {
+    private let byLength: [[[UInt8]]]
+
+    init(_ names: [String]) {
+        var byLength = [[[UInt8]]](repeating: [], count: (names.map(\.utf8.count).max() ?? 0) + 1)
+        for name in names {
+            precondition(name == name.lowercased(), "header names are listed in lower case")
+            byLength[name.utf8.count].append(Array(name.utf8))
+        }
+        self.byLength = byLength
+    }
+
+    func contains(_ name: String) -> Bool {
+        let length = name.utf8.count
+        guard length < self.byLength.count else { return false }
+        return self.byLength[length].contains { name.utf8.equalsLowercaseASCII($0) }
+    }
+}
+
+extension String {
+    /// Equal to `lowercase` (lower-case ASCII) ignoring ASCII case, without allocating.
+    func equalsLowercaseASCII(_ lowercase: StaticString) -> Bool {
+        lowercase.withUTF8Buffer { self.utf8.equalsLowercaseASCII($0) }
+    }
+
+    /// Starts with `lowercase` (lower-case ASCII), ignoring ASCII case, without allocating.
+    func hasLowercaseASCIIPrefix(_ lowercase: StaticString) -> Bool {
+        let count = lowercase.utf8CodeUnitCount
+        guard self.utf8.count >= count else { return false }
+        return lowercase.withUTF8Buffer { self.utf8.prefix(count).equalsLowercaseASCII($0) }
+    }
+}
+
+extension Sequence<UInt8> {
+    /// These bytes, ASCII letters folded to lower case, are `lowercase`.
+    func equalsLowercaseASCII(_ lowercase: some Collection<UInt8>) -> Bool {
+        var expected = lowercase.makeIterator()
+        for byte in self {
+            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            guard folded == expected.next() else { return false }
+        }
+        return expected.next() == nil
+    }
+}
