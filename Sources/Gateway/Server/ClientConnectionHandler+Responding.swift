@@ -45,8 +45,7 @@ extension ClientConnectionHandler {
         }
     }
 
-    /// Ends the response. The exchange is finished first when the request is complete too: writing
-    /// the end may hand us the next pipelined request at once.
+    /// Ends the response, then hands over the next pipelined request, if one is waiting.
     func writeEnd(for exchange: Exchange) {
         exchange.responseEnded = true
         let closes = !exchange.keepAlive || self.closing
@@ -61,6 +60,7 @@ extension ClientConnectionHandler {
             }
         } else {
             self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            self.deliverPipelined()
         }
     }
 }

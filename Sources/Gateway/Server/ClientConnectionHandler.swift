@@ -21,6 +21,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var context: ChannelHandlerContext!
     /// The request in progress.
     var exchange: Exchange?
+    /// What arrived behind the request in progress, in order (see ``deliverPipelined()``).
+    var pipelined = CircularBuffer<Pipelined>()
+    /// A read the channel asked for while requests were waiting in `pipelined`.
+    var readHeld = false
+    /// ``deliverPipelined()`` is on the stack: a request it delivers may be answered at once.
+    var delivering = false
     /// The connection's wire handler, below HTTP.
     private var wire: ClientWireHandler?
     /// No further request is read: the connection closes once the current response is written.
@@ -76,7 +82,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: Reading requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        if !self.pipelined.isEmpty || (part.isHead && self.exchange != nil && !self.closing) {
+            // A request sent before the answer to the one in progress: it waits its turn.
+            self.pipelined.append(.part(part))
+            return
+        }
+        self.handle(part)
+    }
+
+    /// One part of the request in progress, or the head of the next.
+    func handle(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head):
             guard !self.closing else { return }
             self.requestHeadArrived(head)
@@ -160,6 +177,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if self.waiting == .body { self.wait(for: .nothing, within: nil) }
         if exchange.responseEnded {
             self.finish(exchange)
+            self.deliverPipelined()
         } else {
             self.forwardEnd(of: exchange)
         }
@@ -175,8 +193,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             case .connectionStart: self.waiting = .head
             default: break
             }
+        case ChannelEvent.inputClosed where !self.pipelined.isEmpty:
+            self.pipelined.append(.inputClosed)
         case ChannelEvent.inputClosed:
             self.clientClosedItsSide()
+        case is ChannelShouldQuiesceEvent:
+            // Shutdown: no further request; the one in progress, if any, finishes first.
+            self.pipelined.removeAll()
+            if self.exchange == nil {
+                context.close(promise: nil)
+            } else {
+                self.closing = true
+            }
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -184,7 +212,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// The client sent FIN. A request cut short is answered 400; otherwise the connection closes once
     /// the response in progress (if any) is written.
-    private func clientClosedItsSide() {
+    func clientClosedItsSide() {
         guard let exchange = self.exchange else {
             self.context.close(promise: nil)
             return
@@ -203,6 +231,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.close(promise: nil)
             return
         }
+        if !self.pipelined.isEmpty || self.exchange?.requestEnded == true {
+            // Bytes after a complete request do not parse: that request is answered first.
+            self.pipelined.append(.parserError(parserError))
+            return
+        }
+        self.requestFailedToParse(parserError)
+    }
+
+    /// Answers a request the HTTP parser refused, then closes.
+    func requestFailedToParse(_ parserError: HTTPParserError) {
         let answer: APIError =
             switch parserError {
             case .headerOverflow: APIError(.requestHeaderFieldsTooLarge, "Request header fields too large")
@@ -220,6 +258,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func channelInactive(context: ChannelHandlerContext) {
         self.wait(for: .nothing, within: nil)
+        self.pipelined.removeAll()
         if let exchange = self.exchange {
             self.abortUpstream(of: exchange)
             self.exchange = nil

@@ -40,8 +40,9 @@ struct GatewayServer: Service {
                     // No outbound header validation: every header written is either parsed from a
                     // service's response by the same HTTP parser, or one of ours, so none can hold the
                     // CR or LF that validation looks for, and it cost a scan of every header.
+                    // Pipelining is ClientConnectionHandler's (see ClientConnectionHandler+Pipelining).
                     try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true,
+                        withPipeliningAssistance: false,
                         withErrorHandling: false,
                         withOutboundHeaderValidation: false,
                         withEncoderConfiguration: .init(),

@@ -128,6 +128,44 @@ struct ProtocolTests {
         }
     }
 
+    @Test("two thousand pipelined requests in one write are all answered, in order, on the same connection")
+    func deepPipeline() async throws {
+        // Local answers complete at once, each handing over the next request: a recursion here
+        // would overflow the event loop's stack.
+        try await withStack { stack in
+            let client = try await stack.gateway.connect()
+            try await client.send(String(repeating: rawRequest("GET", "/"), count: 1000) + String(repeating: rawRequest("GET", "/nothing-here"), count: 1000))
+            for index in 0..<2000 {
+                let response = try await client.readResponse()
+                #expect(response.status == (index < 1000 ? 200 : 404), "answer \(index)")
+            }
+            #expect(!(try await client.isClosed(within: .milliseconds(200))))
+        }
+    }
+
+    @Test("bytes that do not parse after a pipelined request: that request is answered first, then 400 and close")
+    func garbageAfterPipelinedRequest() async throws {
+        try await withStack(script: { _ in .respond(body: Array("slow".utf8), delay: .milliseconds(200)) }) { stack in
+            let client = try await stack.gateway.connect()
+            try await client.send(rawRequest("GET", "/api/test/all") + "\u{16}\u{03}\u{01} not http\r\n\r\n")
+            #expect(try await client.readResponse().text == "slow")
+            try await self.expectRefusal(client, status: 400)
+        }
+    }
+
+    @Test("a client that pipelines its requests and then shuts its side gets every answer, then the close")
+    func pipelinedThenHalfClosed() async throws {
+        try await withStack(script: { $0.uri.hasSuffix("n=1") ? .respond(body: Array("slow".utf8), delay: .milliseconds(200)) : .echo }) { stack in
+            let client = try await stack.gateway.connect()
+            try await client.send(rawRequest("GET", "/api/test/all?n=1") + rawRequest("GET", "/api/test/all?n=2") + rawRequest("GET", "/"))
+            try await client.finishWriting()
+            #expect(try await client.readResponse().text == "slow")
+            #expect(try await client.readResponse().json["uri"] as? String == "/api/test/all?n=2")
+            #expect(try await client.readResponse().message == LocalResponses.welcomeText)
+            #expect(try await client.isClosed(within: .seconds(2)))
+        }
+    }
+
     @Test("Expect: 100-continue gets 100 Continue first, then the answer; the service sees the body and no Expect")
     func expectContinue() async throws {
         try await withStack { stack in
