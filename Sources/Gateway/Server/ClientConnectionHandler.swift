@@ -28,28 +28,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// ``deliverPipelined()`` is on the stack: a request it delivers may be answered at once.
     var delivering = false
     /// The connection's wire handler, below HTTP.
-    private var wire: ClientWireHandler?
+    var wire: ClientWireHandler?
     /// No further request is read: the connection closes once the current response is written.
     var closing = false
     /// When what the connection waits for is overdue; checked by its loop's ``DeadlineSweep``, so a
     /// request costs no timer of its own.
-    private var deadline: NIODeadline?
-    private var waiting = Waiting.connectionStart
+    var deadline: NIODeadline?
+    /// What the connection waits for now, which says what a missed `deadline` means.
+    var waiting = Waiting.connectionStart
     /// The peer's address once asked: `context.remoteAddress` is a getpeername(2) on every call.
     private var knownPeerIP: String??
-
-    /// What the connection is waiting for, which says what a missed deadline means.
-    private enum Waiting {
-        /// The first request, since the connection opened: nothing has arrived yet.
-        case connectionStart
-        /// A further request on a keep-alive connection.
-        case idle
-        /// The rest of a request head whose first bytes arrived.
-        case head
-        /// The rest of the current request's body.
-        case body
-        case nothing
-    }
 
     init(shared: GatewayConnectionContext, state: EventLoopState) {
         self.shared = shared
@@ -180,142 +168,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.deliverPipelined()
         } else {
             self.forwardEnd(of: exchange)
-        }
-    }
-
-    // MARK: Connection events
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case is ClientWireHandler.RequestStarted:
-            switch self.waiting {
-            case .idle: self.wait(for: .head, within: self.shared.timeouts.header)
-            case .connectionStart: self.waiting = .head
-            default: break
-            }
-        case ChannelEvent.inputClosed where !self.pipelined.isEmpty:
-            self.pipelined.append(.inputClosed)
-        case ChannelEvent.inputClosed:
-            self.clientClosedItsSide()
-        case is ChannelShouldQuiesceEvent:
-            // Shutdown: no further request; the one in progress, if any, finishes first.
-            self.pipelined.removeAll()
-            if self.exchange == nil {
-                context.close(promise: nil)
-            } else {
-                self.closing = true
-            }
-        default:
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-
-    /// The client sent FIN. A request cut short is answered 400; otherwise the connection closes once
-    /// the response in progress (if any) is written.
-    func clientClosedItsSide() {
-        guard let exchange = self.exchange else {
-            self.context.close(promise: nil)
-            return
-        }
-        if !exchange.requestEnded {
-            self.abortUpstream(of: exchange)
-            return self.refuseMidRequest(exchange, with: APIError(.badRequest, "Request body ended early"))
-        }
-        exchange.keepAlive = false
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError else {
-            // An I/O error: the connection is gone or going.
-            if let exchange = self.exchange { self.abortUpstream(of: exchange) }
-            context.close(promise: nil)
-            return
-        }
-        if !self.pipelined.isEmpty || self.exchange?.requestEnded == true {
-            // Bytes after a complete request do not parse: that request is answered first.
-            self.pipelined.append(.parserError(parserError))
-            return
-        }
-        self.requestFailedToParse(parserError)
-    }
-
-    /// Answers a request the HTTP parser refused, then closes.
-    func requestFailedToParse(_ parserError: HTTPParserError) {
-        let answer: APIError =
-            switch parserError {
-            case .headerOverflow: APIError(.requestHeaderFieldsTooLarge, "Request header fields too large")
-            case .invalidEOFState: APIError(.badRequest, "Request ended early")
-            default: APIError(.badRequest, "Malformed HTTP request")
-            }
-        let exchange = self.exchange ?? Exchange(
-            head: HTTPRequestHead(version: .http1_1, method: .RAW(value: "-"), uri: "-"), path: "-", requestID: self.state.requestIDs.next(),
-            started: .now(), allowedOrigin: nil, body: .none
-        )
-        self.exchange = exchange
-        self.abortUpstream(of: exchange)
-        self.refuseMidRequest(exchange, with: answer)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.wait(for: .nothing, within: nil)
-        self.pipelined.removeAll()
-        if let exchange = self.exchange {
-            self.abortUpstream(of: exchange)
-            self.exchange = nil
-        }
-        context.fireChannelInactive()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let exchange = self.exchange, exchange.clientPausedUpstream {
-            exchange.clientPausedUpstream = false
-            exchange.upstream?.setReading(true)
-        }
-        context.fireChannelWritabilityChanged()
-    }
-
-    // MARK: Deadlines
-
-    private func wait(for waiting: Waiting, within seconds: Double?) {
-        self.waiting = waiting
-        self.deadline = seconds.map { .now() + .nanoseconds(Int64($0 * 1e9)) }
-    }
-
-    /// Called by the loop's sweep: acts on whatever deadline has passed by `now`.
-    func checkDeadlines(now: NIODeadline) {
-        if let deadline = self.deadline, deadline <= now {
-            self.deadlinePassed()
-        }
-        if let exchange = self.exchange, let deadline = exchange.upstreamDeadline, deadline <= now {
-            exchange.upstreamDeadline = nil
-            self.upstreamTookTooLong(exchange)
-        }
-    }
-
-    /// The deadline in force passed; what it means depends on what the connection waits for now
-    /// (the first bytes of a request turn the connection-start deadline into a head deadline).
-    private func deadlinePassed() {
-        guard self.context != nil else { return }
-        self.deadline = nil
-        switch self.waiting {
-        case .connectionStart, .idle, .nothing:
-            self.context.close(promise: nil)
-        case .head:
-            // The HTTP layer has seen no request to answer: the wire handler writes the 408 itself.
-            let error = APIError(.requestTimeout, "Request header timeout")
-            let requestID = self.state.requestIDs.next()
-            var response = ByteBuffer(string: "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\n")
-            response.writeString("content-length: \(error.jsonBody().count)\r\nx-request-id: \(requestID)\r\nconnection: close\r\n\r\n")
-            response.writeBytes(error.jsonBody())
-            self.closing = true
-            self.wire?.answerAndClose(response)
-            self.shared.requestLog?.record(
-                RequestLogEntry(method: "-", path: "-", status: 408, durationNanoseconds: 0, requestID: requestID), on: self.context.eventLoop
-            )
-        case .body:
-            guard let exchange = self.exchange else { return }
-            self.abortUpstream(of: exchange)
-            self.refuseMidRequest(exchange, with: APIError(.requestTimeout, "Request body timeout"))
         }
     }
 
