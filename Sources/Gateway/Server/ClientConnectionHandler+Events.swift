@@ -11,7 +11,8 @@ extension ClientConnectionHandler {
             switch self.waiting {
             case .idle: self.wait(for: .head, within: self.shared.timeouts.header)
             case .connectionStart: self.waiting = .head
-            default: break
+            case .nothing: self.nextRequestStarted = true
+            case .head, .body: break
             }
         case ChannelEvent.inputClosed where !self.pipelined.isEmpty:
             self.pipelined.append(.inputClosed)

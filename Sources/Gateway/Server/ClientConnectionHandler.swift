@@ -8,9 +8,10 @@ import NIOHTTP1
 /// loop; the request's body and the service's response stream through without being collected.
 ///
 /// Deadlines (``ClientTimeouts``): a request head must arrive within `header` of the connection
-/// opening or of a further request's first byte; its body within `body` of the head; a keep-alive
-/// connection may sit idle for `idle`. A deadline missed with part of a request read is answered
-/// 408; an idle connection is closed without a word.
+/// opening or of a further request's first byte (of the end of the previous answer, when that byte
+/// came before it); its body within `body` of the head; a keep-alive connection may sit idle for
+/// `idle`. A deadline missed with part of a request read is answered 408; an idle connection is
+/// closed without a word.
 final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -36,6 +37,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var deadline: NIODeadline?
     /// What the connection waits for now, which says what a missed `deadline` means.
     var waiting = Waiting.connectionStart
+    /// Bytes of a further request came while this one was answered: once it is, the head deadline
+    /// runs (not the idle one).
+    var nextRequestStarted = false
     /// The peer's address once asked: `context.remoteAddress` is a getpeername(2) on every call.
     private var knownPeerIP: String??
 
@@ -96,6 +100,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func requestHeadArrived(_ head: HTTPRequestHead) {
         self.wait(for: .nothing, within: nil)
+        self.nextRequestStarted = false
         let facts = RequestHeaderFacts(head.headers)
         let requestID = RequestID.accept(facts.requestID) ?? self.state.requestIDs.next()
         let path = RequestHeadCheck.path(of: head.uri)
@@ -163,6 +168,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func requestEndArrived(_ exchange: Exchange) {
         exchange.requestEnded = true
         if self.waiting == .body { self.wait(for: .nothing, within: nil) }
+        self.wire?.arm()  // bytes from here on are the next request's
         if exchange.responseEnded {
             self.finish(exchange)
             self.deliverPipelined()
@@ -201,7 +207,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             ),
             on: self.context.eventLoop
         )
-        if exchange.keepAlive, !self.closing {
+        if exchange.keepAlive, !self.closing, self.nextRequestStarted {
+            self.wait(for: .head, within: self.shared.timeouts.header)
+        } else if exchange.keepAlive, !self.closing {
             self.wait(for: .idle, within: self.shared.timeouts.idle)
             self.wire?.arm()
         } else {

@@ -124,6 +124,25 @@ struct DeadlineTests {
         }
     }
 
+    @Test("half a further head sent while the answer before it is awaited is 408 at the header deadline after that answer, not left to the idle one")
+    func partialHeadBehindAnAnswer() async throws {
+        try await withStack(
+            exclusive: true, script: { _ in .respond(body: Array("late".utf8), delay: .milliseconds(500)) },
+            configure: { $0.clientTimeouts = ClientTimeouts(header: 1, body: 1, idle: 30) }
+        ) { stack in
+            let client = try await stack.gateway.connect()
+            try await client.send(rawRequest("GET", "/api/test/all"))
+            try await Task.sleep(for: .milliseconds(150))  // the request is with the service now
+            try await client.send("GET /api/test/all HTTP/1.1\r\nHost: gateway.test\r\nX-Slow: ")
+            #expect(try await client.readResponse().text == "late")
+            let answered = ContinuousClock.now
+            let response = try await client.readResponse(within: .seconds(5))
+            #expect(response.status == 408)
+            #expect(response.message == "Request header timeout")
+            #expect(ContinuousClock.now - answered < .seconds(4))
+        }
+    }
+
     @Test("the default deadlines are the documented ones")
     func defaults() {
         #expect(GatewayConfiguration().clientTimeouts == ClientTimeouts(header: 10, body: 10, idle: 60))
