@@ -3,7 +3,8 @@
 # one run on one machine state, on throwaway PostgreSQL + Redis and key.
 #
 # GET /api/test/user with a valid token, wrk -t2, a warm-up then a measured
-# run, at each concurrency (default 32 and 64), through:
+# run, at each concurrency (default 32 and 64), in rounds (default 5) that
+# each run every row once, through:
 #   1 direct        the content service itself
 #   2 nginx-log     nginx proxy_pass, access log on (buffer=64k flush=1s), keep-alive upstream pool
 #   3 nginx-nolog   the same nginx, access log off
@@ -52,8 +53,10 @@
 #                          without it the variant is built in .build-bench-variant
 #                          (see scripts/bench/binaries.sh)
 #   BENCH_CONCURRENCIES    wrk connections, space-separated    (default "32 64")
-#   BENCH_DURATION         wrk duration of each measured run   (default 10s)
-#   BENCH_WARMUP           wrk warm-up before each run         (default 2s)
+#   BENCH_DURATION         wrk duration of each measured run   (default 3s)
+#   BENCH_WARMUP           wrk warm-up before each run         (default 1s)
+#   BENCH_ROUNDS           rounds of all the GET rows; each row and ratio
+#                          reported is the median of the rounds (default 5)
 #   BENCH_THREADS          wrk threads                         (default 2)
 #   BENCH_NGINX_WORKERS    nginx worker_processes              (default auto)
 #   BENCH_SIGNIN_CONNECTIONS / BENCH_SIGNIN_DURATION  signin run (default 8 / 5s)
@@ -100,8 +103,9 @@ source "$BENCH_DIR/auth.sh"
 source "$BENCH_DIR/tokens.sh"
 
 read -r -a CONCURRENCIES <<<"${BENCH_CONCURRENCIES:-32 64}"
-DURATION="${BENCH_DURATION:-10s}"
-WARMUP="${BENCH_WARMUP:-2s}"
+DURATION="${BENCH_DURATION:-3s}"
+WARMUP="${BENCH_WARMUP:-1s}"
+ROUNDS="${BENCH_ROUNDS:-5}"
 THREADS="${BENCH_THREADS:-2}"
 NGINX_WORKERS="${BENCH_NGINX_WORKERS:-auto}"
 SIGNIN_CONNECTIONS="${BENCH_SIGNIN_CONNECTIONS:-8}"
@@ -112,8 +116,10 @@ PROPAGATION_SESSIONS="${BENCH_PROPAGATION_SESSIONS:-200}"
 PORT_BASE="${BENCH_PORT_BASE:-19300}"
 read -r -a GATEWAY_ENV <<<"${BENCH_GATEWAY_ENV:-}"
 
-# The rows, in report order: what wrk loads.
-TARGETS=(direct nginx-log nginx-nolog gw-default gw-nolog gw-norevoke stack)
+# The rows wrk loads, in the order of a round: the two sides of each ratio
+# run one after the other (2 and 4, 3 and 5, 5 and 6), so that a slow spell
+# of the machine touches both or neither. report.py prints them in row order.
+TARGETS=(direct nginx-log gw-default nginx-nolog gw-nolog gw-norevoke stack)
 PATH_UNDER_TEST="/api/test/user"
 
 STATE_DIR=""      # the throwaway folder: stores, key, logs, wrk output
@@ -166,6 +172,7 @@ cleanup() {
 check_settings() {
     local c setting
     [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_THREADS must be a positive number"
+    [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number"
     ((${#CONCURRENCIES[@]} > 0)) || die "BENCH_CONCURRENCIES is empty"
     for setting in "${GATEWAY_ENV[@]}"; do
         [[ "$setting" =~ ^[A-Z_][A-Z0-9_]*= ]] || die "BENCH_GATEWAY_ENV: '$setting' is not VAR=VALUE"
@@ -261,6 +268,8 @@ main() {
     fact duration "$DURATION"
     fact warmup "$WARMUP"
     fact threads "$THREADS"
+    fact rounds "$ROUNDS"
+    fact clock_ticks_per_s "$(getconf CLK_TCK)"
     fact nginx_workers "$NGINX_WORKERS"
     fact gateway_env "${GATEWAY_ENV[*]}"
     fact cpus "$(nproc)"
@@ -271,10 +280,15 @@ main() {
     run_token_verification
     note_own_pids
     start_rss_sampler
-    local conc target
-    for conc in "${CONCURRENCIES[@]}"; do
-        for target in "${TARGETS[@]}"; do
-            run_wrk "$target" "$conc"
+    # Rounds, each running every row once: a ratio is taken between runs a
+    # minute apart at most, and the median round is reported, so a slow spell
+    # of this virtual machine skews one round's rows, not one row.
+    local round conc target
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for conc in "${CONCURRENCIES[@]}"; do
+            for target in "${TARGETS[@]}"; do
+                run_wrk "$target" "$conc" "$round"
+            done
         done
     done
     # Signin runs argon2id (19 MiB per hash in flight): the peak before it

@@ -67,6 +67,21 @@ cpu_ticks() {
         $((a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7] + a[8])) "$own"
 }
 
+# The CPU time (clock ticks, all threads) used so far by the process NAME (a
+# PID key) and its child processes: one service, or nginx's master and workers.
+process_ticks() {
+    local pid="${PID[$1]}" dir line f total=0
+    for dir in /proc/[0-9]*; do
+        read -r line 2>/dev/null <"$dir/stat" || continue
+        line="${line##*) }"
+        read -r -a f <<<"$line"
+        if [[ "${dir#/proc/}" == "$pid" || "${f[1]}" == "$pid" ]]; then
+            total=$((total + f[11] + f[12]))
+        fi
+    done
+    echo "$total"
+}
+
 # other_cpu_between "BUSY TOTAL OWN" "BUSY TOTAL OWN": percent of the machine's
 # CPU that processes other than the bench's used in between.
 other_cpu_between() {

@@ -2,26 +2,34 @@
 # The GET rows, part of scripts/bench.sh (sourced). Results go to STATE_DIR/runs
 # (one line per wrk run) and facts, both rendered by report.py.
 #
-#   run_wrk TARGET C       a warm-up and a measured wrk run of one row
+#   run_wrk TARGET C ROUND a warm-up and a measured wrk run of one row
 #   count_request_lines    what each logging row wrote, to prove it logged
 # shellcheck disable=SC2154,SC2153 # globals of scripts/bench.sh (THREADS, TOKEN, ...)
 
-# One wrk run: TARGET at CONCURRENCY, a warm-up first. Appends a line to runs.
+# The process whose CPU time a row's requests cost: the proxy of the row, or
+# the content service for the direct row.
+declare -A ROW_PROCESS=([direct]=content-quiet [nginx-log]=nginx [nginx-nolog]=nginx [gw-default]=gw-default
+    [gw-nolog]=gw-nolog [gw-norevoke]=gw-norevoke [stack]=gw-stack)
+
+# One wrk run: TARGET at CONCURRENCY in round ROUND, a warm-up first. Appends a
+# line to runs, with the CPU time (clock ticks) the row's proxy used.
 run_wrk() {
-    local target="$1" conc="$2" url="${URL[$1]}$PATH_UNDER_TEST"
-    local out="$STATE_DIR/logs/wrk-$target-c$conc.txt" status=ok stats
+    local target="$1" conc="$2" round="$3" url="${URL[$1]}$PATH_UNDER_TEST"
+    local out="$STATE_DIR/logs/wrk-$target-c$conc-r$round.txt" status=ok stats
     local rps=nan p50=nan p99=nan requests=0 non2xx=0 sockerr=0
-    local before other
-    log_info "wrk $target c=$conc: $WARMUP warm-up, then $DURATION"
+    local before other ticks_before ticks_after
+    log_info "wrk $target c=$conc round $round: $WARMUP warm-up, then $DURATION"
     run_child /dev/null timeout "$WARMUP_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$WARMUP" \
         -H "x-access-token: $TOKEN" "$url" || log_warn "warm-up of $target c=$conc failed"
     before="$(cpu_ticks)"
+    ticks_before="$(process_ticks "${ROW_PROCESS[$target]}")"
     if ! run_child "$out" timeout "$RUN_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$DURATION" --latency \
         -H "x-access-token: $TOKEN" "$url"; then
         status=FAILED
     fi
+    ticks_after="$(process_ticks "${ROW_PROCESS[$target]}")"
     other="$(other_cpu_between "$before" "$(cpu_ticks)")"
-    fact "other_cpu_pct.$target.$conc" "$other"
+    fact "other_cpu_pct.$target.$conc.$round" "$other"
     ((other < 10)) || log_warn "other processes used ${other}% of the CPU during $target c=$conc: its figures are skewed"
     if stats="$(python3 "$BENCH_DIR/parse_wrk.py" "$out")"; then
         read -r rps p50 p99 requests non2xx sockerr <<<"$stats"
@@ -34,8 +42,8 @@ run_wrk() {
         log_error "run $target c=$conc FAILED; wrk said:"
         sed 's/^/    /' "$out" >&2
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conc" "$rps" "$p50" "$p99" \
-        "$requests" "$non2xx" "$sockerr" "$status" >>"$STATE_DIR/runs"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conc" "$round" "$rps" "$p50" "$p99" \
+        "$requests" "$non2xx" "$sockerr" $((ticks_after - ticks_before)) "$status" >>"$STATE_DIR/runs"
     check_alive
 }
 

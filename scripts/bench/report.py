@@ -5,7 +5,10 @@ figures and the targets of issue 9.
     report.py RUNS_TSV FACTS_FILE
 
 RUNS_TSV: one line per wrk run, tab-separated:
-    target  concurrency  req_per_s  p50_ms  p99_ms  requests  non2xx  socket_errors  ok|FAILED
+    target  concurrency  round  req_per_s  p50_ms  p99_ms  requests  non2xx  socket_errors  cpu_ticks  ok|FAILED
+(cpu_ticks: the CPU time of the row's proxy during the run, in clock ticks).
+Each row shows the median of its rounds; each ratio is the median of the
+ratios of the rounds, both sides of a ratio coming from the same round.
 FACTS_FILE: KEY=VALUE lines written by bench.sh (start-up times, RSS, signin,
 refresh, verification per key kind, propagation, log line counts, settings).
 Missing facts print as "n/a"; a target whose inputs are missing or FAILED
@@ -17,6 +20,7 @@ The targets are informational: this prints PASS / MISS but always exits 0.
 from __future__ import annotations
 
 import math
+import statistics
 import sys
 from dataclasses import dataclass
 
@@ -52,17 +56,56 @@ class Run:
 
     target: str
     conc: int
+    round: int
     rps: float
     p50: float
     p99: float
     requests: int
     non2xx: int
     sockerr: int
+    cpu_ticks: int
     status: str
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+def median(values: list[float]) -> float:
+    known = [v for v in values if not math.isnan(v)]
+    return statistics.median(known) if known else math.nan
+
+
+@dataclass
+class Row:
+    """One row at one concurrency: its runs, one per round."""
+
+    target: str
+    conc: int
+    runs: list[Run]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.runs) and all(r.ok for r in self.runs)
+
+    @property
+    def rps(self) -> float:
+        return median([r.rps for r in self.runs])
+
+    @property
+    def p50(self) -> float:
+        return median([r.p50 for r in self.runs])
+
+    @property
+    def p99(self) -> float:
+        return median([r.p99 for r in self.runs])
+
+    def cpu_us(self, ticks_per_s: float) -> float:
+        """The proxy's CPU microseconds per request, the median of the rounds."""
+        return median([r.cpu_ticks * 1e6 / ticks_per_s / r.requests if r.requests else math.nan for r in self.runs])
+
+    def by_round(self) -> dict[int, Run]:
+        return {r.round: r for r in self.runs}
 
 
 def num(value: object) -> float:
@@ -85,11 +128,11 @@ def load(runs_path: str, facts_path: str) -> tuple[list[Run], dict[str, str]]:
     with open(runs_path, encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
-            if len(parts) != 9:
+            if len(parts) != 11:
                 continue
-            target, conc, rps, p50, p99, requests, non2xx, sockerr, status = parts
-            runs.append(Run(target, int(conc), num(rps), num(p50), num(p99), int(requests), int(non2xx),
-                            int(sockerr), status))
+            target, conc, round_, rps, p50, p99, requests, non2xx, sockerr, ticks, status = parts
+            runs.append(Run(target, int(conc), int(round_), num(rps), num(p50), num(p99), int(requests), int(non2xx),
+                            int(sockerr), int(ticks), status))
     facts: dict[str, str] = {}
     with open(facts_path, encoding="utf-8") as f:
         for line in f:
@@ -108,8 +151,22 @@ class Report:
     def p(self, line: str = "") -> None:
         self.lines.append(line)
 
-    def run(self, target: str, conc: int) -> Run | None:
-        return next((r for r in self.runs if r.target == target and r.conc == conc), None)
+    def run(self, target: str, conc: int) -> Row | None:
+        runs = [r for r in self.runs if r.target == target and r.conc == conc]
+        return Row(target, conc, runs) if runs else None
+
+    @staticmethod
+    def per_round(a: Row, b: Row, combine) -> list[float]:
+        """`combine(run of a, run of b)` for every round both rows ran in."""
+        mine, theirs = a.by_round(), b.by_round()
+        return [combine(mine[n], theirs[n]) for n in sorted(mine) if n in theirs]
+
+    @staticmethod
+    def rounds_text(values: list[float], spec: str) -> str:
+        return "" if len(values) < 2 else " (rounds " + " ".join(f"{v:{spec}}" for v in values) + ")"
+
+    def ticks_per_s(self) -> float:
+        return num(self.facts.get("clock_ticks_per_s", "100"))
 
     def concurrencies(self) -> list[int]:
         return sorted({r.conc for r in self.runs})
@@ -122,7 +179,7 @@ class Report:
     def settings(self) -> None:
         f = self.facts
         self.p("== settings")
-        self.p(f"  duration {f.get('duration', 'n/a')} per run (after a {f.get('warmup', 'n/a')} warm-up), "
+        self.p(f"  {f.get('rounds', '?')} rounds of every row, {f.get('duration', 'n/a')} per run (after a {f.get('warmup', 'n/a')} warm-up), "
                f"wrk -t{f.get('threads', '?')}, nginx worker_processes {f.get('nginx_workers', '?')}, "
                f"{f.get('cpus', '?')} CPUs, GET /api/test/user with one user's token")
         self.p(f"  binaries {f.get('bin_dir', '?')}, variant gateway {f.get('variant_bin_dir', '?')}")
@@ -138,20 +195,28 @@ class Report:
     def throughput(self) -> None:
         self.p("== GET /api/test/user (vs nginx: rows that log per request against row 2, the others against row 3)")
         header = (f"  {'#':>1} {'row':<40} {'c':>3} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'vs nginx':>8} "
-                  f"{'other':>5}  result")
+                  f"{'CPU us':>6} {'other':>5}  result")
         self.p(header)
         self.p("  " + "-" * (len(header) - 2))
         meta = {target: (number, label, ref) for target, number, label, ref in ROWS}
-        for r in sorted(self.runs, key=lambda r: (r.conc, ROW_ORDER.get(r.target, 99))):
-            number, label, ref = meta.get(r.target, (0, r.target, ""))
-            base = self.run(ref, r.conc)
-            ratio = r.rps / base.rps if r.ok and base and base.ok and base.rps else math.nan
-            result = "ok" if r.ok else f"FAILED ({r.non2xx} non-2xx, {r.sockerr} socket errors)"
-            other = num(self.facts.get(f"other_cpu_pct.{r.target}.{r.conc}"))
-            self.p(f"  {number:>1} {label:<40} {r.conc:>3} {fmt(r.rps):>8} {fmt(r.p50, '.2f'):>7} "
-                   f"{fmt(r.p99, '.2f'):>7} {fmt(ratio, '.2f', 'x'):>8} {fmt(other, '.0f', '%'):>5}  {result}")
+        keys = sorted({(r.conc, r.target) for r in self.runs}, key=lambda k: (k[0], ROW_ORDER.get(k[1], 99)))
+        for conc, target in keys:
+            row = self.run(target, conc)
+            number, label, ref = meta.get(target, (0, target, ""))
+            base = self.run(ref, conc)
+            ratio = (median(self.per_round(row, base, lambda a, b: a.rps / b.rps if b.rps else math.nan))
+                     if row.ok and base and base.ok else math.nan)
+            failed = [r for r in row.runs if not r.ok]
+            result = "ok" if not failed else "FAILED (" + ", ".join(
+                f"round {r.round}: {r.non2xx} non-2xx, {r.sockerr} socket errors" for r in failed) + ")"
+            other = max(num(self.facts.get(f"other_cpu_pct.{target}.{conc}.{r.round}")) for r in row.runs)
+            self.p(f"  {number:>1} {label:<40} {conc:>3} {fmt(row.rps):>8} {fmt(row.p50, '.2f'):>7} "
+                   f"{fmt(row.p99, '.2f'):>7} {fmt(ratio, '.2f', 'x'):>8} {fmt(row.cpu_us(self.ticks_per_s()), '.1f'):>6} "
+                   f"{fmt(other, '.0f', '%'):>5}  {result}")
         noisy = [k for k, v in self.facts.items() if k.startswith("other_cpu_pct.") and num(v) >= 5]
-        self.p("  other: the CPU that processes other than the bench's used during the run"
+        self.p("  the median of the rounds; vs nginx: the median of the rounds' ratios; CPU us: the CPU time of the "
+               "row's proxy (row 1: the content service) per request")
+        self.p("  other: the most CPU that processes other than the bench's used during one of the row's runs"
                + (f" ({len(noisy)} run(s) at 5% or more: compare those with care)" if noisy else ""))
         lines = " ".join(f"{name} {self.facts.get('log_lines.' + name, 'n/a')}"
                          for name in ("nginx-log", "gw-default", "gw-stack", "content-info", "gw-nolog",
@@ -221,16 +286,20 @@ class Report:
         if not (a and b and a.ok and b.ok):
             self.p(f"  n/a   {what} at c={conc}: a run is missing or FAILED")
             return
-        ratio = a.rps / b.rps
-        self.p(f"  {verdict(ratio >= minimum)}  {what} at c={conc}: {ratio:.2f}x ({a.rps:.0f} vs {b.rps:.0f} req/s)")
+        ratios = self.per_round(a, b, lambda x, y: x.rps / y.rps)
+        ratio = median(ratios)
+        self.p(f"  {verdict(ratio >= minimum)}  {what} at c={conc}: {ratio:.2f}x{self.rounds_text(ratios, '.2f')} "
+               f"({a.rps:.0f} vs {b.rps:.0f} req/s)")
 
     def cost_target(self, with_target: str, without_target: str, conc: int, maximum: float, what: str) -> None:
         a, b = self.run(with_target, conc), self.run(without_target, conc)
         if not (a and b and a.ok and b.ok):
             self.p(f"  n/a   {what} <= {maximum:.0%} at c={conc}: a run is missing or FAILED")
             return
-        cost = 1 - a.rps / b.rps
-        self.p(f"  {verdict(cost <= maximum)}  {what} <= {maximum:.0%} at c={conc}: {cost:.1%} "
+        costs = self.per_round(a, b, lambda x, y: 1 - x.rps / y.rps)
+        cost = median(costs)
+        spelled = "" if len(costs) < 2 else " (rounds " + " ".join(f"{c:.1%}" for c in costs) + ")"
+        self.p(f"  {verdict(cost <= maximum)}  {what} <= {maximum:.0%} at c={conc}: {cost:.1%}{spelled} "
                f"({a.rps:.0f} with vs {b.rps:.0f} without)")
 
     def targets(self) -> None:
@@ -244,9 +313,11 @@ class Report:
                               f"row 5 / row 3 (gateway / nginx, logging off) >= {VS_NGINX_QUIET_MIN}x")
         gw, direct = self.run("gw-default", 32), self.run("direct", 32)
         if gw and direct and gw.ok and direct.ok:
-            added = gw.p99 - direct.p99
+            added_per_round = self.per_round(gw, direct, lambda x, y: x.p99 - y.p99)
+            added = median(added_per_round)
             self.p(f"  {verdict(added <= ADDED_P99_MAX_MS)}  p99 added by the gateway (row 4 - row 1) <= "
-                   f"{ADDED_P99_MAX_MS:.0f} ms at c=32: {added:.2f} ms ({gw.p99:.2f} - {direct.p99:.2f})")
+                   f"{ADDED_P99_MAX_MS:.0f} ms at c=32: {added:.2f} ms{self.rounds_text(added_per_round, '.2f')} "
+                   f"({gw.p99:.2f} - {direct.p99:.2f})")
         else:
             self.p(f"  n/a   p99 added by the gateway (row 4 - row 1) <= {ADDED_P99_MAX_MS:.0f} ms at c=32: "
                    "a run is missing or FAILED")
