@@ -17,7 +17,12 @@
 #              app image from compose/Dockerfile fed the host-built binaries
 #              (BINARIES_FROM, an image FROM scratch holding /staging)
 #   up         `docker-compose up -d`, wait for the gateway's /health/ready
-#   smoke      scripts/compose_smoke.py smoke against the published gateway
+#   smoke      scripts/compose_smoke.py smoke against the published gateway:
+#              what only the containers show (readiness, the mounted key,
+#              the bootstrap admin, sessions across the auth replicas)
+#   contract   the frontends suite (Tests/system/frontends) against the
+#              published gateway: scripts/system-test.sh with
+#              SYSTEM_TEST_GATEWAY_URL
 #   load       four bounded (LOAD_DURATION s) loads on loopback: a baseline,
 #              a content replica SIGKILLed, a content replica stopped with
 #              SIGTERM and started again, an auth replica restarted; each
@@ -300,13 +305,23 @@ prepare_secrets() {
     export JWT_PRIVATE_KEY_PATH="$WORK/secrets/jwt_private_key.pem"
     POSTGRES_PASSWORD="$(openssl rand -hex 16)"
     REDIS_PASSWORD="$(openssl rand -hex 16)"
-    BOOTSTRAP_ADMIN_USERNAME=composeadmin
-    BOOTSTRAP_ADMIN_EMAIL=composeadmin@example.com
+    # The admin the system tests sign in as (Tests/system/support/system.py).
+    BOOTSTRAP_ADMIN_USERNAME=rootadmin
+    BOOTSTRAP_ADMIN_EMAIL=rootadmin@example.com
     BOOTSTRAP_ADMIN_PASSWORD="$(openssl rand -hex 12)"
     export POSTGRES_PASSWORD REDIS_PASSWORD
     export BOOTSTRAP_ADMIN_USERNAME BOOTSTRAP_ADMIN_EMAIL BOOTSTRAP_ADMIN_PASSWORD
     export AUTH_BACKEND_IMAGE="$APP_IMAGE" DEBIAN_IMAGE="$BASE_IMAGE"
-    export CORS_ALLOWED_ORIGINS=http://localhost:8081
+    # compose.yaml's defaults (the tutorial's origins among them), as a new user gets them: the
+    # frontends suite checks exactly those.
+    unset CORS_ALLOWED_ORIGINS ACCESS_TOKEN_TTL REFRESH_TOKEN_TTL
+}
+
+# The contract through the compose gateway: the frontends suite, in the mode
+# that tests a running system from outside (scripts/system-test.sh).
+run_contract_suite() {
+    SYSTEM_TEST_GATEWAY_URL="$BASE_URL" SYSTEM_TEST_ADMIN_PASSWORD="$BOOTSTRAP_ADMIN_PASSWORD" \
+        SYSTEM_TEST_OUTPUT="$WORK/contract" SYSTEM_TEST_ARGS="" bash "$REPO_ROOT/scripts/system-test.sh"
 }
 
 # Wait until every container of the project reports healthy.
@@ -452,8 +467,11 @@ main() {
     start_stack
 
     phase smoke
-    python3 "$SMOKE" smoke --base-url "$BASE_URL" --origin "$CORS_ALLOWED_ORIGINS" \
+    python3 "$SMOKE" smoke --base-url "$BASE_URL" \
         --admin-username "$BOOTSTRAP_ADMIN_USERNAME" --admin-password "$BOOTSTRAP_ADMIN_PASSWORD"
+
+    phase contract
+    run_contract_suite
 
     phase load
     run_loads

@@ -13,6 +13,12 @@
 #   SYSTEM_TEST_OUTPUT  logs and tally.json (default .build/system-test/<time>)
 #   SYSTEM_TEST_ARGS    extra pytest arguments, e.g. "-k hostile" or
 #                       "Tests/system/hostile/test_protocol.py -x"
+#   SYSTEM_TEST_GATEWAY_URL, SYSTEM_TEST_ADMIN_PASSWORD
+#                       test a running system through that gateway instead
+#                       (make compose-test does): no stores, no binaries,
+#                       Tests/system/frontends by default, and only the tests
+#                       that need no more than a default system seen from
+#                       outside (Tests/system/support/external.py)
 # The Python packages of Tests/system/requirements.txt go into a venv in
 # .build/system-venv (created or updated when the requirements change).
 # Whatever the tests started is ended on exit, however the script is stopped.
@@ -156,10 +162,16 @@ main() {
     export SYSTEM_TEST_PORTS="${SYSTEM_TEST_PORTS:-10000-19999}"
 
     ensure_venv
-    ensure_stores
-    ensure_binaries
-
     local extra=() targets=(Tests/system) arg rc=0
+    if [[ -n "${SYSTEM_TEST_GATEWAY_URL:-}" ]]; then
+        [[ -n "${SYSTEM_TEST_ADMIN_PASSWORD:-}" ]] || die "SYSTEM_TEST_GATEWAY_URL needs SYSTEM_TEST_ADMIN_PASSWORD"
+        log_info "testing the running system behind $SYSTEM_TEST_GATEWAY_URL"
+        targets=(Tests/system/frontends)
+    else
+        ensure_stores
+        ensure_binaries
+    fi
+
     read -r -a extra <<<"${SYSTEM_TEST_ARGS:-}"
     for arg in "${extra[@]}"; do
         [[ "$arg" == Tests/system* ]] && targets=() # the caller named what to run

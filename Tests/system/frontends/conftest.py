@@ -6,6 +6,8 @@ from typing import Iterator
 
 import pytest
 
+from support import config
+from support.external import ExternalGateway
 from support.system import System
 
 from .restart import restart
@@ -38,8 +40,10 @@ def _run(system: System) -> Iterator[System]:
 @pytest.fixture(scope="module")
 def tutorial_system(request: pytest.FixtureRequest) -> Iterator[System]:
     """The system as `make run` configures it for the tutorial's frontends: every default, CORS included.
-    One per module, so that a crash in one family's module cannot fail another's."""
-    yield from _run(system_with_default_cors(f"{request.module.__name__}-defaults"))
+    One per module, so that a crash in one family's module cannot fail another's. With
+    SYSTEM_TEST_GATEWAY_URL, that gateway (the compose stack runs every default too)."""
+    url = config.external_gateway_url()
+    yield from _run(ExternalGateway(url) if url else system_with_default_cors(f"{request.module.__name__}-defaults"))
 
 
 @pytest.fixture(scope="module")

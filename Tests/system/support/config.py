@@ -112,3 +112,8 @@ class Environment:
             redis_url=require("TEST_REDIS_URL"),
             jwt_private_key_file=key,
         )
+
+
+def external_gateway_url() -> str | None:
+    """SYSTEM_TEST_GATEWAY_URL: a running gateway to test instead of starting Systems (support.external)."""
+    return os.environ.get("SYSTEM_TEST_GATEWAY_URL") or None

@@ -11,7 +11,9 @@ Fixtures:
 - ``private_postgres`` a PrivatePostgres for the test (pause/resume), stopped and deleted at teardown.
 - ``sessions``       a SessionTracker (``track(account)``, ``assert_none_lost(client)``).
 
-Hooks: the tally's current suite follows the running test; the terminal summary prints the tally
+Hooks: with SYSTEM_TEST_GATEWAY_URL (an external gateway, support.external), only the tests that
+need no more than a default system seen through its gateway are collected, the rest deselected;
+the tally's current suite follows the running test; the terminal summary prints the tally
 and writes it to ``<output>/tally.json``; SIGTERM ends the run like Ctrl-C, so fixtures still stop
 every process they started.
 """
@@ -49,6 +51,31 @@ def pytest_configure() -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+#: What an external gateway (support.external, SYSTEM_TEST_GATEWAY_URL) stands in for: the system at
+#: every default, reached through its gateway alone.
+EXTERNAL_FIXTURES = frozenset({"tutorial_system"})
+#: Fixtures that start processes or stores of their own, or a system with settings of its own.
+LOCAL_FIXTURES = frozenset({"system", "module_system", "make_system", "private_redis", "private_postgres"})
+
+
+def runs_against_external_gateway(item: pytest.Item) -> bool:
+    """The test needs no more than an external gateway gives: a default system, seen from outside."""
+    names = set(getattr(item, "fixturenames", ()))
+    local = {name for name in names if name in LOCAL_FIXTURES or name.endswith("_system")} - EXTERNAL_FIXTURES
+    return bool(names & EXTERNAL_FIXTURES) and not local
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Against an external gateway, only the tests it can serve run; the others are deselected (and
+    counted as such in pytest's summary), never started against the wrong system."""
+    if not config.external_gateway_url() or not items:
+        return
+    deselected = [item for item in items if not runs_against_external_gateway(item)]
+    if deselected:
+        items[0].config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if runs_against_external_gateway(item)]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
