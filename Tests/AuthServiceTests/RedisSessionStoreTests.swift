@@ -10,6 +10,14 @@ struct RedisSessionStoreTests {
     /// The production-like shape: sessions of a day, an hour of idleness.
     static let longPolicy = SessionPolicy(absoluteLifetime: 86_400, idleLifetime: 3_600, reuseGrace: 10, revocationRetention: 90_000)
 
+    /// A store on a leased test database, with `policy` and the hand-moved clock it reads.
+    private func withStore(policy: SessionPolicy = Self.policy, _ body: (RedisSessionStore, TestClock) async throws -> Void) async throws {
+        try await TestRedis.withClient { redis in
+            let clock = TestClock()
+            try await body(RedisSessionStore(redis: redis, policy: policy, clock: clock), clock)
+        }
+    }
+
     private func rotate(_ store: RedisSessionStore, _ token: String) async throws -> (outcome: RotationOutcome, successor: String, sealed: String) {
         let successor = RefreshTokenFormat.newToken()
         let sealed = "sealed-\(UUID().uuidString)"
@@ -18,8 +26,7 @@ struct RedisSessionStoreTests {
 
     @Test("open, rotate, rotate the successor: each token is live once and the session carries over")
     func openAndRotate() async throws {
-        try await TestRedis.withClient { redis in
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+        try await self.withStore { store, _ in
             let userID = randomUserID()
             let issued = try await store.open(userID: userID)
             #expect(try await store.owner(of: issued.token) == RefreshTokenOwner(userID: userID, sessionID: issued.sessionID))
@@ -47,9 +54,7 @@ struct RedisSessionStoreTests {
 
     @Test("a replay within the grace window returns the first rotation's sealed successor and mints nothing")
     func graceReplay() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+        try await self.withStore { store, clock in
             let issued = try await store.open(userID: randomUserID())
             let first = try await self.rotate(store, issued.token)
             clock.advance(by: Int64(Self.policy.reuseGrace))
@@ -81,9 +86,7 @@ struct RedisSessionStoreTests {
 
     @Test("the GoTrue rule: a spent token whose successor was never used gets that successor again, for hours, minting nothing")
     func unusedSuccessorReplays() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: Self.longPolicy, clock: clock)
+        try await self.withStore(policy: Self.longPolicy) { store, clock in
             let issued = try await store.open(userID: randomUserID())
             let first = try await self.rotate(store, issued.token)
             #expect(first.outcome == .rotated)
@@ -104,9 +107,7 @@ struct RedisSessionStoreTests {
 
     @Test("a replay of any generation older than the last spent one is reuse, even while the newest token is unused")
     func olderGenerationIsReuse() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+        try await self.withStore { store, clock in
             let userID = randomUserID()
             let zero = try await store.open(userID: userID)
             let one = try await self.rotate(store, zero.token)
@@ -121,9 +122,7 @@ struct RedisSessionStoreTests {
 
     @Test("within the grace window too, a token older than the live one's parent is reuse: a thief cannot follow the chain")
     func olderGenerationWithinGraceIsReuse() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+        try await self.withStore { store, clock in
             let userID = randomUserID()
             let zero = try await store.open(userID: userID)
             let one = try await self.rotate(store, zero.token)
@@ -139,9 +138,7 @@ struct RedisSessionStoreTests {
 
     @Test("an unused successor left idle past the idle lifetime is not handed out again: expired")
     func idleSuccessorExpires() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+        try await self.withStore { store, clock in
             let issued = try await store.open(userID: randomUserID())
             _ = try await self.rotate(store, issued.token)
             clock.advance(by: Int64(Self.policy.idleLifetime))
@@ -160,9 +157,7 @@ struct RedisSessionStoreTests {
 
     @Test("a token unused past the idle lifetime is expired")
     func idleExpiry() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+        try await self.withStore { store, clock in
             let issued = try await store.open(userID: randomUserID())
             clock.advance(by: Int64(Self.policy.idleLifetime))
             #expect(try await self.rotate(store, issued.token).outcome == .expired)
@@ -171,9 +166,7 @@ struct RedisSessionStoreTests {
 
     @Test("a session kept active still ends at its absolute lifetime")
     func absoluteExpiry() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+        try await self.withStore { store, clock in
             var token = try await store.open(userID: randomUserID()).token
             clock.advance(by: Int64(Self.policy.idleLifetime - 1))
             let step = try await self.rotate(store, token)
@@ -186,8 +179,7 @@ struct RedisSessionStoreTests {
 
     @Test("16 concurrent rotations of one token: exactly one rotates, the others get its successor")
     func concurrentRotations() async throws {
-        try await TestRedis.withClient { redis in
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+        try await self.withStore { store, _ in
             let issued = try await store.open(userID: randomUserID())
             let results = try await withThrowingTaskGroup(of: (RotationOutcome, String).self) { group in
                 for _ in 0..<16 {
@@ -209,8 +201,7 @@ struct RedisSessionStoreTests {
 
     @Test("revoking a session ends its refresh tokens but not the user's other sessions")
     func revokeSession() async throws {
-        try await TestRedis.withClient { redis in
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+        try await self.withStore { store, _ in
             let userID = randomUserID()
             let phone = try await store.open(userID: userID)
             let laptop = try await store.open(userID: userID)
@@ -224,9 +215,7 @@ struct RedisSessionStoreTests {
 
     @Test("revoking all sessions ends every one of them; a later signin works")
     func revokeAllSessions() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: clock)
+        try await self.withStore { store, clock in
             let userID = randomUserID()
             let phone = try await store.open(userID: userID)
             let laptop = try await store.open(userID: userID)
