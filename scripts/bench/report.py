@@ -318,6 +318,11 @@ class Report:
             self.p(f"  {verdict(added <= ADDED_P99_MAX_MS)}  p99 added by the gateway (row 4 - row 1) <= "
                    f"{ADDED_P99_MAX_MS:.0f} ms at c=32: {added:.2f} ms{self.rounds_text(added_per_round, '.2f')} "
                    f"({gw.p99:.2f} - {direct.p99:.2f})")
+            nginx = self.run("nginx-log", 32)
+            if nginx and nginx.ok:
+                by_nginx = self.per_round(nginx, direct, lambda x, y: x.p99 - y.p99)
+                self.p(f"        for comparison, p99 added by nginx (row 2 - row 1) at c=32: {median(by_nginx):.2f} ms"
+                       f"{self.rounds_text(by_nginx, '.2f')}")
         else:
             self.p(f"  n/a   p99 added by the gateway (row 4 - row 1) <= {ADDED_P99_MAX_MS:.0f} ms at c=32: "
                    "a run is missing or FAILED")
