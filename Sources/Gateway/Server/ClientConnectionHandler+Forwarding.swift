@@ -98,13 +98,8 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         exchange.upstream = connection
         exchange.phase = .forwarding
         connection.attach(self)
-        connection.write(.head(self.upstreamHead(for: exchange, authority: exchange.upstreamPool?.address.authority ?? "")))
-        for part in exchange.pendingBody {
-            connection.write(.body(.byteBuffer(part)))
-        }
+        connection.send(self.upstreamRequest(for: exchange, authority: exchange.upstreamPool?.address.authority ?? ""))
         exchange.pendingBody.removeAll()
-        connection.write(.end(nil))
-        connection.flush()
         exchange.upstreamDeadline = .now() + self.shared.upstreamTimeout
     }
 
