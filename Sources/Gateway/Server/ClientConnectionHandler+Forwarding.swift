@@ -98,8 +98,13 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         exchange.upstream = connection
         exchange.phase = .forwarding
         connection.attach(self)
-        connection.send(self.upstreamRequest(for: exchange, authority: exchange.upstreamPool?.address.authority ?? ""))
+        connection.write(.head(self.upstreamHead(for: exchange, authority: exchange.upstreamPool?.address.authority ?? "")))
+        for part in exchange.pendingBody {
+            connection.write(.body(.byteBuffer(part)))
+        }
         exchange.pendingBody.removeAll()
+        connection.write(.end(nil))
+        connection.flush()
         exchange.upstreamDeadline = .now() + self.shared.upstreamTimeout
     }
 

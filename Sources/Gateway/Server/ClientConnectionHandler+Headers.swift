@@ -4,41 +4,32 @@ import NIOCore
 import NIOHTTP1
 
 extension ClientConnectionHandler {
-    /// The request as the service gets it, head and body, as the bytes to send: connection-level
-    /// headers and anything a client could claim about identity or forwarding dropped; `Host`,
-    /// `X-Forwarded-*` and the request id set by us. A chunked body is all here by now, so it goes
-    /// with its length instead.
-    func upstreamRequest(for exchange: Exchange, authority: String) -> ByteBuffer {
+    /// The request as the service gets it: connection-level headers and anything a client could
+    /// claim about identity or forwarding dropped; `Host`, `X-Forwarded-*` and the request id set by us.
+    func upstreamHead(for exchange: Exchange, authority: String) -> HTTPRequestHead {
         let request = exchange.head
         let listedInConnection = HeaderFilter.connectionTokens(request.headers)
-        let bodyLength = exchange.pendingBody.reduce(0) { $0 + $1.readableBytes }
-        var bytes = self.context.channel.allocator.buffer(capacity: 256 + request.uri.utf8.count + 64 * request.headers.count + bodyLength)
-        // HEAD is asked as GET, whose head is the answer: the services need not implement HEAD.
-        bytes.writeString(request.method == .HEAD ? "GET" : request.method.rawValue)
-        bytes.writeStaticString(" ")
-        bytes.writeSubstring(RequestHeadCheck.originForm(of: request.uri))
-        bytes.writeStaticString(" HTTP/1.1\r\n")
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(request.headers.count + 5)
         for (name, value) in request.headers {
             if HeaderFilter.dropsFromRequests(name) || (!listedInConnection.isEmpty && listedInConnection.contains(name.lowercased())) {
                 continue
             }
-            bytes.writeHeader(name, value)
+            headers.add(name: name, value: value)
         }
-        bytes.writeHeader("host", authority)
-        bytes.writeHeader("x-forwarded-for", self.shared.clientAddresses.clientAddress(peerIP: self.peerIP, headers: request.headers))
-        bytes.writeHeader("x-forwarded-proto", "http")
+        headers.add(name: "host", value: authority)
+        headers.add(name: "x-forwarded-for", value: self.shared.clientAddresses.clientAddress(peerIP: self.peerIP, headers: request.headers))
+        headers.add(name: "x-forwarded-proto", value: "http")
         if let host = request.headers.first(name: "host") {
-            bytes.writeHeader("x-forwarded-host", host)
+            headers.add(name: "x-forwarded-host", value: host)
         }
-        bytes.writeHeader("x-request-id", exchange.requestID)
+        headers.add(name: "x-request-id", value: exchange.requestID)
         if exchange.body == .chunked {
-            bytes.writeHeader("content-length", String(bodyLength))
+            headers.add(name: "transfer-encoding", value: "chunked")
         }
-        bytes.writeStaticString("\r\n")
-        for part in exchange.pendingBody {
-            bytes.writeImmutableBuffer(part)
-        }
-        return bytes
+        // HEAD is asked as GET, whose head is the answer: the services need not implement HEAD.
+        let method: HTTPMethod = request.method == .HEAD ? .GET : request.method
+        return HTTPRequestHead(version: .http1_1, method: method, uri: String(RequestHeadCheck.originForm(of: request.uri)), headers: headers)
     }
 
     /// The service's response head as the client gets it, and the revocation position it announced.
@@ -64,16 +55,5 @@ extension ClientConnectionHandler {
             exchange.keepAlive = false
         }
         return (HTTPResponseHead(version: exchange.head.version, status: upstream.status, headers: headers), position)
-    }
-}
-
-extension ByteBuffer {
-    /// `name: value` and CRLF. Names and values were parsed by llhttp (no CR, LF or NUL in them) or
-    /// are the gateway's own, so nothing needs escaping.
-    fileprivate mutating func writeHeader(_ name: String, _ value: String) {
-        self.writeString(name)
-        self.writeStaticString(": ")
-        self.writeString(value)
-        self.writeStaticString("\r\n")
     }
 }

@@ -9,26 +9,15 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamFailed(responseStarted: Bool)
 }
 
-/// One keep-alive connection to a service, used by one exchange at a time. A request goes out as the
-/// bytes the gateway wrote (no `HTTPHeaders` in between, no encoder); the answer comes back through
-/// NIO's HTTP/1 decoder.
+/// One keep-alive connection to a service, used by one exchange at a time.
 final class UpstreamConnection {
     let channel: any Channel
     private let handler: UpstreamHandler
-    private let wire: UpstreamWireHandler
-    private let decoder: HTTPResponseDecoder
     var idleSince: NIODeadline = .now()
 
-    /// What the decoder is told of each request: it pairs every response with its request's method
-    /// (a response to HEAD or CONNECT has no body), and the gateway sends neither (HEAD goes upstream
-    /// as GET, CONNECT is routed nowhere).
-    private static let pairingHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-
-    init(channel: any Channel, handler: UpstreamHandler, wire: UpstreamWireHandler, decoder: HTTPResponseDecoder) {
+    init(channel: any Channel, handler: UpstreamHandler) {
         self.channel = channel
         self.handler = handler
-        self.wire = wire
-        self.decoder = decoder
     }
 
     /// Binds the connection to the exchange that will use it next (or to none).
@@ -36,10 +25,12 @@ final class UpstreamConnection {
         self.handler.receiver = receiver
     }
 
-    /// Sends one complete request: head and body, already encoded.
-    func send(_ request: ByteBuffer) {
-        self.decoder.write(data: .head(Self.pairingHead))
-        self.wire.send(request)
+    func write(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>? = nil) {
+        self.channel.write(part, promise: promise)
+    }
+
+    func flush() {
+        self.channel.flush()
     }
 
     /// Stops or resumes reading the response, so a slow client is not fed faster than it reads.
@@ -93,26 +84,5 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let receiver = self.receiver else { return }
         self.receiver = nil
         receiver.upstreamFailed(responseStarted: self.responseStarted)
-    }
-}
-
-/// The handler nearest a service's socket: requests are written here, below the HTTP decoder, which
-/// would take anything written through it for an HTTP request part.
-final class UpstreamWireHandler: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private var context: ChannelHandlerContext?
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-    }
-
-    func send(_ bytes: ByteBuffer) {
-        self.context?.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
     }
 }

@@ -64,20 +64,15 @@ final class UpstreamPool {
 
     /// Opens a new connection and hands it to `done` on this loop.
     func connect(_ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        // Made here, used on this loop only (the channel's): the connection keeps it to tell it of
-        // each request.
-        let decoder = NIOLoopBound(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes), eventLoop: self.eventLoop)
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Requests go out as bytes through the wire handler; responses come up through
-                    // the decoder, which the connection tells each request's method.
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(UpstreamWireHandler())
-                    try pipeline.addHandler(ByteToMessageHandler(decoder.value))
-                    try pipeline.addHandler(UpstreamHandler())
+                    // Headers forwarded were parsed from the client's request (or are ours): no
+                    // validation pass needed, as on the client side.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
             .connect(host: self.address.host, port: self.address.port)
@@ -85,11 +80,7 @@ final class UpstreamPool {
             .whenComplete { result in
                 done(Result {
                     let channel = try result.get()
-                    let pipeline = channel.pipeline.syncOperations
-                    return UpstreamConnection(
-                        channel: channel, handler: try pipeline.handler(type: UpstreamHandler.self),
-                        wire: try pipeline.handler(type: UpstreamWireHandler.self), decoder: decoder.value
-                    )
+                    return UpstreamConnection(channel: channel, handler: try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self))
                 })
             }
     }
