@@ -114,12 +114,9 @@ def new_name(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(5)}"  # 3-20 characters, no spaces
 
 
-def signup(base: str, username: str, password: str, roles=None, token: str | None = None) -> Response:
+def signup(base: str, username: str, password: str) -> Response:
     body = {"username": username, "email": f"{username}@example.com", "password": password}
-    if roles is not None:
-        body["roles"] = roles
-    headers = {"x-access-token": token} if token else {}
-    return request(base, "POST", "/api/auth/signup", body=body, headers=headers)
+    return request(base, "POST", "/api/auth/signup", body=body)
 
 
 def signin(base: str, username: str, password: str) -> Response:

@@ -12,7 +12,7 @@ extension ClientConnectionHandler {
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headers.count + 5)
         for (name, value) in request.headers {
-            if HeaderFilter.dropsFromRequests(name) || (!listedInConnection.isEmpty && listedInConnection.contains(name.lowercased())) {
+            if HeaderFilter.dropsFromRequests(name) || listedInConnection.contains(name) {
                 continue
             }
             headers.add(name: name, value: value)
@@ -44,7 +44,7 @@ extension ClientConnectionHandler {
                 position = StreamID(value)
                 continue
             }
-            if HeaderFilter.dropsFromResponses(name) || (!listedInConnection.isEmpty && listedInConnection.contains(name.lowercased())) {
+            if HeaderFilter.dropsFromResponses(name) || listedInConnection.contains(name) {
                 continue
             }
             if name.equalsLowercaseASCII("content-length") { hasLength = true }

@@ -207,11 +207,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             ),
             on: self.context.eventLoop
         )
-        if exchange.keepAlive, !self.closing, self.nextRequestStarted {
-            self.wait(for: .head, within: self.shared.timeouts.header)
-        } else if exchange.keepAlive, !self.closing {
-            self.wait(for: .idle, within: self.shared.timeouts.idle)
-            self.wire?.arm()
+        if exchange.keepAlive, !self.closing {
+            // The wire was armed when the request ended (a kept-alive one always ended), so bytes that
+            // came since then have already started the next request.
+            if self.nextRequestStarted {
+                self.wait(for: .head, within: self.shared.timeouts.header)
+            } else {
+                self.wait(for: .idle, within: self.shared.timeouts.idle)
+            }
         } else {
             self.closing = true
         }

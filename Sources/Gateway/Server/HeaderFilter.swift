@@ -28,16 +28,17 @@ enum HeaderFilter {
         "proxy-authenticate", "server", "x-request-id",
     ])
 
-    /// Header names listed in `Connection` (hop-by-hop by declaration), lower-cased.
-    static func connectionTokens(_ headers: HTTPHeaders) -> Set<String> {
-        var tokens = Set<String>()
+    /// Header names listed in `Connection` (hop-by-hop by declaration). Nearly always none: then
+    /// nothing is allocated.
+    static func connectionTokens(_ headers: HTTPHeaders) -> HeaderNameSet {
+        var tokens: [String] = []
         for value in headers["connection"] {
             for token in value.split(separator: ",") {
                 let name = token.trimmingCharacters(in: .whitespaces).lowercased()
-                if name != "close", name != "keep-alive", !name.isEmpty { tokens.insert(name) }
+                if name != "close", name != "keep-alive", !name.isEmpty { tokens.append(name) }
             }
         }
-        return tokens
+        return HeaderNameSet(tokens)
     }
 }
 
@@ -47,7 +48,11 @@ struct HeaderNameSet: Sendable {
     private let byLength: [[[UInt8]]]
 
     init(_ names: [String]) {
-        var byLength = [[[UInt8]]](repeating: [], count: (names.map(\.utf8.count).max() ?? 0) + 1)
+        guard let longest = names.map(\.utf8.count).max() else {
+            self.byLength = []  // no allocation for the usual empty set
+            return
+        }
+        var byLength = [[[UInt8]]](repeating: [], count: longest + 1)
         for name in names {
             precondition(name == name.lowercased(), "header names are listed in lower case")
             byLength[name.utf8.count].append(Array(name.utf8))

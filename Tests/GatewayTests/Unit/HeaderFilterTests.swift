@@ -1,4 +1,5 @@
 @testable import Gateway
+import NIOHTTP1
 import Testing
 
 @Suite("The header filter matches names ignoring ASCII case, and nothing else")
@@ -35,5 +36,13 @@ struct HeaderFilterTests {
         #expect(!"x\u{0D}user".equalsLowercaseASCII("x-user"))
         #expect(!HeaderNameSet(["`a"]).contains("@A"))
         #expect(HeaderNameSet(["`a"]).contains("`A"))
+    }
+
+    @Test("names listed in Connection are hop-by-hop, in any case; close and keep-alive are not names")
+    func connectionTokens() {
+        let listed = HeaderFilter.connectionTokens(["Connection": "close, X-Hop , keep-alive", "connection": "TE"])
+        #expect(listed.contains("x-hop") && listed.contains("X-HOP") && listed.contains("te"))
+        #expect(!listed.contains("close") && !listed.contains("keep-alive") && !listed.contains("x-other"))
+        #expect(!HeaderFilter.connectionTokens(["Connection": "keep-alive"]).contains("keep-alive"))
     }
 }

@@ -56,8 +56,9 @@ def pytest_configure() -> None:
 #: What an external gateway (support.external, SYSTEM_TEST_GATEWAY_URL) stands in for: the system at
 #: every default, reached through its gateway alone.
 EXTERNAL_FIXTURES = frozenset({"tutorial_system"})
-#: Fixtures that start processes or stores of their own, or a system with settings of its own.
-LOCAL_FIXTURES = frozenset({"system", "module_system", "make_system", "private_redis", "private_postgres"})
+#: Fixtures that start processes or stores of their own (so does every other ``*_system`` fixture:
+#: a system with settings of its own).
+LOCAL_FIXTURES = frozenset({"system", "private_redis", "private_postgres"})
 
 
 def runs_against_external_gateway(item: pytest.Item) -> bool:
