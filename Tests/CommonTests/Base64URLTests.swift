@@ -38,6 +38,24 @@ struct Base64URLTests {
         #expect(Base64URL.decode(text) == nil)
     }
 
+    @Test("standard base64's + and / are refused, though they decode to the same bytes as - and _", arguments: ["+_8", "-/8", "++++", "////"])
+    func refusesStandardAlphabet(text: String) {
+        #expect(Base64URL.decode(text) == nil)
+    }
+
+    @Test("one spelling per byte string: set unused low bits of the last character are refused")
+    func refusesNonCanonicalTails() {
+        // "Zg" is "f"; "Zh".."Zv" carry the same byte with unused bits set. "Zm8" is "fo"; "Zm9" too many.
+        #expect(Base64URL.decode("Zh") == nil)
+        #expect(Base64URL.decode("Zv") == nil)
+        #expect(Base64URL.decode("Zm9") == nil)
+        #expect(Base64URL.decode("-_9") == nil)
+        for length in 1...64 {
+            let encoded = Base64URL.encode((0..<length).map { _ in UInt8.random(in: .min ... .max) })
+            #expect(Base64URL.decode(encoded) != nil, "\(encoded) is canonical")
+        }
+    }
+
     @Test("decode accepts a substring, as token parts are")
     func decodesSubstrings() {
         let token = "Zm9v.YmFy"
