@@ -8,7 +8,7 @@ import Testing
 extension TestClientProtocol {
     func call(_ method: HTTPRequest.Method, _ uri: String, token: String?, json: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
         var headers = headers
-        if let token { headers[.accessToken] = token }
+        if let token { headers.append(AccessTokenHeader.field(token)) }
         if json != nil { headers[.contentType] = "application/json" }
         return try await self.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { Reply($0) }
     }

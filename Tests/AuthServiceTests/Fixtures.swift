@@ -112,7 +112,7 @@ extension TestClientProtocol {
         var body: [String: Any] = ["username": username, "email": email ?? "\(username.lowercased())@example.com", "password": password]
         if let roles { body["roles"] = roles }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
-        return try await self.post("/api/auth/signup", json: json, headers: token.map { [.accessToken: $0] } ?? [:])
+        return try await self.post("/api/auth/signup", json: json, headers: token.map { HTTPFields([AccessTokenHeader.field($0)]) } ?? [:])
     }
 
     func signin(_ username: String, password: String = "correct-horse") async throws -> Reply {

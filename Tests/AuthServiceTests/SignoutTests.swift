@@ -1,5 +1,6 @@
 @testable import AuthService
 import Common
+import Hummingbird
 import HummingbirdTesting
 import Testing
 
@@ -17,7 +18,7 @@ struct SignoutTests {
             let none = try await client.post("/api/auth/signout", json: "")
             #expect(none.status == .forbidden)
             #expect(none.text == #"{"message":"No token provided!"}"#)
-            let garbage = try await client.post("/api/auth/signout", json: "", headers: [.accessToken: "garbage"])
+            let garbage = try await client.post("/api/auth/signout", json: "", headers: HTTPFields([AccessTokenHeader.field("garbage")]))
             #expect(garbage.status == .unauthorized)
         }
     }
@@ -29,7 +30,7 @@ struct SignoutTests {
             let phone = try await client.signedIn("alice")
             let laptop = try await client.signedIn("alice")
 
-            let reply = try await client.post("/api/auth/signout", json: "", headers: [.accessToken: phone.accessToken])
+            let reply = try await client.post("/api/auth/signout", json: "", headers: HTTPFields([AccessTokenHeader.field(phone.accessToken)]))
             #expect(reply.status == .ok)
             #expect(reply.text == #"{"message":"You've been signed out!"}"#)
 
@@ -48,8 +49,8 @@ struct SignoutTests {
         try await self.fixture.application().test(.router) { client in
             let phone = try await client.signedIn("alice")
             let laptop = try await client.signedIn("alice")
-            #expect(try await client.post("/api/auth/signout", json: "", headers: [.accessToken: phone.accessToken]).status == .ok)
-            let again = try await client.post("/api/auth/signout?scope=global", json: "", headers: [.accessToken: phone.accessToken])
+            #expect(try await client.post("/api/auth/signout", json: "", headers: HTTPFields([AccessTokenHeader.field(phone.accessToken)])).status == .ok)
+            let again = try await client.post("/api/auth/signout?scope=global", json: "", headers: HTTPFields([AccessTokenHeader.field(phone.accessToken)]))
             #expect(again.status == .unauthorized)
             #expect(again.text == #"{"message":"Unauthorized!"}"#)
             #expect(try await client.refresh(laptop.refreshToken).status == .ok, "a refused global signout ended another session")
@@ -80,7 +81,7 @@ struct SignoutTests {
         try await self.fixture.addUser("alice")
         try await self.fixture.application().test(.router) { client in
             let session = try await client.signedIn("alice")
-            let reply = try await client.post("/api/auth/signout?scope=everything", json: "", headers: [.accessToken: session.accessToken])
+            let reply = try await client.post("/api/auth/signout?scope=everything", json: "", headers: HTTPFields([AccessTokenHeader.field(session.accessToken)]))
             #expect(reply.status == .badRequest)
             #expect(try await client.refresh(session.refreshToken).status == .ok)
         }

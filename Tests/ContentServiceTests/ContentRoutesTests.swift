@@ -34,17 +34,17 @@ struct ContentRoutesTests {
         }
     }
 
-    @Test("/api/test/user answers User Content. to a user's token in x-access-token")
+    @Test("/api/test/user answers User Content. to a user's token")
     func userContent() async throws {
         let token = try await self.mint.token(roles: ["user"])
         try await self.mint.application().test(.router) { client in
-            let response = try await client.get("/api/test/user", headers: [.accessToken: token])
+            let response = try await client.get("/api/test/user", headers: HTTPFields([AccessTokenHeader.field(token)]))
             #expect(response.status == .ok)
             #expect(response.body == "User Content.")
         }
     }
 
-    @Test("Authorization: Bearer works like x-access-token")
+    @Test("Bearer is read in any case; x-access-token is not read: the gateway forwards every token as Bearer")
     func bearerHeader() async throws {
         let token = try await self.mint.token(roles: ["user", "admin"])
         try await self.mint.application().test(.router) { client in
@@ -53,6 +53,8 @@ struct ContentRoutesTests {
             #expect(user.body == "User Content.")
             let admin = try await client.get("/api/test/admin", headers: [.authorization: "bearer \(token)"])
             #expect(admin.body == "Admin Content.")
+            let unread = try await client.get("/api/test/user", headers: [.accessToken: token])
+            #expect(unread.status == .forbidden)
         }
     }
 
@@ -63,11 +65,11 @@ struct ContentRoutesTests {
         let moderator = try await self.mint.token(roles: ["user", "moderator"])
         try await self.mint.application().test(.router) { client in
             for token in [user, admin] {
-                let refused = try await client.get("/api/test/mod", headers: [.accessToken: token])
+                let refused = try await client.get("/api/test/mod", headers: HTTPFields([AccessTokenHeader.field(token)]))
                 #expect(refused.status == .forbidden)
                 #expect(refused.body == #"{"message":"Require Moderator Role!"}"#)
             }
-            let allowed = try await client.get("/api/test/mod", headers: [.accessToken: moderator])
+            let allowed = try await client.get("/api/test/mod", headers: HTTPFields([AccessTokenHeader.field(moderator)]))
             #expect(allowed.status == .ok)
             #expect(allowed.body == "Moderator Content.")
         }
@@ -80,11 +82,11 @@ struct ContentRoutesTests {
         let admin = try await self.mint.token(roles: ["admin"])
         try await self.mint.application().test(.router) { client in
             for token in [user, moderator] {
-                let refused = try await client.get("/api/test/admin", headers: [.accessToken: token])
+                let refused = try await client.get("/api/test/admin", headers: HTTPFields([AccessTokenHeader.field(token)]))
                 #expect(refused.status == .forbidden)
                 #expect(refused.body == #"{"message":"Require Admin Role!"}"#)
             }
-            let allowed = try await client.get("/api/test/admin", headers: [.accessToken: admin])
+            let allowed = try await client.get("/api/test/admin", headers: HTTPFields([AccessTokenHeader.field(admin)]))
             #expect(allowed.status == .ok)
             #expect(allowed.body == "Admin Content.")
         }
@@ -104,7 +106,7 @@ struct ContentRoutesTests {
             #expect(anonymous.body == #"{"message":"No token provided!"}"#)
 
             var withUserToken = forged
-            withUserToken[.accessToken] = user
+            withUserToken[.authorization] = "Bearer \(user)"
             let asUser = try await client.get("/api/test/admin", headers: withUserToken)
             #expect(asUser.status == .forbidden)
             #expect(asUser.body == #"{"message":"Require Admin Role!"}"#)
@@ -116,7 +118,7 @@ struct ContentRoutesTests {
         let foreign = try await TokenMint().token(roles: ["admin"])
         try await self.mint.application().test(.router) { client in
             for token in ["garbage", "a.b.c", foreign] {
-                let response = try await client.get("/api/test/user", headers: [.accessToken: token])
+                let response = try await client.get("/api/test/user", headers: HTTPFields([AccessTokenHeader.field(token)]))
                 #expect(response.status == .unauthorized)
                 #expect(response.body == #"{"message":"Unauthorized!"}"#)
             }
@@ -127,7 +129,7 @@ struct ContentRoutesTests {
     func expiredTokenIs401() async throws {
         let expired = try await self.mint.token(roles: ["user"], issuedAt: Date().addingTimeInterval(-3_600), lifetime: 900)
         try await self.mint.application().test(.router) { client in
-            let response = try await client.get("/api/test/user", headers: [.accessToken: expired])
+            let response = try await client.get("/api/test/user", headers: HTTPFields([AccessTokenHeader.field(expired)]))
             #expect(response.status == .unauthorized)
             #expect(response.body == #"{"message":"Unauthorized! Access Token was expired!"}"#)
         }

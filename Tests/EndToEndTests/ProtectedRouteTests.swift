@@ -51,7 +51,7 @@ extension EndToEndTests {
                     #expect(throughGateway.message == "Unauthorized!", "\(attack)")
                 }
                 // The content service does not rely on the gateway: it refuses the same tokens itself.
-                let direct = try await system.send(.GET, url: system.contentURL + "/api/test/admin", headers: [("x-access-token", token)])
+                let direct = try await system.send(.GET, url: system.contentURL + "/api/test/admin", headers: [("authorization", "Bearer \(token)")])
                 #expect(direct.status == 401, "\(attack) direct: \(direct.body)")
             }
         }

@@ -38,7 +38,7 @@ struct ShutdownTests {
                     for _ in 0..<20 {
                         group.addTask {
                             // nil: refused before it was accepted, which a load balancer retries.
-                            try? await system.send(.GET, url: system.contentURL + "/api/test/user", headers: [("x-access-token", user.accessToken)]).status
+                            try? await system.send(.GET, url: system.contentURL + "/api/test/user", headers: [("authorization", "Bearer \(user.accessToken)")]).status
                         }
                     }
                     return await group.reduce(into: [Int?]()) { $0.append($1) }

@@ -20,11 +20,11 @@ run_wrk() {
     local before other ticks_before ticks_after
     log_info "wrk $target c=$conc round $round: $WARMUP warm-up, then $DURATION"
     run_child /dev/null timeout "$WARMUP_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$WARMUP" \
-        -H "x-access-token: $TOKEN" "$url" || log_warn "warm-up of $target c=$conc failed"
+        -H "Authorization: Bearer $TOKEN" "$url" || log_warn "warm-up of $target c=$conc failed"
     before="$(cpu_ticks)"
     ticks_before="$(process_ticks "${ROW_PROCESS[$target]}")"
     if ! run_child "$out" timeout "$RUN_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$DURATION" --latency \
-        -H "x-access-token: $TOKEN" "$url"; then
+        -H "Authorization: Bearer $TOKEN" "$url"; then
         status=FAILED
     fi
     ticks_after="$(process_ticks "${ROW_PROCESS[$target]}")"

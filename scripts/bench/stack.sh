@@ -124,7 +124,7 @@ post_json() {
 
 # GET PATH_UNDER_TEST from BASE_URL with access token TOKEN; prints the status.
 get_with_token() {
-    curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H "x-access-token: $2" "$1$PATH_UNDER_TEST"
+    curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $2" "$1$PATH_UNDER_TEST"
 }
 
 # Print field NAME of the JSON object in FILE (empty when missing).
@@ -162,7 +162,7 @@ check_targets() {
     local target body="$STATE_DIR/answer.txt" status name
     for target in "${TARGETS[@]}"; do
         status="$(curl -sS --max-time 5 -o "$body" -w '%{http_code}' \
-            -H "x-access-token: $TOKEN" "${URL[$target]}$PATH_UNDER_TEST")"
+            -H "Authorization: Bearer $TOKEN" "${URL[$target]}$PATH_UNDER_TEST")"
         [[ "$status" == 200 && "$(<"$body")" == "User Content." ]] ||
             die "$target answered $status '$(head -c 200 "$body")' on $PATH_UNDER_TEST, expected 200 'User Content.'"
     done

@@ -25,16 +25,24 @@ struct GatewayRoute: Sendable {
     /// The methods served; `HEAD` is served wherever `GET` is.
     var methods: [HTTPMethod]
     var target: RouteTarget
-    /// A valid, unrevoked access token is required before the request is forwarded.
+    /// A valid, unrevoked access token is required before the request is forwarded; it is the one
+    /// credential the service receives.
     var requiresToken: Bool
+    /// A public route whose service checks a token itself when one comes (signup's privileged roles):
+    /// the request's token, if any, is forwarded unchecked. Every other public route gets none.
+    var passesToken: Bool
     /// Counted per client address when set.
     var rateLimited: RateLimitedAction?
 
-    init(_ path: String, _ methods: [HTTPMethod], _ target: RouteTarget, requiresToken: Bool = false, rateLimited: RateLimitedAction? = nil) {
+    init(
+        _ path: String, _ methods: [HTTPMethod], _ target: RouteTarget, requiresToken: Bool = false, passesToken: Bool = false,
+        rateLimited: RateLimitedAction? = nil
+    ) {
         self.path = path
         self.methods = methods
         self.target = target
         self.requiresToken = requiresToken
+        self.passesToken = passesToken
         self.rateLimited = rateLimited
     }
 
@@ -65,7 +73,7 @@ enum RouteTable {
         GatewayRoute("/api/openapi.json", [.GET], .local(.openAPI)),
         GatewayRoute("/health/live", [.GET], .local(.live)),
         GatewayRoute("/health/ready", [.GET], .local(.ready)),
-        GatewayRoute("/api/auth/signup", [.POST], .auth, rateLimited: .signup),
+        GatewayRoute("/api/auth/signup", [.POST], .auth, passesToken: true, rateLimited: .signup),
         GatewayRoute("/api/auth/signin", [.POST], .auth, rateLimited: .signin),
         GatewayRoute("/api/auth/refreshtoken", [.POST], .auth, rateLimited: .refresh),
         GatewayRoute("/api/auth/signout", [.POST], .auth, requiresToken: true),

@@ -1,5 +1,6 @@
 import Common
 import NIOCore
+import NIOHTTP1
 
 /// The client deadlines (``ClientTimeouts``), checked by the loop's ``DeadlineSweep``.
 extension ClientConnectionHandler {
@@ -42,21 +43,28 @@ extension ClientConnectionHandler {
         case .connectionStart, .idle, .nothing:
             self.context.close(promise: nil)
         case .head:
-            // The HTTP layer has seen no request to answer: the wire handler writes the 408 itself.
-            let error = APIError(.requestTimeout, "Request header timeout")
-            let requestID = self.state.requestIDs.next()
-            var response = ByteBuffer(string: "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\n")
-            response.writeString("content-length: \(error.jsonBody().count)\r\nx-request-id: \(requestID)\r\nconnection: close\r\n\r\n")
-            response.writeBytes(error.jsonBody())
-            self.closing = true
-            self.wire?.answerAndClose(response)
-            self.shared.requestLog?.record(
-                RequestLogEntry(method: "-", path: "-", status: 408, durationNanoseconds: 0, requestID: requestID), on: self.context.eventLoop
-            )
+            // The HTTP layer has seen no request to answer.
+            self.answerBelowHTTP(APIError(.requestTimeout, "Request header timeout"), method: "-")
         case .body:
             guard let exchange = self.exchange else { return }
             self.abortUpstream(of: exchange)
             self.refuseMidRequest(exchange, with: APIError(.requestTimeout, "Request body timeout"))
         }
+    }
+
+    /// Writes `error` as a whole answer straight to the socket, then closes: for a request the HTTP
+    /// layer has not seen (a head that never completed), or whose answer NIO's encoder would strip of
+    /// its body (CONNECT).
+    func answerBelowHTTP(_ error: APIError, method: String) {
+        let requestID = self.state.requestIDs.next()
+        let status = HTTPResponseStatus(statusCode: Int(error.status.code))
+        var response = ByteBuffer(string: "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: application/json; charset=utf-8\r\n")
+        response.writeString("content-length: \(error.jsonBody().count)\r\nx-request-id: \(requestID)\r\nconnection: close\r\n\r\n")
+        response.writeBytes(error.jsonBody())
+        self.closing = true
+        self.wire?.answerAndClose(response)
+        self.shared.requestLog?.record(
+            RequestLogEntry(method: method, path: "-", status: Int(status.code), durationNanoseconds: 0, requestID: requestID), on: self.context.eventLoop
+        )
     }
 }

@@ -8,6 +8,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
 
     /// Runs the route's checks (per-address limit, or token), then sends the request upstream.
     func forward(_ exchange: Exchange, route: GatewayRoute) {
+        exchange.forwardedToken = route.passesToken ? exchange.credential.token : nil
         if let action = route.rateLimited {
             let client = self.shared.clientAddresses.clientAddress(peerIP: self.peerIP, headers: exchange.head.headers)
             let limit = self.shared.rateLimit
@@ -29,8 +30,10 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     }
 
     private func checkToken(of exchange: Exchange, route: GatewayRoute, afterKeyRefresh: Bool) {
-        switch self.shared.gate.check(token: exchange.accessToken, state: self.state, wallClock: Date().timeIntervalSince1970, now: .now()) {
+        let token = exchange.credential.token
+        switch self.shared.gate.check(token: token, state: self.state, wallClock: Date().timeIntervalSince1970, now: .now()) {
         case .pass:
+            exchange.forwardedToken = token
             self.connectUpstream(for: exchange, route: route)
         case .refuse(let error):
             self.respond(LocalResponse(error), to: exchange)
@@ -103,7 +106,10 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             connection.write(.body(.byteBuffer(part)))
         }
         exchange.pendingBody.removeAll()
-        connection.write(.end(nil))
+        exchange.upstreamRequestWritten = false
+        let written = connection.channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenSuccess { exchange.upstreamRequestWritten = true }
+        connection.write(.end(nil), promise: written)
         connection.flush()
         exchange.upstreamDeadline = .now() + self.shared.upstreamTimeout
     }
@@ -181,7 +187,9 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         case .end:
             exchange.upstream = nil
             upstream.attach(nil)
-            if exchange.upstreamKeepsAlive, let pool = exchange.upstreamPool {
+            // Reused only after a clean exchange: the whole request out before the whole answer came
+            // back. An answer that came early leaves the service reading a request we cut short.
+            if exchange.upstreamKeepsAlive, exchange.upstreamRequestWritten, let pool = exchange.upstreamPool {
                 pool.release(upstream, now: .now())
             } else {
                 upstream.close()

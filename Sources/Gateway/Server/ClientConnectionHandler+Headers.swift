@@ -4,15 +4,23 @@ import NIOCore
 import NIOHTTP1
 
 extension ClientConnectionHandler {
-    /// The request as the service gets it: connection-level headers and anything a client could
-    /// claim about identity or forwarding dropped; `Host`, `X-Forwarded-*` and the request id set by us.
+    /// The request as the service gets it, written by the gateway from what it parsed and checked:
+    /// its own framing (the length of the body it buffered, never the client's `Content-Length` or
+    /// `Transfer-Encoding`), the one token it checked (or, on a route that passes one, the request's)
+    /// as `Authorization: Bearer`, the path it routed without any fragment, and `Host`,
+    /// `X-Forwarded-*` and the request id of its own. Of the client's other headers, connection-level
+    /// ones, identity claims and any named in `Connection` stay here; `Connection` cannot remove
+    /// what the gateway writes or `Content-Type` (``HeaderFilter/outlivesConnectionOption(_:)``).
     func upstreamHead(for exchange: Exchange, authority: String) -> HTTPRequestHead {
         let request = exchange.head
         let listedInConnection = HeaderFilter.connectionTokens(request.headers)
         var headers = HTTPHeaders()
-        headers.reserveCapacity(request.headers.count + 5)
+        headers.reserveCapacity(request.headers.count + 6)
         for (name, value) in request.headers {
-            if HeaderFilter.dropsFromRequests(name) || listedInConnection.contains(name) {
+            if HeaderFilter.dropsFromRequests(name) {
+                continue
+            }
+            if listedInConnection.contains(name), !HeaderFilter.outlivesConnectionOption(name) {
                 continue
             }
             headers.add(name: name, value: value)
@@ -24,11 +32,15 @@ extension ClientConnectionHandler {
             headers.add(name: "x-forwarded-host", value: host)
         }
         headers.add(name: "x-request-id", value: exchange.requestID)
-        if exchange.body == .chunked {
-            headers.add(name: "transfer-encoding", value: "chunked")
+        if let token = exchange.forwardedToken {
+            headers.add(name: "authorization", value: "Bearer " + token)
         }
         // HEAD is asked as GET, whose head is the answer: the services need not implement HEAD.
         let method: HTTPMethod = request.method == .HEAD ? .GET : request.method
+        let bodyLength = exchange.pendingBody.reduce(0) { $0 + $1.readableBytes }
+        if bodyLength > 0 || method == .POST || method == .PUT || method == .PATCH {
+            headers.add(name: "content-length", value: String(bodyLength))
+        }
         return HTTPRequestHead(version: .http1_1, method: method, uri: String(RequestHeadCheck.originForm(of: request.uri)), headers: headers)
     }
 

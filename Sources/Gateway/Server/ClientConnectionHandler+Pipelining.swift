@@ -26,8 +26,11 @@ extension ClientConnectionHandler {
         }
     }
 
+    /// Reads on, unless requests wait their turn or the connection is closing: nothing a client
+    /// sends after its last request is read (NIO's parser would buffer an upgraded connection's
+    /// bytes without bound).
     func read(context: ChannelHandlerContext) {
-        if self.pipelined.isEmpty {
+        if self.pipelined.isEmpty, !self.closing {
             context.read()
         } else {
             self.readHeld = true
@@ -55,7 +58,7 @@ extension ClientConnectionHandler {
             }
             guard self.context != nil else { return }
         }
-        if self.pipelined.isEmpty, self.readHeld {
+        if self.pipelined.isEmpty, self.readHeld, !self.closing {
             self.readHeld = false
             self.context.read()
         }

@@ -101,6 +101,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func requestHeadArrived(_ head: HTTPRequestHead) {
         self.wait(for: .nothing, within: nil)
         self.nextRequestStarted = false
+        if head.method == .CONNECT {
+            // Not proxied; NIO's encoder would send this answer without its body.
+            return self.answerBelowHTTP(RequestHeadCheck.connectRefused, method: "CONNECT")
+        }
         let facts = RequestHeaderFacts(head.headers)
         let requestID = RequestID.accept(facts.requestID) ?? self.state.requestIDs.next()
         let path = RequestHeadCheck.path(of: head.uri)
@@ -110,7 +114,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             head: head, path: path ?? "-", requestID: requestID, started: .now(),
             allowedOrigin: self.shared.cors.allowedOrigin(facts.origin), body: body
         )
-        exchange.accessToken = facts.accessToken
+        exchange.credential = facts.credential
         exchange.expectsContinue = facts.expect != nil
         self.exchange = exchange
         if case .failure(let problem) = checked {

@@ -12,7 +12,12 @@ final class Exchange {
     let body: RequestHeadCheck.Body
     var route: GatewayRoute?
     /// From `x-access-token` or `Authorization: Bearer`, as read from the head.
-    var accessToken: String?
+    var credential = RequestCredential.none
+    /// The token the service receives (`Authorization: Bearer`): the one the gateway checked on a
+    /// protected route, the request's own on a route that ``GatewayRoute/passesToken``, else none.
+    var forwardedToken: String?
+    /// Every byte of the request went out to the service: only then may its connection be reused.
+    var upstreamRequestWritten = false
     /// The client sent `Expect: 100-continue` (any other expectation was refused).
     var expectsContinue = false
     /// Whether the client connection stays open afterwards.

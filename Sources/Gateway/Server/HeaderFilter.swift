@@ -4,12 +4,21 @@ import NIOHTTP1
 /// Which headers stop at the gateway. Asked for every header of every request and response, so
 /// the lists compare bytes ignoring ASCII case instead of lower-casing each name into a new string.
 enum HeaderFilter {
-    /// Connection-level headers (RFC 9110 §7.6.1), `Host` (set for the service), the request id (set
-    /// by us), and identity a client could claim in a header: no service trusts them, and we do not
-    /// forward them. Nor any `X-Forwarded-*`: we set those.
+    /// Connection-level headers (RFC 9110 §7.6.1), framing and the access token (the gateway writes
+    /// its own), `Host` (set for the service), the request id (set by us), and identity a client could
+    /// claim in a header: no service trusts them, and we do not forward them. Nor any `X-Forwarded-*`:
+    /// we set those.
     static func dropsFromRequests(_ name: String) -> Bool {
         Self.droppedFromRequests.contains(name) || name.hasLowercaseASCIIPrefix("x-forwarded-")
     }
+
+    /// A header a client's `Connection` option cannot remove: how the body reads. Everything else the
+    /// gateway looked at (framing, token, `Host`) it writes itself, whatever `Connection` says.
+    static func outlivesConnectionOption(_ name: String) -> Bool {
+        Self.outlivingConnectionOptions.contains(name)
+    }
+
+    private static let outlivingConnectionOptions = HeaderNameSet(["content-type", "content-encoding"])
 
     /// Connection-level headers, and `Server`, which says nothing a client needs.
     static func dropsFromResponses(_ name: String) -> Bool {
@@ -19,6 +28,7 @@ enum HeaderFilter {
     private static let droppedFromRequests = HeaderNameSet([
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
         "proxy-authenticate", "proxy-authorization", "host", "expect", "forwarded", "x-request-id",
+        "content-length", "x-access-token", "authorization",
         "x-user-id", "x-user-roles", "x-user", "x-authenticated-user", "x-authenticated-userid",
         "x-forwarded-user", "x-remote-user", "remote-user", "x-auth-user", "x-consumer-id", "x-consumer-username",
     ])

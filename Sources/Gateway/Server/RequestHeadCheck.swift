@@ -36,13 +36,23 @@ enum RequestHeadCheck {
         if facts.authorizations.count > 1 {
             return .failure(Problem(error: APIError(.badRequest, "Duplicate authorization header")))
         }
+        if facts.credential == .conflicting {
+            return .failure(Problem(error: Self.conflictingTokens))
+        }
+        // Neither is proxied: NIO's parser stops reading the connection after either, so it must end.
+        if head.method == .CONNECT {
+            return .failure(Problem(error: Self.connectRefused))
+        }
+        if facts.asksForUpgrade {
+            return .failure(Problem(error: APIError(.badRequest, "Protocol upgrades are not supported")))
+        }
         if let expectation = facts.expect, expectation.lowercased() != "100-continue" {
             return .failure(Problem(error: APIError(.expectationFailed, "Only Expect: 100-continue is supported")))
         }
         let codings = facts.transferCodings
         let lengths = facts.contentLengths
         if !codings.isEmpty {
-            guard codings.count == 1, codings[0].trimmingSpaces.lowercased() == "chunked", lengths.isEmpty else {
+            guard codings.count == 1, codings[0].trimmingOptionalWhitespace.lowercased() == "chunked", lengths.isEmpty else {
                 return .failure(
                     Problem(error: APIError(.badRequest, "Unsupported transfer coding: only chunked is accepted"))
                 )
@@ -53,7 +63,7 @@ enum RequestHeadCheck {
             return .failure(Problem(error: APIError(.badRequest, "Conflicting Content-Length")))
         }
         guard let text = lengths.first else { return .success(.none) }
-        let digits = text.trimmingSpaces
+        let digits = text.trimmingOptionalWhitespace
         guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(digits) else {
             return .failure(Problem(error: APIError(.badRequest, "Invalid Content-Length")))
         }
@@ -62,6 +72,9 @@ enum RequestHeadCheck {
         }
         return .success(length == 0 ? .none : .length(length))
     }
+
+    static let connectRefused = APIError(.badRequest, "CONNECT is not supported")
+    static let conflictingTokens = APIError(.badRequest, "x-access-token and Authorization carry different tokens")
 
     /// `host[:port]` with nothing a URI authority cannot hold.
     static func isValidHost(_ value: String) -> Bool {
@@ -75,29 +88,22 @@ enum RequestHeadCheck {
     static func path(of uri: String) -> Substring? {
         let target = Self.originForm(of: uri)
         guard target.first == "/" else { return nil }
-        if let query = target.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+        if let query = target.firstIndex(of: "?") {
             return target[..<query]
         }
         return target
     }
 
     /// The target as a service is asked for it (RFC 9112 §3.2.1): an absolute-form target
-    /// (`http://host/path?query`) becomes `/path?query`; origin-form stays as it is.
+    /// (`http://host/path?query`) becomes `/path?query`; origin-form stays as it is. A fragment is
+    /// never part of a request target (RFC 9110 §7.1): it is cut, not sent.
     static func originForm(of uri: String) -> Substring {
-        let target = Substring(uri)
+        var target = Substring(uri)
+        if let fragment = target.firstIndex(of: "#") { target = target[..<fragment] }
         guard target.hasPrefix("http://") || target.hasPrefix("https://"), let scheme = target.range(of: "://") else { return target }
         let authorityAndPath = target[scheme.upperBound...]
         guard let start = authorityAndPath.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
         let rest = authorityAndPath[start...]
         return rest.first == "?" ? Substring("/" + rest) : rest
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: Substring {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
     }
 }

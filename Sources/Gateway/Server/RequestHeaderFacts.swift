@@ -8,6 +8,8 @@ struct RequestHeaderFacts {
     var contentLengths: [String] = []
     var accessTokens: [String] = []
     var authorizations: [String] = []
+    var connectionOptions: [String] = []
+    var upgrade: String?
     var expect: String?
     var origin: String?
     var requestID: String?
@@ -18,6 +20,8 @@ struct RequestHeaderFacts {
             case 4 where name.equalsLowercaseASCII("host"): self.hosts.append(value)
             case 6 where name.equalsLowercaseASCII("expect"): self.expect = self.expect ?? value
             case 6 where name.equalsLowercaseASCII("origin"): self.origin = self.origin ?? value
+            case 7 where name.equalsLowercaseASCII("upgrade"): self.upgrade = self.upgrade ?? value
+            case 10 where name.equalsLowercaseASCII("connection"): self.connectionOptions.append(value)
             case 12 where name.equalsLowercaseASCII("x-request-id"): self.requestID = self.requestID ?? value
             case 13 where name.equalsLowercaseASCII("authorization"): self.authorizations.append(value)
             case 14 where name.equalsLowercaseASCII("content-length"): self.contentLengths.append(value)
@@ -28,17 +32,54 @@ struct RequestHeaderFacts {
         }
     }
 
-    /// The access token from `x-access-token` (what the tutorial reads) or `Authorization: Bearer`.
-    var accessToken: String? {
-        if let token = self.accessTokens.first, !token.isEmpty {
-            return token
+    /// The access token, read the same way from `x-access-token` (what the tutorial sends) and from
+    /// `Authorization: Bearer`: the field value without the whitespace around it (RFC 9110 §5.5).
+    var credential: RequestCredential {
+        let direct = self.accessTokens.first.map { String($0.trimmingOptionalWhitespace) }.flatMap { $0.isEmpty ? nil : $0 }
+        let bearer = self.authorizations.first.flatMap(Self.bearerToken)
+        switch (direct, bearer) {
+        case (nil, nil): return .none
+        case (let token?, nil), (nil, let token?): return .token(token)
+        case (let direct?, let bearer?): return direct == bearer ? .token(direct) : .conflicting
         }
-        guard let authorization = self.authorizations.first else { return nil }
-        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].count == 6, String(parts[0]).equalsLowercaseASCII("bearer") else { return nil }
-        var token = parts[1]
-        while token.first == " " || token.first == "\t" { token = token.dropFirst() }
-        while token.last == " " || token.last == "\t" { token = token.dropLast() }
+    }
+
+    /// `Connection: upgrade` with an `Upgrade` header: the client asks to switch protocols.
+    var asksForUpgrade: Bool {
+        self.upgrade != nil && self.connectionOptions.contains { value in
+            value.split(separator: ",").contains { $0.trimmingOptionalWhitespace.utf8.equalsLowercaseASCII("upgrade".utf8) }
+        }
+    }
+
+    private static func bearerToken(_ authorization: String) -> String? {
+        let value = authorization.trimmingOptionalWhitespace
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].utf8.equalsLowercaseASCII("bearer".utf8) else { return nil }
+        let token = parts[1].trimmingOptionalWhitespace
         return token.isEmpty ? nil : String(token)
+    }
+}
+
+/// The access token of a request, as far as the gateway is concerned.
+enum RequestCredential: Equatable {
+    case none
+    case token(String)
+    /// `x-access-token` and `Authorization: Bearer` carry different tokens: refused, so no service
+    /// can ever read a token other than the one the gateway checked.
+    case conflicting
+
+    var token: String? {
+        if case .token(let token) = self { return token }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    /// Without the spaces and tabs around it (a field value's optional whitespace).
+    var trimmingOptionalWhitespace: SubSequence {
+        var text = self[...]
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return text
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Forwarding: what reaches the service and what comes back")
 struct ForwardingTests {
-    @Test("method, path and query, token and request id reach the service unchanged")
+    @Test("method, path and query, request id reach the service unchanged; the token as Authorization: Bearer")
     func forwardsRequest() async throws {
         try await withStack { stack in
             let token = try await stack.mint.token()
@@ -15,7 +15,8 @@ struct ForwardingTests {
             let seen = try #require(stack.service.requests.last)
             #expect(seen.method == .GET)
             #expect(seen.uri == "/api/test/user?page=2&q=a%20b")
-            #expect(seen.header("x-access-token") == [token])
+            #expect(seen.header("x-access-token").isEmpty)
+            #expect(seen.header("authorization") == ["Bearer \(token)"])
             #expect(seen.header("x-request-id") == ["req-1234"])
         }
     }

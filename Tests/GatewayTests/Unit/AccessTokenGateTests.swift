@@ -139,12 +139,19 @@ struct AccessTokenGateTests {
         }
     }
 
-    @Test("x-access-token is read before Authorization; an empty one falls through to Bearer")
-    func headerPrecedence() {
-        #expect(RequestHeaderFacts(HTTPHeaders([("authorization", "Bearer b"), ("X-Access-Token", "a")])).accessToken == "a")
-        #expect(RequestHeaderFacts(HTTPHeaders([("x-access-token", ""), ("authorization", "Bearer b")])).accessToken == "b")
-        #expect(RequestHeaderFacts(HTTPHeaders([("Authorization", "bearer  c ")])).accessToken == "c")
-        #expect(RequestHeaderFacts(HTTPHeaders([("authorization", "Token c")])).accessToken == nil)
-        #expect(RequestHeaderFacts(HTTPHeaders()).accessToken == nil)
+    @Test("the token is read alike from x-access-token and Bearer, whitespace around it dropped; two different ones conflict")
+    func credentialReading() {
+        func credential(_ headers: [(String, String)]) -> RequestCredential { RequestHeaderFacts(HTTPHeaders(headers)).credential }
+        #expect(credential([("X-Access-Token", "a")]) == .token("a"))
+        #expect(credential([("x-access-token", " a \t")]) == .token("a"))
+        #expect(credential([("Authorization", "bearer  c ")]) == .token("c"))
+        #expect(credential([("Authorization", "\tBearer c\t")]) == .token("c"))
+        #expect(credential([("x-access-token", ""), ("authorization", "Bearer b")]) == .token("b"))
+        #expect(credential([("x-access-token", "  "), ("authorization", "Bearer b")]) == .token("b"))
+        #expect(credential([("x-access-token", "a"), ("authorization", "Bearer a ")]) == .token("a"))
+        #expect(credential([("authorization", "Bearer b"), ("X-Access-Token", "a")]) == .conflicting)
+        #expect(credential([("x-access-token", "a"), ("authorization", "Basic dXNlcg==")]) == .token("a"))
+        #expect(credential([("authorization", "Token c")]) == .none)
+        #expect(credential([]) == .none)
     }
 }

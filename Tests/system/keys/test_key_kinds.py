@@ -74,7 +74,7 @@ def _forgeries(key: KeyFile, claims: dict, folder: Path) -> dict[str, str]:
 
 
 def _status(client: Client, token: str) -> tuple[int, str | None]:
-    reply = client.get("/api/test/user", headers={"x-access-token": token})
+    reply = client.get("/api/test/user", headers={"Authorization": f"Bearer {token}"})
     return reply.status, reply.message
 
 

@@ -41,11 +41,11 @@ def test_additional_public_keys_of_every_kind_are_published_and_verify_tokens(
         token = key.mint(claims)
         verify_with_pyjwt(system, token, keys)
         for where, client in (("gateway", gateway), ("content service", content)):
-            reply = client.get("/api/test/user", headers={"x-access-token": token})
+            reply = client.get("/api/test/user", headers={"Authorization": f"Bearer {token}"})
             assert (reply.status, reply.text) == (200, "User Content."), f"{key.form} at the {where}: {reply}"
     for signer, named in zip(extras, extras[1:] + extras[:1]):
         token = signer.mint(claims, kid=named.kid)
-        reply = gateway.get("/api/test/user", headers={"x-access-token": token})
+        reply = gateway.get("/api/test/user", headers={"Authorization": f"Bearer {token}"})
         assert reply.status == 401, f"{signer.alg} signature under the {named.alg} key's kid: {reply}"
 
 

@@ -48,7 +48,7 @@ class Prober:
         while not self._stop.is_set():
             for token in [*self.tokens, None]:
                 path = "/api/test/all" if token is None else "/api/test/user"
-                headers = {} if token is None else {"x-access-token": token}
+                headers = {} if token is None else {"Authorization": f"Bearer {token}"}
                 try:
                     reply = self.client.get(path, headers=headers, check=False, timeout=(2.0, 5.0))
                     if reply.status != 200:
@@ -84,7 +84,7 @@ def _kids(system: System) -> set[str]:
 
 def _user_board(system: System, token: str, service: str = "gateway") -> int:
     client = system.client() if service == "gateway" else system.service_client("content")
-    return client.get("/api/test/user", headers={"x-access-token": token}).status
+    return client.get("/api/test/user", headers={"Authorization": f"Bearer {token}"}).status
 
 
 def _restart_auth(system: System, signing: KeyFile, additional: list[KeyFile]) -> None:
