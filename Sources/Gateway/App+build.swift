@@ -34,6 +34,7 @@ func buildApplication(
         throw ConfigurationError(message: "AUTH_SERVICE_URL and CONTENT_SERVICE_URL must be http://host:port URLs")
     }
     let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), eventLoopGroup: group)
+    let loops = max(1, Array(group.makeIterator()).count)
     let states = EventLoopStates(group: group) { loop in
         EventLoopState(
             eventLoop: loop,
@@ -41,7 +42,8 @@ func buildApplication(
             upstreams: UpstreamPools(
                 auth: UpstreamPool(address: authAddress, eventLoop: loop, connectTimeout: .seconds(1), maxIdle: configuration.upstreamMaxConnections),
                 content: UpstreamPool(address: contentAddress, eventLoop: loop, connectTimeout: .seconds(1), maxIdle: configuration.upstreamMaxConnections)
-            )
+            ),
+            requestBufferLimit: configuration.requestBufferLimit / loops
         )
     }
     let httpClient = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: .init(redirectConfiguration: .disallow))

@@ -15,6 +15,8 @@ struct GatewayConfiguration: Sendable {
     var corsAllowedOrigins: [String]
     /// Largest request body forwarded (`MAX_REQUEST_BODY_BYTES`); larger ones get 413.
     var maxRequestBodyBytes: Int
+    /// What all client connections together may hold of requests in progress (`REQUEST_BUFFER_LIMIT`).
+    var requestBufferLimit: Int
     /// Idle keep-alive connections kept per upstream and event loop (`UPSTREAM_MAX_CONNECTIONS`).
     var upstreamMaxConnections: Int
     /// How long an upstream may take to answer, seconds (`UPSTREAM_TIMEOUT`).
@@ -49,6 +51,7 @@ struct GatewayConfiguration: Sendable {
         tokens: TokenSettings = TokenSettings(),
         corsAllowedOrigins: [String] = Self.tutorialOrigins,
         maxRequestBodyBytes: Int = 64 * 1024,
+        requestBufferLimit: Int = 8 << 20,
         upstreamMaxConnections: Int = 128,
         upstreamTimeout: Double = 15,
         clientTimeouts: ClientTimeouts = ClientTimeouts(),
@@ -69,6 +72,7 @@ struct GatewayConfiguration: Sendable {
         self.tokens = tokens
         self.corsAllowedOrigins = corsAllowedOrigins
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.requestBufferLimit = requestBufferLimit
         self.upstreamMaxConnections = upstreamMaxConnections
         self.upstreamTimeout = upstreamTimeout
         self.clientTimeouts = clientTimeouts
@@ -99,6 +103,7 @@ struct GatewayConfiguration: Sendable {
             tokens: TokenSettings(config: config),
             corsAllowedOrigins: origins,
             maxRequestBodyBytes: try config.positiveInt(forKey: "max.request.body.bytes", default: 64 * 1024),
+            requestBufferLimit: try config.positiveInt(forKey: "request.buffer.limit", default: 8 << 20),
             upstreamMaxConnections: try config.positiveInt(forKey: "upstream.max.connections", default: 128),
             upstreamTimeout: try config.positiveSeconds(forKey: "upstream.timeout", default: 15),
             clientTimeouts: ClientTimeouts(

@@ -18,11 +18,7 @@ struct AccessTokenGate: Sendable {
         case unknownKey
     }
 
-    func check(_ head: HTTPRequestHead, state: EventLoopState, wallClock: Double, now: NIODeadline) -> Verdict {
-        self.check(token: RequestHeaderFacts(head.headers).credential.token, state: state, wallClock: wallClock, now: now)
-    }
-
-    /// The check of a token already read from the head (``RequestHeaderFacts/credential``).
+    /// The check of a token read from the head (``RequestHeaderFacts/credential``).
     func check(token: String?, state: EventLoopState, wallClock: Double, now: NIODeadline) -> Verdict {
         guard let token else {
             return .refuse(.noToken)

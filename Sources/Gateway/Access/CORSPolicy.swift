@@ -15,11 +15,6 @@ struct CORSPolicy: Sendable {
         self.allowedOrigins = Set(allowedOrigins)
     }
 
-    /// The request's origin when it is allowed.
-    func allowedOrigin(of request: HTTPRequestHead) -> String? {
-        self.allowedOrigin(request.headers.first(name: "origin"))
-    }
-
     /// `origin` (the request's `Origin` header) when it is allowed.
     func allowedOrigin(_ origin: String?) -> String? {
         guard let origin, self.allowedOrigins.contains(origin) else { return nil }
@@ -27,8 +22,8 @@ struct CORSPolicy: Sendable {
     }
 
     /// A browser's preflight: `OPTIONS` with `Access-Control-Request-Method`.
-    static func isPreflight(_ request: HTTPRequestHead) -> Bool {
-        request.method == .OPTIONS && request.headers.contains(name: "access-control-request-method")
+    static func isPreflight(method: HTTPMethod, facts: RequestHeaderFacts) -> Bool {
+        method == .OPTIONS && facts.asksForPreflight
     }
 
     /// The 204 answer's headers for a preflight.
@@ -44,22 +39,25 @@ struct CORSPolicy: Sendable {
         return headers
     }
 
-    /// Adds the CORS headers of an actual (non-preflight) response. `Vary: Origin` joins whatever
-    /// `Vary` lines the service sent, unless one of them already names Origin.
-    func decorate(_ headers: inout HTTPHeaders, origin: String?) {
-        let lines = headers["vary"]
-        let varies = lines.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if !varies.contains("origin"), !varies.contains("*") {
-            if lines.count == 1 {
-                headers.replaceOrAdd(name: "vary", value: lines[0] + ", Origin")
-            } else {
-                headers.add(name: "vary", value: "Origin")
-            }
+    /// The CORS field lines of an actual (non-preflight) answer, each ending in CRLF. `Vary: Origin`
+    /// joins the `Vary` lines the answer had (given in `vary`, and written here), unless one of them
+    /// already names Origin; the allow fields are added for an allowed origin unless the answer has
+    /// its own.
+    func fields(vary: [String], serviceAllowsOrigin: Bool, origin: String?) -> [String] {
+        var lines: [String] = []
+        let varies = vary.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if varies.contains("origin") || varies.contains("*") {
+            lines += vary.map { "vary: \($0)\r\n" }
+        } else if vary.count == 1 {
+            lines.append("vary: \(vary[0]), Origin\r\n")
+        } else {
+            lines += vary.map { "vary: \($0)\r\n" } + ["vary: Origin\r\n"]
         }
-        if let origin, !headers.contains(name: "access-control-allow-origin") {
-            headers.add(name: "access-control-allow-origin", value: origin)
-            headers.add(name: "access-control-allow-credentials", value: "true")
-            headers.add(name: "access-control-expose-headers", value: Self.exposedHeaders)
+        if let origin, !serviceAllowsOrigin {
+            lines.append("access-control-allow-origin: \(origin)\r\n")
+            lines.append("access-control-allow-credentials: true\r\n")
+            lines.append("access-control-expose-headers: \(Self.exposedHeaders)\r\n")
         }
+        return lines
     }
 }

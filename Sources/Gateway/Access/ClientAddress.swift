@@ -52,10 +52,15 @@ struct ClientAddressResolver: Sendable {
     let trustedProxies: [IPNetwork]
 
     /// `peerIP`: the connection's peer address, as ``SocketAddress/ipAddress`` spells it.
-    func clientAddress(peerIP: String?, headers: HTTPHeaders) -> String {
+    func clientAddress(peerIP: String?, headers: HeaderFields) -> String {
         guard let peerIP else { return "unknown" }
         guard self.isTrusted(peerIP) else { return peerIP }
-        let forwarded = headers["x-forwarded-for"]
+        return self.clientAddress(trustedPeer: peerIP, forwardedFor: headers.values("x-forwarded-for"))
+    }
+
+    /// The client behind `peerIP`, a trusted proxy, by the `X-Forwarded-For` values it sent.
+    func clientAddress(trustedPeer peerIP: String, forwardedFor: [String]) -> String {
+        let forwarded = forwardedFor
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in forwarded.reversed() where !self.isTrusted(hop) {

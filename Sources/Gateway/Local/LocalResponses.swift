@@ -48,10 +48,10 @@ struct LocalResponses: Sendable {
 
     static let welcomeText = "Welcome to the auth backend. See /api/auth and /api/test."
 
-    func response(for route: LocalRoute, path: Substring, request: HTTPRequestHead, state: EventLoopState, now: NIODeadline) -> LocalResponse {
+    func response(for route: LocalRoute, path: Substring, request: RequestHead, state: EventLoopState, now: NIODeadline) -> LocalResponse {
         switch route {
         case .welcome:
-            if WebAssets.wantsPage(request), let page = self.assets.files["index.html"] {
+            if WebAssets.wantsPage(accept: request.headers.values("accept")), let page = self.assets.files["index.html"] {
                 var headers = WebAssets.pageHeaders
                 headers.add(name: "vary", value: "Accept")
                 return LocalResponse(status: .ok, contentType: page.contentType, body: page.body, headers: headers)

@@ -51,8 +51,8 @@ struct WebAssets: Sendable {
     }
 
     /// Whether the client prefers a page to JSON: a browser's navigation asks for `text/html`.
-    static func wantsPage(_ request: HTTPRequestHead) -> Bool {
-        request.headers["accept"].contains { accept in
+    static func wantsPage(accept: [String]) -> Bool {
+        accept.contains { accept in
             accept.split(separator: ",").contains { range in
                 let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
                 return parts.first?.lowercased() == "text/html" && !parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" }

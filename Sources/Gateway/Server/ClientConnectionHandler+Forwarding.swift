@@ -1,16 +1,15 @@
 import Common
 import Foundation
 import NIOCore
-import NIOHTTP1
 
 extension ClientConnectionHandler: UpstreamResponseReceiver {
     // MARK: Checks before anything reaches a service
 
     /// Runs the route's checks (per-address limit, or token), then sends the request upstream.
-    func forward(_ exchange: Exchange, route: GatewayRoute) {
-        exchange.forwardedToken = route.passesToken ? exchange.credential.token : nil
+    func forward(_ exchange: Exchange, route: GatewayRoute, target: Substring) {
+        exchange.forwardedToken = route.passesToken ? exchange.facts.credential.token : nil
         if let action = route.rateLimited {
-            let client = self.shared.clientAddresses.clientAddress(peerIP: self.peerIP, headers: exchange.head.headers)
+            let client = self.clientAddress(of: exchange)
             let limit = self.shared.rateLimit
             let logger = self.shared.logger
             self.resume(exchange, after: { await limit.check(action, client: client, logger: logger) }) { handler, decision in
@@ -30,7 +29,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     }
 
     private func checkToken(of exchange: Exchange, route: GatewayRoute, afterKeyRefresh: Bool) {
-        let token = exchange.credential.token
+        let token = exchange.facts.credential.token
         switch self.shared.gate.check(token: token, state: self.state, wallClock: Date().timeIntervalSince1970, now: .now()) {
         case .pass:
             exchange.forwardedToken = token
@@ -63,10 +62,15 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             let result = await work()
             loop.execute {
                 let (exchange, then) = continuation.value
-                guard handler.value.exchange === exchange, handler.value.context != nil else { return }
+                guard handler.value.exchange === exchange, handler.value.context != nil, case .checking = exchange.phase else { return }
                 then(handler.value, result)
             }
         }
+    }
+
+    /// The client's address for rate limits and `X-Forwarded-For`.
+    func clientAddress(of exchange: Exchange) -> String {
+        self.shared.clientAddresses.clientAddress(peerIP: self.peerIP, headers: exchange.head.headers)
     }
 
     // MARK: The upstream exchange
@@ -75,177 +79,166 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     /// request its client did not finish, and a slow client holds no upstream connection.
     func connectUpstream(for exchange: Exchange, route: GatewayRoute) {
         guard exchange.requestEnded else {
-            exchange.phase = .bufferingBody
+            exchange.phase = .awaitingBody
             return
         }
         guard let pool = self.state.upstreams.pool(for: route.target) else { return }
-        exchange.phase = .connecting
-        exchange.upstreamPool = pool
+        let leg = UpstreamLeg(pool: pool)
+        exchange.phase = .upstream(leg)
         pool.acquire(now: .now()) { result in
-            guard self.exchange === exchange, exchange.phase == .connecting else {
+            guard self.exchange === exchange, case .upstream(let current) = exchange.phase, current === leg, leg.connection == nil else {
                 // The client went away meanwhile: the connection is unused, and goes back.
                 if case .success(let acquired) = result { pool.release(acquired.connection, now: .now()) }
                 return
             }
             switch result {
             case .success(let acquired):
-                exchange.upstreamReused = acquired.reused
-                self.send(exchange, on: acquired.connection)
+                leg.reused = acquired.reused
+                self.send(exchange, leg: leg, on: acquired.connection)
             case .failure(let error):
                 self.upstreamUnavailable(exchange, reason: "\(error)")
             }
         }
     }
 
-    private func send(_ exchange: Exchange, on connection: UpstreamConnection) {
-        exchange.upstream = connection
-        exchange.phase = .forwarding
-        connection.attach(self)
-        connection.write(.head(self.upstreamHead(for: exchange, authority: exchange.upstreamPool?.address.authority ?? "")))
-        for part in exchange.pendingBody {
-            connection.write(.body(.byteBuffer(part)))
-        }
-        exchange.pendingBody.removeAll()
-        exchange.upstreamRequestWritten = false
-        let written = connection.channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.assumeIsolated().whenSuccess { exchange.upstreamRequestWritten = true }
-        connection.write(.end(nil), promise: written)
-        connection.flush()
-        exchange.upstreamDeadline = .now() + self.shared.upstreamTimeout
-    }
-
-    func forwardBody(_ part: ByteBuffer, of exchange: Exchange) {
-        switch exchange.phase {
-        case .checking, .bufferingBody:
-            exchange.pendingBody.append(part)
-        case .connecting, .forwarding, .done:
-            break  // answered already: the rest of the body is read and dropped
-        }
-    }
-
-    /// The request is complete: if its checks passed meanwhile, it goes upstream now.
-    func forwardEnd(of exchange: Exchange) {
-        guard exchange.phase == .bufferingBody, let route = exchange.route else { return }
-        self.connectUpstream(for: exchange, route: route)
+    private func send(_ exchange: Exchange, leg: UpstreamLeg, on connection: UpstreamConnection) {
+        leg.connection = connection
+        leg.requestWritten = false
+        let writer = UpstreamRequestWriter(
+            authority: leg.pool.address.authority, clientAddress: self.clientAddress(of: exchange), requestID: exchange.requestID,
+            token: exchange.forwardedToken
+        )
+        var request = self.context.channel.allocator.buffer(capacity: 512 + exchange.head.headers.bytes.readableBytes + (exchange.body?.readableBytes ?? 0))
+        writer.write(exchange.head, target: RequestHeadCheck.originForm(of: exchange.head.target), body: exchange.body, into: &request)
+        connection.send(request, to: self) { leg.requestWritten = true }
+        exchange.sentBody = exchange.body != nil
+        exchange.body = nil  // written: the budget has it back
+        self.accountHeldBytes()
+        leg.deadline = .now() + self.shared.upstreamTimeout
     }
 
     /// The service has not started its answer within `UPSTREAM_TIMEOUT`.
-    func upstreamTookTooLong(_ exchange: Exchange) {
-        guard self.exchange === exchange, !exchange.responseStarted, exchange.heldResponse == nil else { return }
-        self.abortUpstream(of: exchange)
+    func upstreamTookTooLong() {
+        guard let exchange = self.exchange, let leg = exchange.upstream, !leg.answered else { return }
+        self.abandonExchange()
         self.upstreamUnavailable(exchange, reason: "no answer within UPSTREAM_TIMEOUT")
     }
 
-    /// Drops the upstream side of an exchange that will not complete: its connection carries a
-    /// half-sent request or an unread response, so it is closed, never pooled.
-    func abortUpstream(of exchange: Exchange) {
-        exchange.upstreamDeadline = nil
-        if let upstream = exchange.upstream {
-            exchange.upstream = nil
-            upstream.close()
+    /// Drops the upstream side of the exchange in progress, which will not complete: its connection
+    /// carries a half-sent request or an unread response, so it is closed, never pooled.
+    func abandonExchange() {
+        guard let exchange = self.exchange else { return }
+        if let leg = exchange.upstream {
+            leg.deadline = nil
+            leg.connection?.close()
+            leg.connection = nil
         }
-        if exchange.phase != .done { exchange.phase = .done }
+        exchange.phase = .done
     }
 
     private func upstreamUnavailable(_ exchange: Exchange, reason: String) {
         self.shared.logger.warning(
             "Upstream unavailable",
-            metadata: ["request_id": "\(exchange.requestID)", "upstream": "\(exchange.upstreamPool?.address.authority ?? "?")", "error": "\(reason)"]
+            metadata: ["request_id": "\(exchange.requestID)", "upstream": "\(exchange.upstream?.pool.address.authority ?? "?")", "error": "\(reason)"]
         )
         self.respond(LocalResponse(.serviceUnavailable), to: exchange)
     }
 
     // MARK: UpstreamResponseReceiver
 
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
-        guard let exchange = self.exchange, exchange.phase == .forwarding, let upstream = exchange.upstream else { return }
-        switch part {
-        case .head(let head):
-            exchange.upstreamDeadline = nil
-            let (clientHead, position) = self.clientHead(from: head, for: exchange)
-            if let position {
-                // The service revoked something: answer once this gateway enforces it too.
-                exchange.heldResponse = [.head(clientHead)]
-                self.state.revocations.whenApplied(position, timeout: GatewayConnectionContext.revocationWait, on: self.context.eventLoop) {
-                    self.releaseHeldResponse(of: exchange)
-                }
-            } else {
-                self.writeHead(clientHead, for: exchange)
+    func upstreamReceivedHead(_ head: ResponseHead) {
+        guard let exchange = self.exchange, let leg = exchange.upstream else { return }
+        leg.deadline = nil
+        leg.answered = true
+        let (bytes, position) = self.answerHead(head, for: exchange)
+        if case .length(let length) = head.framing, length <= 64 * 1024 {
+            leg.flushesEachPart = false
+        } else {
+            leg.flushesEachPart = head.framing != .empty
+        }
+        if let position {
+            // The service revoked something: answer once this gateway enforces it too.
+            leg.held = ([bytes], false)
+            self.state.revocations.whenApplied(position, timeout: GatewayConnectionContext.revocationWait, on: self.context.eventLoop) {
+                self.releaseHeldAnswer(of: exchange)
             }
-            exchange.upstreamKeepsAlive = head.isKeepAlive
-            exchange.flushesBody = Int(head.headers.first(name: "content-length") ?? "") ?? .max > 64 * 1024
-        case .body(let body):
-            if exchange.heldResponse != nil {
-                exchange.heldResponse?.append(.body(.byteBuffer(body)))
-                return
-            }
-            self.writeBody(body, for: exchange, flush: exchange.flushesBody)
-            if exchange.flushesBody, !self.context.channel.isWritable {
-                exchange.clientPausedUpstream = true
-                upstream.setReading(false)
-            }
-        case .end:
-            exchange.upstream = nil
-            upstream.attach(nil)
-            // Reused only after a clean exchange: the whole request out before the whole answer came
-            // back. An answer that came early leaves the service reading a request we cut short.
-            if exchange.upstreamKeepsAlive, exchange.upstreamRequestWritten, let pool = exchange.upstreamPool {
-                pool.release(upstream, now: .now())
-            } else {
-                upstream.close()
-            }
-            if exchange.heldResponse != nil {
-                exchange.heldResponse?.append(.end(nil))
-            } else {
-                self.writeEnd(for: exchange)
-            }
+        } else {
+            self.writeAnswer(bytes, flush: leg.flushesEachPart)
         }
     }
 
-    func upstreamFailed(responseStarted: Bool) {
-        guard let exchange = self.exchange, exchange.phase == .forwarding else { return }
-        exchange.upstream = nil
-        exchange.upstreamDeadline = nil
-        if exchange.responseStarted || exchange.heldResponse != nil {
-            // Part of the answer is out: the client must see that it was cut short.
-            self.closing = true
-            self.context.close(promise: nil)
+    func upstreamReceivedBody(_ part: ByteBuffer) {
+        guard let exchange = self.exchange, let leg = exchange.upstream, let framed = self.answerBody(part, for: exchange) else { return }
+        if leg.held != nil {
+            leg.held?.parts.append(framed)
             return
         }
+        self.writeAnswer(framed, flush: leg.flushesEachPart)
+        if leg.flushesEachPart, !self.context.channel.isWritable {
+            leg.pausedForClient = true
+            leg.connection?.setReading(false)
+        }
+    }
+
+    func upstreamReceivedEnd(reusable: Bool) {
+        guard let exchange = self.exchange, let leg = exchange.upstream, let connection = leg.connection else { return }
+        leg.connection = nil
+        // Reused only after a clean exchange: the whole request out before the whole answer came
+        // back. An answer that came early leaves the service reading a request we cut short.
+        if reusable, leg.requestWritten {
+            leg.pool.release(connection, now: .now())
+        } else {
+            connection.close()
+        }
+        let end = self.answerEnd(for: exchange)
+        if leg.held != nil {
+            if let end { leg.held?.parts.append(end) }
+            leg.held?.ended = true
+            return
+        }
+        if let end { self.writeAnswer(end, flush: false) }
+        self.answerEnded(exchange)
+    }
+
+    func upstreamFailed(responseStarted: Bool) {
+        guard let exchange = self.exchange, let leg = exchange.upstream else { return }
+        leg.connection = nil
+        leg.deadline = nil
+        if exchange.answerStarted || leg.held != nil {
+            // Part of the answer is out (or promised): the client must see that it was cut short.
+            return self.perform(.close)
+        }
         let idempotent = exchange.head.method == .GET || exchange.head.method == .HEAD
-        if !responseStarted, exchange.upstreamReused, !exchange.retried, idempotent, exchange.body == .none, let pool = exchange.upstreamPool {
+        if !responseStarted, leg.reused, !leg.retried, idempotent, !exchange.sentBody {
             // A pooled connection the service had closed (a restart, an idle timeout): once more on
             // a fresh one. Requests with a body are never repeated.
-            exchange.retried = true
-            exchange.upstreamReused = false
-            exchange.phase = .connecting
-            pool.connect { result in
-                guard self.exchange === exchange, exchange.phase == .connecting else {
+            leg.retried = true
+            leg.reused = false
+            leg.pool.connect { result in
+                guard self.exchange === exchange, case .upstream(let current) = exchange.phase, current === leg, leg.connection == nil else {
                     if case .success(let connection) = result { connection.close() }
                     return
                 }
                 switch result {
-                case .success(let connection): self.send(exchange, on: connection)
+                case .success(let connection): self.send(exchange, leg: leg, on: connection)
                 case .failure(let error): self.upstreamUnavailable(exchange, reason: "\(error)")
                 }
             }
             return
         }
-        exchange.phase = .done
         self.upstreamUnavailable(exchange, reason: "connection closed before the response")
     }
 
-    private func releaseHeldResponse(of exchange: Exchange) {
-        guard self.exchange === exchange, let held = exchange.heldResponse else { return }
-        exchange.heldResponse = nil
-        for part in held {
-            switch part {
-            case .head(let head): self.writeHead(head, for: exchange)
-            case .body(.byteBuffer(let body)): self.writeBody(body, for: exchange, flush: false)
-            case .body: break
-            case .end: self.writeEnd(for: exchange)
-            }
+    private func releaseHeldAnswer(of exchange: Exchange) {
+        guard self.exchange === exchange, let leg = exchange.upstream, let held = leg.held else { return }
+        leg.held = nil
+        for part in held.parts {
+            self.writeAnswer(part, flush: false)
         }
-        if !exchange.responseEnded { self.context.flush() }
+        if held.ended {
+            self.answerEnded(exchange)
+        } else {
+            self.context.flush()
+        }
     }
 }

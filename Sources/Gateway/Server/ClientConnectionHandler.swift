@@ -1,47 +1,61 @@
 import Common
-import HTTPTypes
 import NIOCore
-import NIOHTTP1
 
-/// One client connection: reads each request, answers what the gateway answers itself, checks and
-/// forwards the rest, and enforces the client deadlines. Everything runs on the connection's event
-/// loop; the request's body and the service's response stream through without being collected.
+/// One client connection, the only handler in its pipeline: it parses requests from the socket's
+/// bytes (``RequestHeadParser``, ``ChunkedDecoder``), answers what the gateway answers itself, checks
+/// and forwards the rest, and writes every answer as bytes. The protocol's rules (one request at a
+/// time, keep-alive, deadlines, when to read, when to close) are ``ConnectionStateMachine``'s; this
+/// class feeds it events and carries out its actions. Everything runs on the connection's loop.
 ///
 /// Deadlines (``ClientTimeouts``): a request head must arrive within `header` of the connection
 /// opening or of a further request's first byte (of the end of the previous answer, when that byte
 /// came before it); its body within `body` of the head; a keep-alive connection may sit idle for
 /// `idle`. A deadline missed with part of a request read is answered 408; an idle connection is
-/// closed without a word.
+/// closed without a word. A closing connection lingers up to ``lingerTime`` to read and discard what
+/// the client still sends, so that a reset does not destroy the answer before the client reads it.
 final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let lingerTime = 2.0
+    static let headLimits = HeadLimits()
 
     let shared: GatewayConnectionContext
     let state: EventLoopState
     var context: ChannelHandlerContext!
-    /// The request in progress.
+    var machine = ConnectionStateMachine()
+    /// Bytes read and not parsed yet.
+    var inbound = ByteBuffer()
+    /// How far the head being received was searched for its end.
+    var headScanned = 0
+    /// How the body of the request in progress is read, while it is.
+    var bodyReader: BodyReader?
+    /// The request in progress, until its answer is complete.
     var exchange: Exchange?
-    /// What arrived behind the request in progress, in order (see ``deliverPipelined()``).
-    var pipelined = CircularBuffer<Pipelined>()
-    /// A read the channel asked for while requests were waiting in `pipelined`.
-    var readHeld = false
-    /// ``deliverPipelined()`` is on the stack: a request it delivers may be answered at once.
-    var delivering = false
-    /// The connection's wire handler, below HTTP.
-    var wire: ClientWireHandler?
-    /// No further request is read: the connection closes once the current response is written.
-    var closing = false
     /// When what the connection waits for is overdue; checked by its loop's ``DeadlineSweep``, so a
     /// request costs no timer of its own.
     var deadline: NIODeadline?
-    /// What the connection waits for now, which says what a missed `deadline` means.
-    var waiting = Waiting.connectionStart
-    /// Bytes of a further request came while this one was answered: once it is, the head deadline
-    /// runs (not the idle one).
-    var nextRequestStarted = false
+    /// What `deadline` was set for.
+    var deadlineFor = ConnectionStateMachine.Waiting.nothing
+    /// A read the channel asked for while the machine said not to read.
+    var readHeld = false
+    /// ``processInbound()`` is on the stack: an event it causes must not start it again.
+    var processing = false
+    /// The client sent FIN; the machine is told once the requests sent before it are read.
+    var clientFinished = false
+    /// What this connection holds of ``RequestBufferBudget`` (its buffer and an unsent body).
+    var heldBytes = 0
+    /// It waits in the budget's line for memory to read on.
+    var waitingForBudget = false
+    var finishDelivered = false
     /// The peer's address once asked: `context.remoteAddress` is a getpeername(2) on every call.
     private var knownPeerIP: String??
+
+    enum BodyReader {
+        case length(remaining: Int)
+        case chunked(ChunkedDecoder)
+    }
 
     init(shared: GatewayConnectionContext, state: EventLoopState) {
         self.shared = shared
@@ -50,15 +64,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.wire = try? context.pipeline.syncOperations.handler(type: ClientWireHandler.self)
         self.state.deadlines.add(self)
-        self.wait(for: .connectionStart, within: self.shared.timeouts.header)
+        self.updateDeadline()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.state.deadlines.remove(self)
+        self.inbound = ByteBuffer()
+        self.exchange = nil
+        self.accountHeldBytes()
         self.context = nil
-        self.wire = nil
     }
 
     var channel: (any Channel)? { self.context?.channel }
@@ -71,156 +86,157 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         return peerIP
     }
 
-    // MARK: Reading requests
+    // MARK: Reading
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
-        if !self.pipelined.isEmpty || (part.isHead && self.exchange != nil && !self.closing) {
-            // A request sent before the answer to the one in progress: it waits its turn.
-            self.pipelined.append(.part(part))
-            return
+        var bytes = self.unwrapInboundIn(data)
+        switch self.machine.state {
+        case .closing, .closed:
+            return  // discarded: the last answer is out
+        case .idle, .request:
+            break
         }
-        self.handle(part)
+        if self.inbound.readableBytes == 0 {
+            self.inbound = bytes
+        } else {
+            self.inbound.writeBuffer(&bytes)
+        }
+        self.machine.receivedBytes()
+        self.processInbound()
     }
 
-    /// One part of the request in progress, or the head of the next.
-    func handle(_ part: HTTPServerRequestPart) {
-        switch part {
-        case .head(let head):
-            guard !self.closing else { return }
-            self.requestHeadArrived(head)
-        case .body(let part):
-            guard let exchange = self.exchange, !exchange.requestEnded else { return }
-            self.requestBodyArrived(part, exchange: exchange)
-        case .end:
-            guard let exchange = self.exchange, !exchange.requestEnded else { return }
-            self.requestEndArrived(exchange)
+    /// Parses what the buffer holds as far as the machine allows: a head between requests, the body
+    /// of the request in progress; bytes beyond wait for their turn. A request that is answered at
+    /// once (a 404, say) lets the loop go on to the next, so a thousand pipelined requests use no more
+    /// stack than one.
+    func processInbound() {
+        guard !self.processing, self.context != nil else { return }
+        self.processing = true
+        defer { self.processing = false }
+        while self.inbound.readableBytes > 0, self.context != nil {
+            if self.machine.readsHead {
+                // The next request waits until the client takes the answers it has.
+                guard self.context.channel.isWritable else { break }
+                switch RequestHeadParser.parse(&self.inbound, scanned: self.headScanned, limits: Self.headLimits) {
+                case .incomplete(let scanned):
+                    self.headScanned = scanned
+                    break
+                case .refused(let error):
+                    self.perform(self.machine.requestRefused(error))
+                    return
+                case .head(let head):
+                    self.headScanned = 0
+                    self.requestHeadArrived(head)
+                    continue
+                }
+                break
+            }
+            if self.machine.readsBody {
+                self.readBody()
+                continue
+            }
+            break
         }
+        if self.inbound.readableBytes > 0 {
+            // Bytes of the next request came with this one: its head deadline runs from the answer's end.
+            self.machine.receivedBytes()
+            if self.inbound.capacity > 4 * self.inbound.readableBytes + RequestBufferBudget.maxRead {
+                self.inbound = ByteBuffer(buffer: self.inbound)  // a few bytes keep no large buffer alive
+            }
+        } else if self.inbound.capacity > 0 {
+            self.inbound = ByteBuffer()  // an idle connection keeps no read buffer
+        }
+        self.accountHeldBytes()
+        self.processing = false
+        self.deliverClientFinishedIfDue()
+        self.updateDeadline()
+        self.resumeReadingIfAllowed()
     }
 
-    private func requestHeadArrived(_ head: HTTPRequestHead) {
-        self.wait(for: .nothing, within: nil)
-        self.nextRequestStarted = false
-        if head.method == .CONNECT {
-            // Not proxied; NIO's encoder would send this answer without its body.
-            return self.answerBelowHTTP(RequestHeadCheck.connectRefused, method: "CONNECT")
-        }
-        let facts = RequestHeaderFacts(head.headers)
-        let requestID = RequestID.accept(facts.requestID) ?? self.state.requestIDs.next()
-        let path = RequestHeadCheck.path(of: head.uri)
-        let checked = RequestHeadCheck.body(of: head, facts: facts, maxBodyBytes: self.shared.maxBodyBytes)
-        let body = (try? checked.get()) ?? .none
-        let exchange = Exchange(
-            head: head, path: path ?? "-", requestID: requestID, started: .now(),
-            allowedOrigin: self.shared.cors.allowedOrigin(facts.origin), body: body
-        )
-        exchange.credential = facts.credential
-        exchange.expectsContinue = facts.expect != nil
-        self.exchange = exchange
-        if case .failure(let problem) = checked {
-            // Its framing or headers cannot be trusted: answer, and read nothing more on it.
-            exchange.keepAlive = false
-            return self.respond(LocalResponse(problem.error), to: exchange)
-        }
-        if body != .none {
-            self.wait(for: .body, within: self.shared.timeouts.body)
-            if exchange.expectsContinue {
-                // The client waits for this before sending the body it announced.
-                self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+    /// Tells the machine of the client's FIN once every request sent before it has been read: those
+    /// are answered, in order, before the connection closes.
+    func deliverClientFinishedIfDue() {
+        guard self.clientFinished, !self.finishDelivered, self.context != nil else { return }
+        guard self.inbound.readableBytes == 0 || self.machine.readsHead || self.machine.readsBody else { return }
+        self.finishDelivered = true
+        self.perform(self.machine.inputClosed())
+    }
+
+    private func readBody() {
+        guard let reader = self.bodyReader else { return }
+        switch reader {
+        case .length(let remaining):
+            let count = min(remaining, self.inbound.readableBytes)
+            // Taken off the buffer whether or not anyone still wants it (an answered request's body
+            // is dropped); `exchange?.append(body: readSlice(...))` would skip the read when nil.
+            let part = self.inbound.readSlice(length: count)!
+            self.exchange?.append(body: part)
+            if count < remaining {
+                self.bodyReader = .length(remaining: remaining - count)
+                return
+            }
+        case .chunked(var decoder):
+            do {
+                let step = try decoder.decode(&self.inbound) { self.exchange?.append(body: $0) }
+                guard step == .end else {
+                    self.bodyReader = .chunked(decoder)
+                    return
+                }
+            } catch {
+                self.bodyReader = nil
+                self.perform(self.machine.requestRefused(error))
+                return
             }
         }
-        guard let path else {
-            exchange.keepAlive = false
-            return self.respond(LocalResponse(APIError(.badRequest, "Malformed request target")), to: exchange)
-        }
-        if CORSPolicy.isPreflight(head) {
-            return self.respond(
-                LocalResponse(status: .noContent, contentType: "text/plain", body: ByteBuffer(), headers: self.shared.cors.preflightHeaders(origin: exchange.allowedOrigin)),
-                to: exchange
-            )
-        }
-        guard let route = self.shared.routes.route(forPath: path) else {
-            return self.respond(LocalResponse(.notFound), to: exchange)
-        }
-        exchange.route = route
-        guard route.serves(head.method) else {
-            let allow = route.allowHeader
-            if head.method == .OPTIONS {
-                return self.respond(
-                    LocalResponse(status: .noContent, contentType: "text/plain", body: ByteBuffer(), headers: ["allow": allow + ", OPTIONS"]),
-                    to: exchange
-                )
+        self.bodyReader = nil
+        self.requestEnded()
+    }
+
+    // MARK: Actions
+
+    /// Carries out what the machine decided.
+    func perform(_ action: ConnectionStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .startNextRequest:
+            self.bodyReader = nil
+            if self.processing {
+                return  // the loop on the stack goes on with the buffered bytes
             }
-            return self.respond(LocalResponse(APIError(.methodNotAllowed, "Method not allowed", headers: [.allow: allow])), to: exchange)
-        }
-        if case .local(let local) = route.target {
-            return self.respond(self.shared.local.response(for: local, path: path, request: head, state: self.state, now: exchange.started), to: exchange)
-        }
-        self.forward(exchange, route: route)
-    }
-
-    private func requestBodyArrived(_ part: ByteBuffer, exchange: Exchange) {
-        exchange.bodyBytes += part.readableBytes
-        guard exchange.bodyBytes <= self.shared.maxBodyBytes else {
-            // A chunked body over the limit: its length was not known up front.
-            self.abortUpstream(of: exchange)
-            return self.refuseMidRequest(exchange, with: .bodyTooLarge)
-        }
-        self.forwardBody(part, of: exchange)
-    }
-
-    private func requestEndArrived(_ exchange: Exchange) {
-        exchange.requestEnded = true
-        if self.waiting == .body { self.wait(for: .nothing, within: nil) }
-        self.wire?.arm()  // bytes from here on are the next request's
-        if exchange.responseEnded {
-            self.finish(exchange)
-            self.deliverPipelined()
-        } else {
-            self.forwardEnd(of: exchange)
-        }
-    }
-
-    // MARK: Finishing
-
-    /// Answers `error` when no response has started, then closes: the request cannot go on.
-    func refuseMidRequest(_ exchange: Exchange, with error: APIError) {
-        exchange.keepAlive = false
-        exchange.requestEnded = true
-        if exchange.responseStarted {
-            self.finish(exchange)
-            self.context.close(promise: nil)
-        } else {
+            self.processInbound()
+        case .refuse(let error):
+            self.abandonExchange()
+            let exchange = self.exchange ?? self.placeholderExchange()
+            self.exchange = exchange
             self.respond(LocalResponse(error), to: exchange)
+            self.closeAfterAnswer()
+        case .close:
+            self.abandonExchange()
+            self.exchange = nil
+            self.context?.close(promise: nil)
+        case .closeAfterAnswer:
+            self.closeAfterAnswer()
         }
+        self.updateDeadline()
+        self.resumeReadingIfAllowed()
     }
 
-    /// Both directions of `exchange` are over: log it, then wait for the next request or close.
-    func finish(_ exchange: Exchange) {
-        guard self.exchange === exchange else { return }
-        self.exchange = nil
-        exchange.phase = .done
-        exchange.upstreamDeadline = nil
-        let status = exchange.status ?? 0
-        let duration = UInt64(max(0, (NIODeadline.now() - exchange.started).nanoseconds))
-        self.state.metrics.record(route: exchange.route?.path, method: exchange.head.method, status: status, nanoseconds: duration)
-        self.shared.requestLog?.record(
-            RequestLogEntry(
-                method: exchange.head.method.rawValue, path: exchange.path, status: status, durationNanoseconds: duration,
-                requestID: exchange.requestID
-            ),
-            on: self.context.eventLoop
+    /// Once everything written is out, sends FIN and lingers (reading and discarding) until the
+    /// client closes too or ``lingerTime`` passes.
+    func closeAfterAnswer() {
+        guard let context = self.context else { return }
+        context.flush()
+        // NIO shuts the output only once what was flushed is written.
+        context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+    }
+
+    /// For an answer to bytes that never made a request (a head refused or cut off).
+    private func placeholderExchange() -> Exchange {
+        let head = RequestHead(method: .RAW(value: "-"), target: "-", version: .http1_1, headers: HeaderFields(bytes: ByteBuffer(), fields: []))
+        return Exchange(
+            head: head, facts: RequestHeaderFacts(head.headers), path: "-", requestID: self.state.requestIDs.next(), started: .now(),
+            allowedOrigin: nil
         )
-        if exchange.keepAlive, !self.closing {
-            // The wire was armed when the request ended (a kept-alive one always ended), so bytes that
-            // came since then have already started the next request.
-            if self.nextRequestStarted {
-                self.wait(for: .head, within: self.shared.timeouts.header)
-            } else {
-                self.wait(for: .idle, within: self.shared.timeouts.idle)
-            }
-        } else {
-            self.closing = true
-        }
     }
 }

@@ -13,12 +13,15 @@ final class EventLoopState {
     let upstreams: UpstreamPools
     let metrics = RequestMetrics()
     var requestIDs = RequestIDGenerator()
+    /// What the loop's connections may hold of requests in progress.
+    let requestBuffers: RequestBufferBudget
     /// Open client connections: their deadlines are swept here, and a graceful shutdown asks each to
     /// finish and close.
     let deadlines: DeadlineSweep
 
-    init(eventLoop: any EventLoop, revocations: RevocationView, upstreams: UpstreamPools) {
+    init(eventLoop: any EventLoop, revocations: RevocationView, upstreams: UpstreamPools, requestBufferLimit: Int = 8 << 20) {
         self.eventLoop = eventLoop
+        self.requestBuffers = RequestBufferBudget(limit: requestBufferLimit)
         self.revocations = revocations
         self.upstreams = upstreams
         self.deadlines = DeadlineSweep(eventLoop: eventLoop)

@@ -1,76 +1,101 @@
-import Common
 import NIOCore
-import NIOHTTP1
 
-/// One request on a client connection, from its head to the end of its response.
+/// One request on a client connection, from its head to the end of its answer: what the gateway
+/// read and decided about it, and how far it has gone towards a service.
 final class Exchange {
-    let head: HTTPRequestHead
+    let head: RequestHead
+    let facts: RequestHeaderFacts
+    /// The routed path (no query, no fragment), or `-` when the target has none.
     let path: Substring
     let requestID: String
     let started: NIODeadline
     let allowedOrigin: String?
-    let body: RequestHeadCheck.Body
     var route: GatewayRoute?
-    /// From `x-access-token` or `Authorization: Bearer`, as read from the head.
-    var credential = RequestCredential.none
     /// The token the service receives (`Authorization: Bearer`): the one the gateway checked on a
     /// protected route, the request's own on a route that ``GatewayRoute/passesToken``, else none.
     var forwardedToken: String?
-    /// Every byte of the request went out to the service: only then may its connection be reused.
-    var upstreamRequestWritten = false
-    /// The client sent `Expect: 100-continue` (any other expectation was refused).
-    var expectsContinue = false
-    /// Whether the client connection stays open afterwards.
-    var keepAlive: Bool
-
-    /// The request's body and end have all arrived.
+    /// The request body, as it arrives, until it goes upstream.
+    var body: ByteBuffer?
+    /// The request went upstream with a body (such a request is never sent twice).
+    var sentBody = false
+    /// The body and the end of the request have all arrived.
     var requestEnded = false
-    var bodyBytes = 0
-    /// The request body, collected (up to the body limit) until the request is complete.
-    var pendingBody: [ByteBuffer] = []
-    var status: Int?
-    var responseEnded = false
-
     var phase = Phase.checking
-    var upstream: UpstreamConnection?
-    var upstreamPool: UpstreamPool?
-    var upstreamReused = false
-    var retried = false
-    /// The service must have started its answer by then (`UPSTREAM_TIMEOUT` after the request went).
-    var upstreamDeadline: NIODeadline?
-    /// Response parts held back until the revocation they announce is enforced here.
-    var heldResponse: [HTTPServerResponsePart]?
-    var clientPausedUpstream = false
-    /// The service will keep its connection open after this response.
-    var upstreamKeepsAlive = false
-    /// Large or unsized responses are flushed part by part; small ones once, at their end.
-    var flushesBody = false
+    /// The status of the answer, once its head is written.
+    var status: Int?
+    /// How the answer's body is framed for the client, once its head is written.
+    var framing = ClientFraming.empty
 
-    enum Phase: Equatable {
+    enum Phase {
         /// Checks (rate limit, token) or a local answer in progress.
         case checking
         /// Checks passed; the rest of the body is awaited before anything goes upstream.
-        case bufferingBody
-        /// Waiting for an upstream connection.
-        case connecting
-        /// Request written (or being written) upstream, response awaited or flowing.
-        case forwarding
-        /// The exchange is over as far as the upstream is concerned.
+        case awaitingBody
+        /// On its way to a service, or back from it.
+        case upstream(UpstreamLeg)
+        /// Nothing more goes to or comes from a service.
         case done
     }
 
-    init(head: HTTPRequestHead, path: Substring, requestID: String, started: NIODeadline, allowedOrigin: String?, body: RequestHeadCheck.Body) {
+    init(head: RequestHead, facts: RequestHeaderFacts, path: Substring, requestID: String, started: NIODeadline, allowedOrigin: String?) {
         self.head = head
+        self.facts = facts
         self.path = path
         self.requestID = requestID
         self.started = started
         self.allowedOrigin = allowedOrigin
-        self.body = body
-        self.keepAlive = head.isKeepAlive
     }
 
     var isHEAD: Bool { self.head.method == .HEAD }
-    var responseStarted: Bool { self.status != nil }
+    var answerStarted: Bool { self.status != nil }
+
+    var upstream: UpstreamLeg? {
+        if case .upstream(let leg) = self.phase { return leg }
+        return nil
+    }
+
+    /// Keeps a part of the body, unless the request was answered already (then it is dropped).
+    func append(body part: ByteBuffer) {
+        switch self.phase {
+        case .checking, .awaitingBody:
+            if self.body == nil {
+                self.body = part
+            } else {
+                var part = part
+                self.body!.writeBuffer(&part)
+            }
+        case .upstream, .done:
+            break
+        }
+    }
+}
+
+/// The part of an exchange that involves a service: the connection its request went out on, and
+/// what came back.
+final class UpstreamLeg {
+    let pool: UpstreamPool
+    var connection: UpstreamConnection?
+    /// The connection came from the pool (it may have been closed by the service meanwhile).
+    var reused = false
+    /// The request was sent again on a fresh connection once.
+    var retried = false
+    /// Every byte of the request went out: only then may the connection be reused.
+    var requestWritten = false
+    /// The service must have started its answer by then (`UPSTREAM_TIMEOUT` after the request went).
+    var deadline: NIODeadline?
+    /// The answer's head arrived.
+    var answered = false
+    /// Answer bytes held back until the revocation they announce is enforced here; the flag says
+    /// the answer's end is among them.
+    var held: (parts: [ByteBuffer], ended: Bool)?
+    /// Reading from the service is paused until the client takes what was written.
+    var pausedForClient = false
+    /// Large or unsized answers are flushed part by part; small ones once, at their end.
+    var flushesEachPart = false
+
+    init(pool: UpstreamPool) {
+        self.pool = pool
+    }
 }
 
 /// Request ids: a sane incoming one is kept (an edge proxy may have set it), else a new one.

@@ -5,8 +5,8 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// The public listener: a SwiftNIO HTTP/1.1 server whose connections are handled entirely on their
-/// event loops by ``ClientConnectionHandler``. At graceful shutdown it stops accepting, lets requests
+/// The public listener: a SwiftNIO server whose connections are handled entirely on their event
+/// loops by ``ClientConnectionHandler``. At graceful shutdown it stops accepting, lets requests
 /// in flight finish (closing idle keep-alive connections at once), then flushes the request log and
 /// closes the upstream pools.
 struct GatewayServer: Service {
@@ -17,15 +17,6 @@ struct GatewayServer: Service {
     /// How long requests in flight may take to finish once shutdown begins.
     var drainTimeout: Duration = .seconds(10)
 
-    /// Header limits: large enough for any real token or cookie, small enough to bound memory.
-    static let decoderLimits: NIOHTTPDecoderLimitConfiguration = {
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = 16 * 1024
-        limits.maxHeaderListSize = 32 * 1024
-        limits.maxHeaderFieldCount = 256
-        return limits
-    }()
-
     func run() async throws {
         let shared = self.shared
         let channel = try await ServerBootstrap(group: self.group)
@@ -33,22 +24,14 @@ struct GatewayServer: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Small reads: requests are small, and what a stalled client can make one read hold is bounded.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: RequestBufferBudget.maxRead))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ClientWireHandler())
-                    // No outbound header validation: every header written is either parsed from a
-                    // service's response by the same HTTP parser, or one of ours, so none can hold the
-                    // CR or LF that validation looks for, and it cost a scan of every header.
-                    // Pipelining is ClientConnectionHandler's (see ClientConnectionHandler+Pipelining).
-                    try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false,
-                        withErrorHandling: false,
-                        withOutboundHeaderValidation: false,
-                        withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: Self.decoderLimits
+                    // The handler reads and writes HTTP/1.1 itself: one handler, bytes in and out.
+                    try channel.pipeline.syncOperations.addHandler(
+                        ClientConnectionHandler(shared: shared, state: shared.states.state(on: channel.eventLoop))
                     )
-                    try pipeline.addHandler(ClientConnectionHandler(shared: shared, state: shared.states.state(on: channel.eventLoop)))
                 }
             }
             .bind(host: self.address.host, port: self.address.port)

@@ -1,5 +1,4 @@
 import Foundation
-import NIOHTTP1
 
 /// Which headers stop at the gateway. Asked for every header of every request and response, so
 /// the lists compare bytes ignoring ASCII case instead of lower-casing each name into a new string.
@@ -8,20 +7,20 @@ enum HeaderFilter {
     /// its own), `Host` (set for the service), the request id (set by us), and identity a client could
     /// claim in a header: no service trusts them, and we do not forward them. Nor any `X-Forwarded-*`:
     /// we set those.
-    static func dropsFromRequests(_ name: String) -> Bool {
-        Self.droppedFromRequests.contains(name) || name.hasLowercaseASCIIPrefix("x-forwarded-")
+    static func dropsFromRequests(_ name: some Collection<UInt8>) -> Bool {
+        Self.droppedFromRequests.contains(name) || name.hasLowercaseASCIIPrefix("x-forwarded-".utf8)
     }
 
     /// A header a client's `Connection` option cannot remove: how the body reads. Everything else the
     /// gateway looked at (framing, token, `Host`) it writes itself, whatever `Connection` says.
-    static func outlivesConnectionOption(_ name: String) -> Bool {
+    static func outlivesConnectionOption(_ name: some Collection<UInt8>) -> Bool {
         Self.outlivingConnectionOptions.contains(name)
     }
 
     private static let outlivingConnectionOptions = HeaderNameSet(["content-type", "content-encoding"])
 
     /// Connection-level headers, and `Server`, which says nothing a client needs.
-    static func dropsFromResponses(_ name: String) -> Bool {
+    static func dropsFromResponses(_ name: some Collection<UInt8>) -> Bool {
         Self.droppedFromResponses.contains(name)
     }
 
@@ -40,9 +39,13 @@ enum HeaderFilter {
 
     /// Header names listed in `Connection` (hop-by-hop by declaration). Nearly always none: then
     /// nothing is allocated.
-    static func connectionTokens(_ headers: HTTPHeaders) -> HeaderNameSet {
+    static func connectionTokens(_ headers: HeaderFields) -> HeaderNameSet {
+        Self.connectionTokens(headers.values("connection"))
+    }
+
+    static func connectionTokens(_ values: [String]) -> HeaderNameSet {
         var tokens: [String] = []
-        for value in headers["connection"] {
+        for value in values {
             for token in value.split(separator: ",") {
                 let name = token.trimmingCharacters(in: .whitespaces).lowercased()
                 if name != "close", name != "keep-alive", !name.isEmpty { tokens.append(name) }
@@ -71,9 +74,13 @@ struct HeaderNameSet: Sendable {
     }
 
     func contains(_ name: String) -> Bool {
-        let length = name.utf8.count
+        self.contains(name.utf8)
+    }
+
+    func contains(_ name: some Collection<UInt8>) -> Bool {
+        let length = name.count
         guard length < self.byLength.count else { return false }
-        return self.byLength[length].contains { name.utf8.equalsLowercaseASCII($0) }
+        return self.byLength[length].contains { name.equalsLowercaseASCII($0) }
     }
 }
 
@@ -82,12 +89,12 @@ extension String {
     func equalsLowercaseASCII(_ lowercase: StaticString) -> Bool {
         lowercase.withUTF8Buffer { self.utf8.equalsLowercaseASCII($0) }
     }
+}
 
+extension Collection<UInt8> {
     /// Starts with `lowercase` (lower-case ASCII), ignoring ASCII case, without allocating.
-    func hasLowercaseASCIIPrefix(_ lowercase: StaticString) -> Bool {
-        let count = lowercase.utf8CodeUnitCount
-        guard self.utf8.count >= count else { return false }
-        return lowercase.withUTF8Buffer { self.utf8.prefix(count).equalsLowercaseASCII($0) }
+    func hasLowercaseASCIIPrefix(_ lowercase: some Collection<UInt8>) -> Bool {
+        self.count >= lowercase.count && self.prefix(lowercase.count).equalsLowercaseASCII(lowercase)
     }
 }
 

@@ -1,16 +1,10 @@
 import Common
-import HTTPTypes
 import NIOHTTP1
 
 /// What RFC 9112 and our limits demand of a request head before anything else looks at it. A
 /// request that fails here is the client's fault: a 4xx JSON answer, and the connection is closed
 /// when its framing cannot be trusted any more.
 enum RequestHeadCheck {
-    /// What is wrong with a head; the connection is closed after the answer either way.
-    struct Problem: Error {
-        var error: APIError
-    }
-
     /// How the body of an accepted request is framed.
     enum Body: Equatable {
         case none
@@ -18,57 +12,50 @@ enum RequestHeadCheck {
         case chunked
     }
 
-    static func body(of head: HTTPRequestHead, maxBodyBytes: Int) -> Result<Body, Problem> {
-        Self.body(of: head, facts: RequestHeaderFacts(head.headers), maxBodyBytes: maxBodyBytes)
-    }
-
-    static func body(of head: HTTPRequestHead, facts: RequestHeaderFacts, maxBodyBytes: Int) -> Result<Body, Problem> {
-        guard head.version.major == 1, head.version.minor <= 1 else {
-            return .failure(Problem(error: APIError(.badRequest, "Unsupported HTTP version")))
-        }
+    static func body(of head: RequestHead, facts: RequestHeaderFacts, maxBodyBytes: Int) -> Result<Body, APIError> {
         let hosts = facts.hosts
         if hosts.count > 1 || (head.version.minor == 1 && hosts.isEmpty) || hosts.contains(where: { !Self.isValidHost($0) }) {
-            return .failure(Problem(error: APIError(.badRequest, "A request needs exactly one valid Host header")))
+            return .failure(APIError(.badRequest, "A request needs exactly one valid Host header"))
         }
         if facts.accessTokens.count > 1 {
-            return .failure(Problem(error: APIError(.badRequest, "Duplicate x-access-token header")))
+            return .failure(APIError(.badRequest, "Duplicate x-access-token header"))
         }
         if facts.authorizations.count > 1 {
-            return .failure(Problem(error: APIError(.badRequest, "Duplicate authorization header")))
+            return .failure(APIError(.badRequest, "Duplicate authorization header"))
         }
         if facts.credential == .conflicting {
-            return .failure(Problem(error: Self.conflictingTokens))
+            return .failure(Self.conflictingTokens)
         }
-        // Neither is proxied: NIO's parser stops reading the connection after either, so it must end.
+        // Neither is proxied: what follows would not be HTTP/1.1 requests.
         if head.method == .CONNECT {
-            return .failure(Problem(error: Self.connectRefused))
+            return .failure(Self.connectRefused)
         }
         if facts.asksForUpgrade {
-            return .failure(Problem(error: APIError(.badRequest, "Protocol upgrades are not supported")))
+            return .failure(APIError(.badRequest, "Protocol upgrades are not supported"))
         }
         if let expectation = facts.expect, expectation.lowercased() != "100-continue" {
-            return .failure(Problem(error: APIError(.expectationFailed, "Only Expect: 100-continue is supported")))
+            return .failure(APIError(.expectationFailed, "Only Expect: 100-continue is supported"))
         }
         let codings = facts.transferCodings
         let lengths = facts.contentLengths
         if !codings.isEmpty {
             guard codings.count == 1, codings[0].trimmingOptionalWhitespace.lowercased() == "chunked", lengths.isEmpty else {
                 return .failure(
-                    Problem(error: APIError(.badRequest, "Unsupported transfer coding: only chunked is accepted"))
+                    APIError(.badRequest, "Unsupported transfer coding: only chunked is accepted")
                 )
             }
             return .success(.chunked)
         }
         guard lengths.count <= 1 else {
-            return .failure(Problem(error: APIError(.badRequest, "Conflicting Content-Length")))
+            return .failure(APIError(.badRequest, "Conflicting Content-Length"))
         }
         guard let text = lengths.first else { return .success(.none) }
         let digits = text.trimmingOptionalWhitespace
         guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(digits) else {
-            return .failure(Problem(error: APIError(.badRequest, "Invalid Content-Length")))
+            return .failure(APIError(.badRequest, "Invalid Content-Length"))
         }
         guard length <= maxBodyBytes else {
-            return .failure(Problem(error: .bodyTooLarge))
+            return .failure(.bodyTooLarge)
         }
         return .success(length == 0 ? .none : .length(length))
     }
@@ -86,7 +73,11 @@ enum RequestHeadCheck {
 
     /// The path of the request target (origin-form `/path?query`, or absolute-form), without the query.
     static func path(of uri: String) -> Substring? {
-        let target = Self.originForm(of: uri)
+        Self.path(ofOriginForm: Self.originForm(of: uri))
+    }
+
+    /// The path of a target already in origin-form (``originForm(of:)``), without the query.
+    static func path(ofOriginForm target: Substring) -> Substring? {
         guard target.first == "/" else { return nil }
         if let query = target.firstIndex(of: "?") {
             return target[..<query]

@@ -13,23 +13,35 @@ struct RequestHeaderFacts {
     var expect: String?
     var origin: String?
     var requestID: String?
+    /// `Access-Control-Request-Method` is present: with `OPTIONS`, a CORS preflight.
+    var asksForPreflight = false
 
-    init(_ headers: HTTPHeaders) {
-        for (name, value) in headers {
-            switch name.utf8.count {
-            case 4 where name.equalsLowercaseASCII("host"): self.hosts.append(value)
-            case 6 where name.equalsLowercaseASCII("expect"): self.expect = self.expect ?? value
-            case 6 where name.equalsLowercaseASCII("origin"): self.origin = self.origin ?? value
-            case 7 where name.equalsLowercaseASCII("upgrade"): self.upgrade = self.upgrade ?? value
-            case 10 where name.equalsLowercaseASCII("connection"): self.connectionOptions.append(value)
-            case 12 where name.equalsLowercaseASCII("x-request-id"): self.requestID = self.requestID ?? value
-            case 13 where name.equalsLowercaseASCII("authorization"): self.authorizations.append(value)
-            case 14 where name.equalsLowercaseASCII("content-length"): self.contentLengths.append(value)
-            case 14 where name.equalsLowercaseASCII("x-access-token"): self.accessTokens.append(value)
-            case 17 where name.equalsLowercaseASCII("transfer-encoding"): self.transferCodings.append(value)
+    init(_ headers: HeaderFields) {
+        for field in headers.fields {
+            let name = headers.name(of: field)
+            switch name.count {
+            case 4 where name.equalsLowercaseASCII("host".utf8): self.hosts.append(headers.value(of: field))
+            case 6 where name.equalsLowercaseASCII("expect".utf8): self.expect = self.expect ?? headers.value(of: field)
+            case 6 where name.equalsLowercaseASCII("origin".utf8): self.origin = self.origin ?? headers.value(of: field)
+            case 7 where name.equalsLowercaseASCII("upgrade".utf8): self.upgrade = self.upgrade ?? headers.value(of: field)
+            case 10 where name.equalsLowercaseASCII("connection".utf8): self.connectionOptions.append(headers.value(of: field))
+            case 12 where name.equalsLowercaseASCII("x-request-id".utf8): self.requestID = self.requestID ?? headers.value(of: field)
+            case 13 where name.equalsLowercaseASCII("authorization".utf8): self.authorizations.append(headers.value(of: field))
+            case 14 where name.equalsLowercaseASCII("content-length".utf8): self.contentLengths.append(headers.value(of: field))
+            case 14 where name.equalsLowercaseASCII("x-access-token".utf8): self.accessTokens.append(headers.value(of: field))
+            case 17 where name.equalsLowercaseASCII("transfer-encoding".utf8): self.transferCodings.append(headers.value(of: field))
+            case 29 where name.equalsLowercaseASCII("access-control-request-method".utf8): self.asksForPreflight = true
             default: break
             }
         }
+    }
+
+    /// Whether the client keeps the connection open after this request (RFC 9112 §9.3): HTTP/1.1
+    /// unless it says `close`, HTTP/1.0 only when it says `keep-alive`.
+    func keepsAlive(version: HTTPVersion) -> Bool {
+        let options = self.connectionOptions.flatMap { $0.split(separator: ",") }.map { $0.trimmingOptionalWhitespace }
+        if options.contains(where: { $0.utf8.equalsLowercaseASCII("close".utf8) }) { return false }
+        return version.minor >= 1 || options.contains { $0.utf8.equalsLowercaseASCII("keep-alive".utf8) }
     }
 
     /// The access token, read the same way from `x-access-token` (what the tutorial sends) and from

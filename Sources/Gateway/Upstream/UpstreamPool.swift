@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// Where a service listens, from its base URL (`http://host:port`).
@@ -30,10 +29,15 @@ final class UpstreamPool {
     /// A pooled connection idle longer than this is closed rather than reused: the service may be
     /// about to close it itself, and a request written into that race is lost.
     private let maxIdleTime: TimeAmount
+    private let connector: UpstreamConnector
     private var idle: [UpstreamConnection] = []
     private var closed = false
 
-    init(address: UpstreamAddress, eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdle: Int, maxIdleTime: TimeAmount = .seconds(30)) {
+    init(
+        address: UpstreamAddress, eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdle: Int, maxIdleTime: TimeAmount = .seconds(30),
+        connector: UpstreamConnector = .sockets
+    ) {
+        self.connector = connector
         self.address = address
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
@@ -64,18 +68,30 @@ final class UpstreamPool {
 
     /// Opens a new connection and hands it to `done` on this loop.
     func connect(_ done: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        ClientBootstrap(group: self.eventLoop)
-            .connectTimeout(self.connectTimeout)
+        self.connector.open(self.address, self.eventLoop, self.connectTimeout, done)
+    }
+
+    func closeAll() {
+        self.closed = true
+        for connection in self.idle { connection.close() }
+        self.idle.removeAll()
+    }
+}
+
+/// How a pool opens connections: TCP sockets, or (in tests) channels of the test's own making.
+struct UpstreamConnector: Sendable {
+    let open: @Sendable (UpstreamAddress, any EventLoop, TimeAmount, @escaping (Result<UpstreamConnection, any Error>) -> Void) -> Void
+
+    static let sockets = UpstreamConnector { address, eventLoop, connectTimeout, done in
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Headers forwarded were parsed from the client's request (or are ours): no
-                    // validation pass needed, as on the client side.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
-            .connect(host: self.address.host, port: self.address.port)
+            .connect(host: address.host, port: address.port)
             .assumeIsolated()
             .whenComplete { result in
                 done(Result {
@@ -83,12 +99,6 @@ final class UpstreamPool {
                     return UpstreamConnection(channel: channel, handler: try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self))
                 })
             }
-    }
-
-    func closeAll() {
-        self.closed = true
-        for connection in self.idle { connection.close() }
-        self.idle.removeAll()
     }
 }
 

@@ -36,8 +36,8 @@ struct AccessTokenGateTests {
     }
 
     private func check(_ headers: [(String, String)], state: EventLoopState, at wallClock: Double = Date().timeIntervalSince1970, now: NIODeadline? = nil) -> AccessTokenGate.Verdict {
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/api/test/user", headers: HTTPHeaders(headers))
-        return self.gate.check(head, state: state, wallClock: wallClock, now: now ?? self.now)
+        let token = RequestHeaderFacts(.parsed(headers)).credential.token
+        return self.gate.check(token: token, state: state, wallClock: wallClock, now: now ?? self.now)
     }
 
     private func refusal(_ verdict: AccessTokenGate.Verdict) -> APIError? {
@@ -141,7 +141,7 @@ struct AccessTokenGateTests {
 
     @Test("the token is read alike from x-access-token and Bearer, whitespace around it dropped; two different ones conflict")
     func credentialReading() {
-        func credential(_ headers: [(String, String)]) -> RequestCredential { RequestHeaderFacts(HTTPHeaders(headers)).credential }
+        func credential(_ headers: [(String, String)]) -> RequestCredential { RequestHeaderFacts(.parsed(headers)).credential }
         #expect(credential([("X-Access-Token", "a")]) == .token("a"))
         #expect(credential([("x-access-token", " a \t")]) == .token("a"))
         #expect(credential([("Authorization", "bearer  c ")]) == .token("c"))

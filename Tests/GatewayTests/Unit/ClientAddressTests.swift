@@ -7,7 +7,7 @@ import Testing
 struct ClientAddressTests {
     private func resolve(peer: String?, trusted: [String], forwardedFor: [String] = []) throws -> String {
         let resolver = ClientAddressResolver(trustedProxies: try trusted.map { try #require(IPNetwork($0)) })
-        let headers = HTTPHeaders(forwardedFor.map { ("x-forwarded-for", $0) })
+        let headers = HeaderFields.parsed(forwardedFor.map { ("x-forwarded-for", $0) })
         let address = try peer.map { try SocketAddress(ipAddress: $0, port: 40_000) }
         return resolver.clientAddress(peerIP: address?.ipAddress, headers: headers)
     }

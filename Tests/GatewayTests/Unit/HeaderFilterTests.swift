@@ -1,17 +1,16 @@
 @testable import Gateway
-import NIOHTTP1
 import Testing
 
 @Suite("The header filter matches names ignoring ASCII case, and nothing else")
 struct HeaderFilterTests {
     @Test("listed names stop at the gateway in any case", arguments: ["connection", "Connection", "CONNECTION", "tE", "X-User-Roles", "x-forwarded-user"])
     func listedRequestHeaders(name: String) {
-        #expect(HeaderFilter.dropsFromRequests(name))
+        #expect(HeaderFilter.dropsFromRequests(name.utf8))
     }
 
     @Test("every X-Forwarded- header from a client stops, in any case", arguments: ["X-Forwarded-For", "x-forwarded-host", "X-FORWARDED-PROTO", "x-forwarded-anything"])
     func forwardedPrefix(name: String) {
-        #expect(HeaderFilter.dropsFromRequests(name))
+        #expect(HeaderFilter.dropsFromRequests(name.utf8))
     }
 
     @Test(
@@ -19,15 +18,15 @@ struct HeaderFilterTests {
         arguments: ["content-type", "connections", "connectio", "x-forwarded", "x-forwarded_for", "x-user-id2", "tf", "", "conn\u{e9}ction"]
     )
     func unlistedRequestHeaders(name: String) {
-        #expect(!HeaderFilter.dropsFromRequests(name))
+        #expect(!HeaderFilter.dropsFromRequests(name.utf8))
     }
 
     @Test("responses lose hop-by-hop headers and Server, and keep the rest")
     func responseHeaders() {
-        #expect(HeaderFilter.dropsFromResponses("Server"))
-        #expect(HeaderFilter.dropsFromResponses("TRANSFER-ENCODING"))
-        #expect(!HeaderFilter.dropsFromResponses("content-length"))
-        #expect(!HeaderFilter.dropsFromResponses("x-forwarded-for"))
+        #expect(HeaderFilter.dropsFromResponses("Server".utf8))
+        #expect(HeaderFilter.dropsFromResponses("TRANSFER-ENCODING".utf8))
+        #expect(!HeaderFilter.dropsFromResponses("content-length".utf8))
+        #expect(!HeaderFilter.dropsFromResponses("x-forwarded-for".utf8))
     }
 
     @Test("case folding touches letters only: a byte 0x20 away from a letter is not that letter")
@@ -40,9 +39,9 @@ struct HeaderFilterTests {
 
     @Test("names listed in Connection are hop-by-hop, in any case; close and keep-alive are not names")
     func connectionTokens() {
-        let listed = HeaderFilter.connectionTokens(["Connection": "close, X-Hop , keep-alive", "connection": "TE"])
+        let listed = HeaderFilter.connectionTokens(["close, X-Hop , keep-alive", "TE"])
         #expect(listed.contains("x-hop") && listed.contains("X-HOP") && listed.contains("te"))
         #expect(!listed.contains("close") && !listed.contains("keep-alive") && !listed.contains("x-other"))
-        #expect(!HeaderFilter.connectionTokens(["Connection": "keep-alive"]).contains("keep-alive"))
+        #expect(!HeaderFilter.connectionTokens(["keep-alive"]).contains("keep-alive"))
     }
 }
