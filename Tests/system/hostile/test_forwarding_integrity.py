@@ -264,6 +264,31 @@ def test_a_fragment_is_not_forwarded(hostile_system: System) -> None:
     assert outcome.body == b"User Content."
 
 
+# ------------------------------------------------------------------ deadlines and limits
+
+
+def test_half_a_head_pipelined_behind_a_request_gets_the_head_deadline(hostile_system: System) -> None:
+    """The half head got the idle deadline (30 s here), not CLIENT_HEADER_TIMEOUT (1 s here)."""
+    with RawConnection(hostile_system.gateway_port) as conn:
+        conn.send(request_bytes("GET", "/api/test/all") + b"GET /api/te")
+        first = conn.read_response(ANSWER_DEADLINE)
+        expect_answer(first, {200}, "GET", "/api/test/all", "the complete request")
+        outcome = conn.wait_closed(4.0)
+    TALLY.add("cases")
+    assert outcome.kind in ("answered", "closed") and outcome.elapsed < 3.5, f"half a head: {outcome.describe()}"
+    if outcome.kind == "answered":
+        assert outcome.status == 408, outcome.describe()
+
+
+def test_a_chunk_larger_than_the_body_limit_gets_413_at_once(hostile_system: System) -> None:
+    with RawConnection(hostile_system.gateway_port) as conn:
+        conn.send(request_bytes("POST", "/api/auth/signin", JSON_HEAD + [("Transfer-Encoding", "chunked")]) +
+                  b"%x\r\n{\"user" % (1 << 30))
+        outcome = conn.read_response(3.0)
+    expect_answer(outcome, {413}, "POST", "/api/auth/signin", "a 1 GiB chunk")
+    assert outcome.elapsed < 2.0, outcome.describe()
+
+
 # ------------------------------------------------------------------ token spelling
 
 
