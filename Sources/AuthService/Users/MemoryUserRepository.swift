@@ -23,7 +23,9 @@ actor MemoryUserRepository: UserRepository {
 
     func conflict(username: String, email: String) async throws -> UserConflict.Field? {
         let wanted = try AccountKeys(username: username, email: email)
-        if self.keys.values.contains(where: { $0.username == wanted.username || $0.usernameSkeleton == wanted.usernameSkeleton }) {
+        if self.keys.values.contains(where: {
+            $0.username == wanted.username || $0.usernameSkeleton == wanted.usernameSkeleton || $0.usernameLookalike == wanted.usernameLookalike
+        }) {
             return .username
         }
         if self.keys.values.contains(where: { $0.email == wanted.email }) { return .email }

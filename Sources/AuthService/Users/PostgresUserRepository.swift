@@ -72,10 +72,12 @@ struct PostgresUserRepository: UserRepository {
         return try await self.database.run("check for taken names") { connection, _ in
             let rows = try await connection.query(
                 """
-                SELECT bool_or(username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton)),
+                SELECT bool_or(username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton)
+                               OR username_lookalike = \(keys.usernameLookalike)),
                        bool_or(email_key = \(keys.email))
                 FROM users
-                WHERE username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton) OR email_key = \(keys.email)
+                WHERE username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton)
+                    OR (username_lookalike = \(keys.usernameLookalike) AND username_lookalike <> '') OR email_key = \(keys.email)
                 """,
                 logger: logger
             )
@@ -103,8 +105,10 @@ struct PostgresUserRepository: UserRepository {
             let rows = try await connection.query(
                 """
                 WITH new_user AS (
-                    INSERT INTO users (username, email, password, username_key, username_skeleton, email_key, "createdAt", "updatedAt")
-                    SELECT \(user.username), \(user.email), \(user.passwordHash), \(keys.username), \(keys.usernameSkeleton), \(keys.email), now(), now()
+                    INSERT INTO users (
+                        username, email, password, username_key, username_skeleton, username_lookalike, email_key, "createdAt", "updatedAt")
+                    SELECT \(user.username), \(user.email), \(user.passwordHash), \(keys.username), \(keys.usernameSkeleton),
+                        \(keys.usernameLookalike), \(keys.email), now(), now()
                     WHERE clock_timestamp() < \(notAfter)
                     RETURNING id
                 ), granted AS (
