@@ -11,10 +11,12 @@ import Common
 /// an admin ending all sessions, a global signout. Redis keeps a mirror of it per user
 /// (`epoch:user:<id>:<lineage>`, ``CredentialEpoch``), raised only to values PostgreSQL has committed;
 /// the scripts that open a session, rotate a refresh token or renew one refuse, writing nothing, when
-/// the epoch they are given is below the mirror. After its commit, a change runs its revocation script R, which raises the
-/// mirror to the new epoch N+1, ends the sessions the change ends, and appends N+1 to the revocation
-/// stream as the user's floor: every access token of a lower epoch is refused, by the gateway that
-/// carries the change before it answers, and by every other within the revocation lag.
+/// the epoch they are given is below the mirror. After its commit, a change runs its revocation
+/// script R, which raises the mirror to the new epoch N+1, ends the sessions the change ends, and
+/// appends N+1 to the revocation stream as the user's floor: every access token of a lower epoch is
+/// refused, by the gateway that carries the change before it answers, and by every other within the
+/// revocation lag. The mirror is kept for an access token's lifetime past R
+/// (``SessionPolicy/epochRetention``), far longer than any request runs.
 ///
 /// Why no interleaving lets a session or token of the old state outlive the change: take an issuance
 /// that read the account before the change committed, at epoch N. Redis runs scripts one at a time, so
