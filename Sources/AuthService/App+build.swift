@@ -117,11 +117,16 @@ func buildRouter(
     }
     HealthController(checks: readiness).addRoutes(to: router)
     JWKSController(jwks: dependencies.signingKeys.jwks).addRoutes(to: router)
-    let accessTokens = await AccessTokenIssuer(
-        signingKeys: dependencies.signingKeys,
-        settings: dependencies.tokens,
-        lifetime: dependencies.accessTokenTTL,
-        clock: dependencies.clock
+    // The only way a route opens a session or hands out a token.
+    let credentials = CredentialIssuer(
+        users: dependencies.users,
+        sessions: dependencies.sessions,
+        accessTokens: await AccessTokenIssuer(
+            signingKeys: dependencies.signingKeys,
+            settings: dependencies.tokens,
+            lifetime: dependencies.accessTokenTTL,
+            clock: dependencies.clock
+        )
     )
     let signedIn = router.group("api/auth").signedIn(verifier: verifier, sessions: dependencies.sessions)
     AuthController(
@@ -129,7 +134,7 @@ func buildRouter(
         sessions: dependencies.sessions,
         throttle: dependencies.throttle,
         passwords: dependencies.passwords,
-        accessTokens: accessTokens,
+        credentials: credentials,
         verifier: verifier,
         audit: dependencies.audit,
         clock: dependencies.clock
@@ -139,7 +144,7 @@ func buildRouter(
         sessions: dependencies.sessions,
         throttle: dependencies.throttle,
         passwords: dependencies.passwords,
-        accessTokens: accessTokens,
+        credentials: credentials,
         audit: dependencies.audit,
         clock: dependencies.clock
     ).addRoutes(to: signedIn)

@@ -11,10 +11,9 @@ struct BootstrapAdminAccount: Sendable {
 
     func ensure(logger: Logger) async throws {
         if let existing = try await self.users.find(username: self.admin.username) {
-            if !existing.roles.contains(.admin) {
-                try await self.users.grant(.admin, toUserID: existing.id)
+            if !existing.roles.contains(.admin), let epoch = try await self.users.grant(.admin, toUserID: existing.id) {
                 // A role change ends the user's sessions: tokens carrying the old roles stop working.
-                try await self.sessions.revokeAllSessions(userID: existing.id)
+                try await self.sessions.revokeAllSessions(userID: existing.id, epoch: epoch)
                 logger.notice("Granted admin to the bootstrap account", metadata: ["user_id": "\(existing.id)"])
             }
             return

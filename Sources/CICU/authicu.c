@@ -134,3 +134,5 @@ int authicu_is_conjoining_jamo(int32_t codePoint) {
 int authicu_is_default_ignorable(int32_t codePoint) { return u_hasBinaryProperty(codePoint, UCHAR_DEFAULT_IGNORABLE_CODE_POINT); }
 int authicu_is_noncharacter(int32_t codePoint) { return u_hasBinaryProperty(codePoint, UCHAR_NONCHARACTER_CODE_POINT); }
 int authicu_is_join_control(int32_t codePoint) { return u_hasBinaryProperty(codePoint, UCHAR_JOIN_CONTROL); }
+
+int authicu_is_soft_dotted(int32_t codePoint) { return u_hasBinaryProperty(codePoint, UCHAR_SOFT_DOTTED); }

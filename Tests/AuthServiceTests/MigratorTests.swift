@@ -28,7 +28,7 @@ struct MigratorTests {
             #expect(indexes.allSatisfy { $0.hasPrefix("CREATE UNIQUE INDEX") })
             #expect(indexes.contains { $0.contains("lower((email)") })
             #expect(indexes.contains { $0.contains("lower((username)") })
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8"])
         }
     }
 
@@ -40,7 +40,7 @@ struct MigratorTests {
                 .create(NewUser(username: "kept", email: "kept@example.com", passwordHash: "h", roles: [.user]))
             try await self.migrate(client)
 
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8"])
             #expect(try await column(client, "SELECT count(*)::text FROM roles") == ["3"])
             #expect(try await PostgresUserRepository(client: client, logger: storeLogger).find(id: id)?.username == "kept")
         }
@@ -55,7 +55,7 @@ struct MigratorTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8"])
             #expect(try await column(client, "SELECT count(*)::text FROM roles") == ["3"])
         }
     }
@@ -89,7 +89,7 @@ struct MigratorTests {
 
             try await self.migrate(client)
 
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8"])
             #expect(try await column(client, #"SELECT name || '@' || to_char("createdAt" AT TIME ZONE 'UTC', 'YYYY') FROM roles ORDER BY id"#) == ["user@2021", "moderator@2021", "admin@2021"])
             let repository = PostgresUserRepository(client: client, logger: storeLogger)
             let user = try #require(try await repository.find(username: "LEGACY"))
@@ -148,7 +148,7 @@ struct MigratorTests {
             try await client.query("UPDATE users SET username = 'strasse3' WHERE id = 5", logger: storeLogger)
             try await client.query("UPDATE users SET email = 'dave2@example.com' WHERE id = 6", logger: storeLogger)
             try await self.migrate(client)
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8"])
         }
     }
 
@@ -166,9 +166,36 @@ struct MigratorTests {
             #expect(try await repository.find(username: "userl")?.id == 4)
             let skeletons = try await column(client, "SELECT id || ':' || COALESCE(username_skeleton, '-') FROM users WHERE id IN (3, 4) ORDER BY id")
             #expect(skeletons == ["3:userl", "4:-"])
+            let lookalikes = try await column(client, "SELECT id || ':' || username_lookalike FROM users WHERE id IN (3, 4) ORDER BY id")
+            #expect(lookalikes == ["3:userl", "4:"])
             // A new account that looks like them is taken (Cyrillic ѕ: another key, the same skeleton).
             await #expect(throws: UserConflict(field: .username)) {
                 try await repository.create(NewUser(username: "u\u{0455}er1", email: "i@example.com", passwordHash: "h", roles: [.user]))
+            }
+        }
+    }
+
+    @Test("tutorial names that look alike only as typed (xxxI and xxxl, XXX0 and XXXO, an i with a dot above) are both kept and sign in; the first holds the lookalike skeleton, so no new one can join them")
+    func namesThatLookAlikeAsTypedMigrate() async throws {
+        let names = ["xxxl", "xxxI", "XXX0", "XXXO", "rootadmin", "rootadmi\u{307}n", "Paypal", "B0B"]
+        try await withTestDatabase { client in
+            try await self.createTutorialDatabase(client, usernames: names, passwordHash: "h")
+            try await self.migrate(client)
+
+            let repository = PostgresUserRepository(client: client, logger: storeLogger)
+            for (index, name) in names.enumerated() {
+                #expect(try await repository.find(username: name.uppercased())?.id == index + 1, "\(name)")
+            }
+            // Each pair's second row is kept, and holds no skeleton.
+            let expected = try names.enumerated().map { index, name in
+                "\(index + 1):" + ([2, 4, 6].contains(index + 1) ? "" : try UsernameProfile.lookalikeSkeleton(of: name))
+            }
+            #expect(try await column(client, "SELECT id || ':' || username_lookalike FROM users ORDER BY id") == expected)
+            // New names that look like a holder only as typed: another key, another skeleton of the key.
+            for name in ["PaypaI", "BOB"] {
+                await #expect(throws: UserConflict(field: .username), "\(name)") {
+                    try await repository.create(NewUser(username: name, email: "\(name)@example.com", passwordHash: "h", roles: [.user]))
+                }
             }
         }
     }
@@ -185,7 +212,7 @@ struct MigratorTests {
             #expect(try await repository.find(username: "legacy")?.username == "Legacy")
 
             try await self.migrate(client)
-            #expect(try await column(client, "SELECT username_key || ' ' || email_key FROM users") == ["legacy legacy@example.com"])
+            #expect(try await column(client, "SELECT username_key || ' ' || email_key || ' ' || username_lookalike FROM users") == ["legacy legacy@example.com legacy"])
             #expect(try await repository.find(username: "LEGACY")?.username == "Legacy")
         }
     }

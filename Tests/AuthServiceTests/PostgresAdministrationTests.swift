@@ -21,7 +21,7 @@ struct PostgresAdministrationTests {
     private func apply(
         _ repository: PostgresUserRepository, _ change: AccountChange, to id: Int, by actor: Int
     ) async throws -> UserSummary {
-        try await repository.apply(change, toUserID: id, actorID: actor) { _ in }
+        try await repository.apply(change, toUserID: id, actorID: actor) { _ in }.before
     }
 
     private func admins(_ client: PostgresClient) async throws -> [String] {

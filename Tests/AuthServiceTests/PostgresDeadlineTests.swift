@@ -16,6 +16,15 @@ struct PostgresDeadlineTests {
         }
     }
 
+    /// What `body` returned or threw.
+    private static func outcome<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
+        do {
+            return .success(try await body())
+        } catch {
+            return .failure(error)
+        }
+    }
+
     private func user(_ name: String) -> NewUser {
         NewUser(username: name, email: "\(name)@example.com", passwordHash: "$argon2id$hash", roles: [.user, .moderator])
     }
@@ -62,6 +71,31 @@ struct PostgresDeadlineTests {
             // The pool replaced the connection it closed: the next operation works.
             _ = try await repository.create(self.user("after"))
             #expect(try await column(client, "SELECT username FROM users") == ["after"])
+        }
+    }
+
+    @Test("a password change that runs after its write deadline yet answers within the operation's: writeDeadlinePassed (503), the old hash stays")
+    func latePasswordChangeIsUnavailable() async throws {
+        let timeouts = DatabaseTimeouts(operation: .seconds(3), writeMargin: .seconds(2))
+        try await self.withRepository(timeouts: timeouts) { repository, client in
+            let id = try await repository.create(self.user("late"))
+            let epoch = try #require(try await repository.find(id: id)).credentialEpoch
+            // Another session holds the table for 1.5 s, as a stalled server would hold the statement:
+            // it runs after its write deadline (1 s), and its answer comes before the operation's (3 s).
+            let outcome: Result<PasswordWrite, any Error> = try await client.withConnection { blocker in
+                try await blocker.query("BEGIN", logger: storeLogger)
+                try await blocker.query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE", logger: storeLogger)
+                async let change = Self.outcome {
+                    try await repository.changePassword(userID: id, replacing: "$argon2id$hash", at: epoch, with: "$argon2id$new")
+                }
+                try await Task.sleep(for: .milliseconds(1500))
+                try await blocker.query("COMMIT", logger: storeLogger)
+                return await change
+            }
+            let error = #expect(throws: DatabaseUnavailable.self) { try outcome.get() }
+            #expect(error?.code == .writeDeadlinePassed)
+            #expect(try await repository.find(id: id)?.passwordHash == "$argon2id$hash")
+            #expect(try await repository.find(id: id)?.credentialEpoch == epoch)
         }
     }
 

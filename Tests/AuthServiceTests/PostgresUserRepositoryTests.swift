@@ -22,7 +22,11 @@ struct PostgresUserRepositoryTests {
         try await self.withRepository { repository, _ in
             let id = try await repository.create(self.user("Alice", roles: [.admin, .user]))
 
-            let expected = UserRecord(id: id, username: "Alice", email: "alice@example.com", passwordHash: "$argon2id$hash-of-Alice", roles: [.user, .admin])
+            let epoch = try #require(try await repository.find(id: id)).credentialEpoch
+            let expected = UserRecord(
+                id: id, username: "Alice", email: "alice@example.com", passwordHash: "$argon2id$hash-of-Alice", roles: [.user, .admin],
+                credentialEpoch: epoch
+            )
             #expect(try await repository.find(id: id) == expected)
             #expect(try await repository.find(username: "alice") == expected)
             #expect(try await repository.find(username: "ALICE") == expected)
@@ -89,17 +93,97 @@ struct PostgresUserRepositoryTests {
         }
     }
 
-    @Test("a password hash update is stored; granting a role twice is harmless")
-    func updateAndGrant() async throws {
+    @Test("a password change replaces the hash it was checked against and advances the epoch; from a replaced hash it is lost, after another change of the account it writes nothing")
+    func changePasswordComparesAndSets() async throws {
         try await self.withRepository { repository, _ in
             let id = try await repository.create(self.user("bob"))
-            try await repository.updatePasswordHash(userID: id, hash: "$argon2id$new")
-            try await repository.grant(.admin, toUserID: id)
-            try await repository.grant(.admin, toUserID: id)
+            let before = try #require(try await repository.find(id: id))
+            let epoch = before.credentialEpoch
+
+            try await repository.grant(.moderator, toUserID: id)
+            #expect(try await repository.changePassword(userID: id, replacing: before.passwordHash, at: epoch, with: "$argon2id$new") == .accountChanged)
+            #expect(try await repository.find(id: id)?.passwordHash == before.passwordHash)
+
+            #expect(try await repository.changePassword(userID: id, replacing: before.passwordHash, at: epoch + 1, with: "$argon2id$new") == .changed(epoch: epoch + 2))
+            #expect(try await repository.changePassword(userID: id, replacing: before.passwordHash, at: epoch + 2, with: "$argon2id$other") == .lost)
 
             let user = try #require(try await repository.find(id: id))
             #expect(user.passwordHash == "$argon2id$new")
+            #expect(user.credentialEpoch == epoch + 2)
+        }
+    }
+
+    @Test("8 concurrent password changes from one hash: exactly one wins, the others lose, the epoch advances once")
+    func concurrentPasswordChangesHaveOneWinner() async throws {
+        try await self.withRepository { repository, _ in
+            let id = try await repository.create(self.user("carol"))
+            let before = try #require(try await repository.find(id: id))
+            let writes = try await withThrowingTaskGroup(of: PasswordWrite.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await repository.changePassword(userID: id, replacing: before.passwordHash, at: before.credentialEpoch, with: "$argon2id$new\(index)")
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(writes.filter { $0 == .changed(epoch: before.credentialEpoch + 1) }.count == 1)
+            #expect(writes.filter { $0 == .lost }.count == 7)
+            #expect(try await repository.find(id: id)?.credentialEpoch == before.credentialEpoch + 1)
+        }
+    }
+
+    @Test("a disabled account's password is not changed")
+    func disabledAccountKeepsItsPassword() async throws {
+        try await self.withRepository { repository, client in
+            let id = try await repository.create(self.user("dave"))
+            let epoch = try #require(try await repository.find(id: id)).credentialEpoch
+            _ = try await client.query(#"UPDATE users SET "disabledAt" = now() WHERE id = \#(id)"#, logger: storeLogger)
+            #expect(try await repository.changePassword(userID: id, replacing: "$argon2id$hash-of-dave", at: epoch, with: "$argon2id$new") == .lost)
+            #expect(try await repository.find(id: id)?.passwordHash == "$argon2id$hash-of-dave")
+        }
+    }
+
+    @Test("a hash upgrade keeps the epoch and loses to a password change that came first")
+    func upgradeKeepsTheEpochAndLosesToAChange() async throws {
+        try await self.withRepository { repository, _ in
+            let id = try await repository.create(self.user("erin"))
+            let epoch = try #require(try await repository.find(id: id)).credentialEpoch
+            try await repository.upgradePasswordHash(userID: id, replacing: "$argon2id$hash-of-erin", with: "$argon2id$stronger")
+            #expect(try await repository.find(id: id)?.passwordHash == "$argon2id$stronger")
+            #expect(try await repository.find(id: id)?.credentialEpoch == epoch)
+
+            #expect(try await repository.changePassword(userID: id, replacing: "$argon2id$stronger", at: epoch, with: "$argon2id$changed") == .changed(epoch: epoch + 1))
+            try await repository.upgradePasswordHash(userID: id, replacing: "$argon2id$stronger", with: "$argon2id$old-password-again")
+            #expect(try await repository.find(id: id)?.passwordHash == "$argon2id$changed")
+        }
+    }
+
+    @Test("granting a role advances the epoch once, granting it again is harmless; the epoch advances alone for an unknown user not at all")
+    func grantAndAdvance() async throws {
+        try await self.withRepository { repository, _ in
+            let id = try await repository.create(self.user("bob"))
+            let epoch = try #require(try await repository.find(id: id)).credentialEpoch
+            #expect(try await repository.grant(.admin, toUserID: id) == epoch + 1)
+            #expect(try await repository.grant(.admin, toUserID: id) == nil)
+            #expect(try await repository.advanceCredentialEpoch(userID: id) == epoch + 2)
+            #expect(try await repository.advanceCredentialEpoch(userID: id + 1000) == nil)
+
+            let user = try #require(try await repository.find(id: id))
             #expect(user.roles == [.user, .admin])
+            #expect(user.credentialEpoch == epoch + 2)
+        }
+    }
+
+    @Test("every account draws its own lineage: epochs of two accounts never compare")
+    func accountsDrawTheirOwnLineage() async throws {
+        try await self.withRepository { repository, _ in
+            var lineages = Set<Int>()
+            for name in ["lin1", "lin2", "lin3", "lin4"] {
+                let user = try #require(try await repository.find(id: try await repository.create(self.user(name))))
+                #expect(user.credentialEpoch % (1 << CredentialEpoch.counterBits) == 0)
+                lineages.insert(CredentialEpoch.lineage(of: user.credentialEpoch))
+            }
+            #expect(lineages.count == 4 && !lineages.contains(0))
         }
     }
 

@@ -8,11 +8,11 @@ import TestSupport
 struct RedisSessionDevicesTests {
     let policy = RedisSessionStoreTests.policy
 
-    private func claims(userID: Int, sid: String, at clock: TestClock) -> AccessTokenClaims {
+    private func claims(userID: Int, sid: String, at clock: TestClock, epoch: Int = 0) -> AccessTokenClaims {
         let now = clock.now()
         return AccessTokenClaims(
             iss: "i", aud: "a", id: userID, roles: ["user"], sid: sid, jti: UUIDv7.make(milliseconds: Int64(now * 1000)),
-            iat: Int(now), exp: Int(now) + 600
+            iat: Int(now), exp: Int(now) + 600, epoch: epoch
         )
     }
 
@@ -95,7 +95,7 @@ struct RedisSessionDevicesTests {
         }
     }
 
-    @Test("all sessions but one end, and access tokens issued before now are refused, the kept session's included")
+    @Test("after a password change's commit, all sessions but one end, and access tokens issued before now or under an older epoch are refused, the kept session's included")
     func allButOne() async throws {
         try await TestRedis.withClient { redis in
             let clock = TestClock()
@@ -107,13 +107,14 @@ struct RedisSessionDevicesTests {
             let oldToken = self.claims(userID: userID, sid: kept.sessionID, at: clock)
             clock.advance(by: 1)
 
-            #expect(try await store.endOtherSessions(ofUser: userID, keeping: kept.sessionID) != nil)
+            #expect(try await store.endOtherSessions(ofUser: userID, keeping: kept.sessionID, epoch: 1) != nil)
 
             for other in others { #expect(try await self.rotate(store, other.token).0 == .revoked) }
             #expect(try await list.isRevoked(oldToken))
             clock.advance(by: 1)
-            #expect(try await list.isRevoked(self.claims(userID: userID, sid: kept.sessionID, at: clock)) == false)
-            #expect(try await self.rotate(store, kept.token).0 == .rotated)
+            #expect(try await list.isRevoked(self.claims(userID: userID, sid: kept.sessionID, at: clock)))
+            #expect(try await list.isRevoked(self.claims(userID: userID, sid: kept.sessionID, at: clock, epoch: 1)) == false)
+            #expect(try await store.rotate(kept.token, successor: RefreshTokenFormat.newToken(), sealedSuccessor: "s", epoch: 1) == .rotated)
             #expect(try await store.liveSessions(ofUser: userID).map(\.id) == [kept.sessionID])
         }
     }
@@ -129,7 +130,7 @@ struct RedisSessionDevicesTests {
             let before = self.claims(userID: userID, sid: sessions[0].sessionID, at: clock)
             clock.advance(by: 1)
 
-            let position = try await store.refuseAccessTokens(ofUser: userID)
+            let position = try await store.refuseAccessTokens(ofUser: userID, epoch: nil)
             #expect(position != nil)
 
             #expect(try await list.isRevoked(before))
@@ -151,8 +152,8 @@ struct RedisSessionDevicesTests {
             let end = try #require(try await redis.send("HGET", RedisSessionStore.key(live), "exp").int)
             clock.advance(by: 40)
 
-            #expect(try await store.renewRefreshToken(ofSession: session.sessionID, userID: randomUserID()) == nil)
-            let renewed = try #require(try await store.renewRefreshToken(ofSession: session.sessionID, userID: userID))
+            #expect(try await store.renewRefreshToken(ofSession: session.sessionID, userID: randomUserID(), epoch: 0) == nil)
+            let renewed = try #require(try await store.renewRefreshToken(ofSession: session.sessionID, userID: userID, epoch: 0))
 
             #expect(renewed.sessionID == session.sessionID && renewed.token != live)
             #expect(try await store.owner(of: live) == nil)
@@ -162,7 +163,7 @@ struct RedisSessionDevicesTests {
             #expect(try await self.rotate(store, renewed.token).0 == .rotated)
 
             try await store.revokeSession(session.sessionID, userID: userID)
-            #expect(try await store.renewRefreshToken(ofSession: session.sessionID, userID: userID) == nil)
+            #expect(try await store.renewRefreshToken(ofSession: session.sessionID, userID: userID, epoch: 0) == nil)
         }
     }
 }

@@ -221,7 +221,7 @@ struct RedisSessionStoreTests {
             let laptop = try await store.open(userID: userID)
             let stranger = try await store.open(userID: randomUserID())
 
-            try await store.revokeAllSessions(userID: userID)
+            try await store.revokeAllSessions(userID: userID, epoch: nil)
             clock.advance(by: 1)
             let later = try await store.open(userID: userID)
 

@@ -76,11 +76,42 @@ struct RevocationRecordTests {
             let userID = randomUserID()
             let now = Int(clock.now())
 
-            try await store.revokeAllSessions(userID: userID)
+            try await store.revokeAllSessions(userID: userID, epoch: nil)
 
             #expect(try await list.isRevoked(self.claims(userID: userID, sid: UUID().uuidString, iat: now - 1)))
             #expect(try await list.isRevoked(self.claims(userID: userID, sid: UUID().uuidString, iat: now)) == false)
             #expect(try await list.isRevoked(self.claims(userID: randomUserID(), sid: UUID().uuidString, iat: now - 1)) == false)
+        }
+    }
+
+    /// The entries of the revocation stream, as the gateway reads them.
+    private func streamEntries(_ redis: TestRedis) async throws -> [RevocationEntry] {
+        let reply = try await redis.client.send("XRANGE", RevocationStream.key, "-", "+")
+        return (reply.array ?? []).compactMap { item in
+            item.array.flatMap { $0.count == 2 ? $0[1].array : nil }.flatMap { RevocationEntry(fields: $0.map(\.string)) }
+        }
+    }
+
+    @Test("a committed change's entry carries its epoch for the gateway; ending the others before a commit writes an entry per ended session and no cut-off")
+    func streamEntriesCarryTheEpoch() async throws {
+        try await TestRedis.withOwnDatabase { redis in
+            let store = RedisSessionStore(redis: redis.client, policy: RedisSessionStoreTests.policy, clock: TestClock())
+            let userID = randomUserID()
+            let kept = try await store.open(userID: userID)
+            let others = [try await store.open(userID: userID), try await store.open(userID: userID)]
+
+            #expect(try await store.endOtherSessions(ofUser: userID, keeping: kept.sessionID, epoch: nil) != nil)
+            let ended = try await self.streamEntries(redis)
+            #expect(ended.map(\.kind) == [.session, .session])
+            #expect(Set(ended.map(\.subject)) == Set(others.map(\.sessionID)))
+
+            try await store.refuseAccessTokens(ofUser: userID, epoch: 4)
+            try await store.revokeAllSessions(userID: userID, epoch: 5)
+            let changes = try await self.streamEntries(redis).dropFirst(2)
+            #expect(changes.map(\.kind) == [.user, .user])
+            #expect(changes.map(\.subject) == [String(userID), String(userID)])
+            #expect(changes.map(\.epoch) == [4, 5])
+            #expect(try await redis.client.send("GET", RevocationKeys.userEpoch(String(userID), epoch: 5)).int == 5)
         }
     }
 }

@@ -92,8 +92,7 @@ struct SigningKeysTests {
     @Test("each kind of key signs tokens with its own algorithm, published in the JWKS entry", arguments: KeyKind.allCases)
     func eachKindSignsWithItsAlgorithm(kind: KeyKind) async throws {
         let keys = SigningKeys(signingKey: try kind.makeKey())
-        let token = try await AccessTokenIssuer(signingKeys: keys, settings: AuthFixture.tokens, lifetime: 600)
-            .issue(userID: 3, roles: [.user], sessionID: "s")
+        let token = try await signedAccessToken(keys: keys, userID: 3)
         let headerPart = try #require(token.split(separator: ".").first)
         let headerJSON = try #require(Base64URL.decode(headerPart))
         let header = try JSONSerialization.jsonObject(with: headerJSON) as? [String: Any]
@@ -177,8 +176,7 @@ struct SigningKeysTests {
     func rotationAcrossKinds() async throws {
         let old = try KeyKind.es256.makeKey()
         let new = try KeyKind.eddsa.makeKey()
-        let oldToken = try await AccessTokenIssuer(signingKeys: SigningKeys(signingKey: old), settings: AuthFixture.tokens, lifetime: 600)
-            .issue(userID: 1, roles: [.user], sessionID: "s")
+        let oldToken = try await signedAccessToken(keys: SigningKeys(signingKey: old), userID: 1)
 
         let rotated = SigningKeys(signingKey: new, additionalPublicKeys: [old.jwk])
         #expect(try await self.verify(oldToken, with: rotated.jwks).id == 1)
@@ -192,8 +190,7 @@ struct SigningKeysTests {
     func headerCannotChooseTheAlgorithm() async throws {
         let rsa = try KeyKind.rs256.makeKey()
         let keys = SigningKeys(signingKey: rsa)
-        let token = try await AccessTokenIssuer(signingKeys: keys, settings: AuthFixture.tokens, lifetime: 600)
-            .issue(userID: 1, roles: [.user], sessionID: "s")
+        let token = try await signedAccessToken(keys: keys, userID: 1)
         let parts = token.split(separator: ".").map(String.init)
         let headerJSON = try #require(Base64URL.decode(parts[0]))
         var header = try #require(try JSONSerialization.jsonObject(with: headerJSON) as? [String: Any])

@@ -26,6 +26,19 @@ struct SignupLookalikeTests {
     }
 
     @Test(
+        "a name that looks like an existing one as typed is taken: capital I beside l, 0 beside O, an i with a dot above",
+        arguments: [("xxxl", "xxxI"), ("xxxl", "xxx1"), ("XXXO", "XXX0"), ("xxxo", "XXX0"), ("rootadmin", "rootadmi\u{307}n"), ("Paypal", "PaypaI")]
+    )
+    func typedLookalikesAreTaken(existing: String, username: String) async throws {
+        try await self.fixture.addUser(existing)
+        try await self.fixture.application().test(.router) { client in
+            let reply = try await client.signup(username, email: "other@example.com")
+            #expect(reply.status == .badRequest)
+            #expect(reply.text == #"{"message":"Failed! Username is already in use!"}"#)
+        }
+    }
+
+    @Test(
         "lookalikes the profile refuses outright get their own 400",
         arguments: [
             ("root\u{200B}admin", "Failed! username must not contain invisible or formatting characters!"),

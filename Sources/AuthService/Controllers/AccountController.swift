@@ -8,7 +8,7 @@ struct AccountController: Sendable {
     let sessions: any SessionStore
     let throttle: any SigninThrottle
     let passwords: PasswordHasher
-    let accessTokens: AccessTokenIssuer
+    let credentials: CredentialIssuer
     let audit: any AuditRecorder
     let clock: any WallClock
 
@@ -31,12 +31,15 @@ struct AccountController: Sendable {
     }
 
     /// Checks the current password like a signin (the same back-off, so it is no password oracle),
-    /// then ends every other session, refuses every access token issued before now, and hands the
-    /// calling session a fresh pair. The other sessions end both before the new hash is stored (so
-    /// a failure leaves them ended, never alive with a changed password) and after it (so a signin
-    /// with the old password racing the change does not survive it); the calling session's refresh
-    /// token is replaced before the hash is stored, so a session that cannot go on (ended meanwhile,
-    /// or opened before sessions had details) changes nothing.
+    /// then replaces the hash only while it is still the one checked (of concurrent changes from one
+    /// password exactly one wins; the others are answered as a wrong current password), advancing the
+    /// credential epoch with it; ends every other session, refuses every access token of an older epoch,
+    /// and hands the calling session a fresh pair under the new one (``CredentialIssuer``).
+    ///
+    /// The other sessions end before the write (so a failure after it never leaves them alive with a
+    /// changed password) without touching the calling session, whose token a concurrent winner's fresh
+    /// pair must not lose to this change's late start. "Password changed" is said only of a committed
+    /// write: one that ran past its deadline changed nothing and answers 503.
     @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<PasswordChangedResponse> {
         let claims = try context.requireClaims()
         let fields = try await RequestFields.parse(request, context: context)
@@ -63,20 +66,48 @@ struct AccountController: Sendable {
         }
         try await self.throttle.recordSuccess(username: user.username)
         let hash = try await self.passwords.hash(new)
-        try await self.sessions.endOtherSessions(ofUser: user.id, keeping: claims.sid)
-        guard let renewed = try await self.sessions.renewRefreshToken(ofSession: claims.sid, userID: user.id) else {
+        // A session that cannot go on (ended meanwhile, or opened before sessions had details) changes nothing.
+        guard try await self.sessions.liveSessions(ofUser: user.id).contains(where: { $0.id == claims.sid }) else {
             throw APIError.unauthorized
         }
-        try await self.users.updatePasswordHash(userID: user.id, hash: hash)
-        let position = try await self.sessions.endOtherSessions(ofUser: user.id, keeping: claims.sid)
-        // After the last cut-off: the first access token that counts.
-        let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: claims.sid)
+        try await self.sessions.endOtherSessions(ofUser: user.id, keeping: claims.sid, epoch: nil)
+        let changed = try await self.storePassword(hash, for: user)
+        let position = try await self.sessions.endOtherSessions(ofUser: user.id, keeping: claims.sid, epoch: changed.credentialEpoch)
+        guard let issued = try await self.credentials.renewSession(claims.sid, of: changed) else {
+            // Committed, but this session was ended (or the account changed again) in the meantime.
+            throw APIError.unauthorized
+        }
         await self.audit.record(origin.event(.passwordChanged, userID: user.id, actorID: user.id, details: ["session": .string(claims.sid)], clock: self.clock))
         context.logger.info("Password changed", metadata: ["user_id": "\(user.id)"])
         return EditedResponse(
             headers: .revocationPosition(position),
-            response: PasswordChangedResponse(message: "Password changed", accessToken: accessToken, refreshToken: renewed.token)
+            response: PasswordChangedResponse(message: "Password changed", accessToken: issued.accessToken, refreshToken: issued.refreshToken)
         )
+    }
+
+    /// Writes `hash` over the hash `user` was read with and the current password checked against;
+    /// the account as it is once written. When only the epoch moved meanwhile (roles changed, say), the
+    /// check still holds: the account is read again and the write retried, once. When the hash itself
+    /// was replaced, another change won: the answer is the wrong current password's.
+    private func storePassword(_ hash: String, for user: UserRecord) async throws -> UserRecord {
+        var account = user
+        for _ in 0..<2 {
+            switch try await self.users.changePassword(userID: account.id, replacing: user.passwordHash, at: account.credentialEpoch, with: hash) {
+            case .changed(let epoch):
+                account.passwordHash = hash
+                account.credentialEpoch = epoch
+                return account
+            case .lost:
+                throw Self.wrongPassword
+            case .accountChanged:
+                guard let fresh = try await self.users.find(id: user.id), fresh.passwordHash == user.passwordHash, !fresh.disabled else {
+                    throw Self.wrongPassword
+                }
+                account = fresh
+            }
+        }
+        // The account changed twice during this request: nothing was written, the client may retry.
+        throw APIError.serviceUnavailable
     }
 
     @Sendable func listSessions(_ request: Request, context: AppRequestContext) async throws -> ListResponse<SessionResponse> {

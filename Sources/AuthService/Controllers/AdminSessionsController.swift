@@ -24,12 +24,17 @@ struct AdminSessionsController: Sendable {
         return ListResponse(elements: live.map { SessionResponse($0, current: $0.id == claims.sid) })
     }
 
-    /// Ends every session of the user and refuses every access token issued before now.
+    /// Ends every session of the user and refuses every access token issued before now: at once (so
+    /// that a database failure next still leaves them ended), then under a new credential epoch, so
+    /// that no signin or refresh that read the account before opens or continues one
+    /// (``CredentialIssuer``).
     @Sendable func endAll(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
         let claims = try context.requireClaims()
         let user = try await self.existingUser(context)
         let ended = try await self.sessions.liveSessions(ofUser: user.id).map { JSONValue.string($0.id) }
-        let position = try await self.sessions.revokeAllSessions(userID: user.id)
+        try await self.sessions.revokeAllSessions(userID: user.id, epoch: nil)
+        guard let epoch = try await self.users.advanceCredentialEpoch(userID: user.id) else { throw AccountController.userNotFound }
+        let position = try await self.sessions.revokeAllSessions(userID: user.id, epoch: epoch)
         await self.audit.record(RequestOrigin(request).event(
             .sessionsEnded, userID: user.id, actorID: claims.id, details: ["sessions": .array(ended), "scope": "all"], clock: self.clock
         ))

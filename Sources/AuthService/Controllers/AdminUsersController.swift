@@ -2,10 +2,11 @@ import Common
 import Hummingbird
 
 /// User administration, for tokens with the role `admin`: list and read accounts, change roles,
-/// disable, enable and delete. Each change revokes what it must before it is committed (so a
-/// failure changes nothing) and again after (so a signin or refresh that read the old state in
-/// between does not outlive it): a role change refuses the user's access tokens (the next refresh
-/// carries the new roles); disable and delete end every session.
+/// disable, enable and delete. Each change revokes what it must before it is committed (so that a
+/// failure after the commit cannot leave them alive) and again after, under the credential epoch the
+/// change advanced (so that no signin or refresh that read the old state outlives it, see
+/// ``CredentialIssuer``): a role change refuses the user's access tokens (the next refresh carries the
+/// new roles); disable and delete end every session.
 struct AdminUsersController: Sendable {
     let users: any UserRepository
     let sessions: any SessionStore
@@ -72,26 +73,27 @@ struct AdminUsersController: Sendable {
             throw APIError(.badRequest, change == .disable ? "You cannot disable your own account!" : "You cannot delete your own account!")
         }
         let revoke = self.revocation(for: change, userID: id)
-        let before: UserSummary
+        let applied: AppliedAccountChange
         do {
-            before = try await self.users.apply(change, toUserID: id, actorID: claims.id) { _ in _ = try await revoke() }
+            applied = try await self.users.apply(change, toUserID: id, actorID: claims.id) { _ in _ = try await revoke(nil) }
         } catch let refused as AccountChangeRefused {
             throw Self.error(for: refused, change)
         }
-        let position = try await revoke()
-        let (type, message, details) = Self.outcome(of: change, before: before)
+        let position = try await revoke(applied.epoch)
+        let (type, message, details) = Self.outcome(of: change, before: applied.before)
         await self.audit.record(RequestOrigin(request).event(type, userID: id, actorID: claims.id, details: details, clock: self.clock))
         context.logger.notice("Account changed by an admin", metadata: ["user_id": "\(id)", "actor_id": "\(claims.id)", "change": "\(type)"])
         return EditedResponse(headers: .revocationPosition(position), response: MessageResponse(message: message))
     }
 
-    /// What the change revokes: a role change the access tokens, disable and delete every session.
-    private func revocation(for change: AccountChange, userID: Int) -> @Sendable () async throws -> StreamID? {
+    /// What the change revokes: a role change the access tokens, disable and delete every session;
+    /// before the commit without an epoch, after it under the epoch the change committed.
+    private func revocation(for change: AccountChange, userID: Int) -> @Sendable (Int?) async throws -> StreamID? {
         let sessions = self.sessions
         switch change {
-        case .replaceRoles: return { try await sessions.refuseAccessTokens(ofUser: userID) }
-        case .disable, .delete: return { try await sessions.revokeAllSessions(userID: userID) }
-        case .enable: return { nil }
+        case .replaceRoles: return { epoch in try await sessions.refuseAccessTokens(ofUser: userID, epoch: epoch) }
+        case .disable, .delete: return { epoch in try await sessions.revokeAllSessions(userID: userID, epoch: epoch) }
+        case .enable: return { _ in nil }
         }
     }
 

@@ -12,7 +12,7 @@ struct AuthController: Sendable {
     let sessions: any SessionStore
     let throttle: any SigninThrottle
     let passwords: PasswordHasher
-    let accessTokens: AccessTokenIssuer
+    let credentials: CredentialIssuer
     let verifier: AccessTokenVerifier
     let audit: any AuditRecorder
     let clock: any WallClock
@@ -87,14 +87,20 @@ struct AuthController: Sendable {
         if verification.needsRehash {
             await self.upgradeHash(of: user, password: password, logger: context.logger)
         }
-        let session = try await self.sessions.open(userID: user.id, client: origin.client)
-        let accessToken = try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: session.sessionID)
+        guard let issued = try await self.credentials.openSession(for: user, client: origin.client) else {
+            // The account changed while the password was checked (a password change, a disable...):
+            // what was checked no longer holds. The wrong password's answer; not the user's failure.
+            context.logger.info("Signin refused: the account changed meanwhile", metadata: ["user_id": "\(user.id)"])
+            AuthMetrics.signin("account_changed")
+            await self.audit.record(origin.event(.signinFailed, userID: user.id, details: ["reason": "account_changed"], clock: self.clock))
+            throw Self.invalidCredentials
+        }
         context.logger.info("Signed in", metadata: ["user_id": "\(user.id)"])
         AuthMetrics.signin("ok")
-        await self.audit.record(origin.event(.signinSucceeded, userID: user.id, details: ["session": .string(session.sessionID)], clock: self.clock))
+        await self.audit.record(origin.event(.signinSucceeded, userID: user.id, details: ["session": .string(issued.sessionID)], clock: self.clock))
         return SigninResponse(
             id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority),
-            accessToken: accessToken, refreshToken: session.token
+            accessToken: issued.accessToken, refreshToken: issued.refreshToken
         )
     }
 
@@ -103,39 +109,27 @@ struct AuthController: Sendable {
         guard let token = try fields.string("refreshToken"), !token.isEmpty else {
             throw APIError(.forbidden, "Refresh Token is required!")
         }
-        // Roles are read again: a refresh must not carry privileges the user no longer has.
-        guard let owner = try await self.sessions.owner(of: token),
-            let user = try await self.users.find(id: owner.userID)
-        else {
+        switch try await self.credentials.refresh(token) {
+        case .unknownToken:
             throw Self.unknownRefreshToken
-        }
-        // Their sessions were ended when the account was disabled; this holds even for one that was not.
-        guard !user.disabled else { throw Self.revokedRefreshToken }
-        let next = SuccessorPair(
-            accessToken: try await self.accessTokens.issue(userID: user.id, roles: user.roles, sessionID: owner.sessionID),
-            refreshToken: RefreshTokenFormat.newToken()
-        )
-        let outcome = try await self.sessions.rotate(
-            token, successor: next.refreshToken, sealedSuccessor: try SuccessorSeal.seal(next, under: token)
-        )
-        AuthMetrics.refresh(outcome.metricLabel)
-        switch outcome {
-        case .rotated:
-            return RefreshResponse(accessToken: next.accessToken, refreshToken: next.refreshToken)
-        case .replayedWithinGrace(let sealed):
-            // Another tab (or a lost response) rotated it a moment ago: hand out the same pair.
-            let pair = try SuccessorSeal.open(sealed, under: token)
-            return RefreshResponse(accessToken: pair.accessToken, refreshToken: pair.refreshToken)
-        case .replayedUnusedSuccessor(let sealed):
-            // The client kept its old token (or lost the answer): the same successor, a fresh access token.
-            let pair = try SuccessorSeal.open(sealed, under: token)
-            return RefreshResponse(accessToken: next.accessToken, refreshToken: pair.refreshToken)
-        case .unknown:
-            throw Self.unknownRefreshToken
-        case .expired:
-            throw APIError(.forbidden, "Refresh token was expired. Please make a new signin request")
-        case .revoked:
+        case .accountDisabled:
             throw Self.revokedRefreshToken
+        case .issued(let pair, let outcome):
+            AuthMetrics.refresh(outcome.metricLabel)
+            return RefreshResponse(accessToken: pair.accessToken, refreshToken: pair.refreshToken)
+        case .refused(let outcome):
+            AuthMetrics.refresh(outcome.metricLabel)
+            throw await self.refusal(outcome, request, context)
+        }
+    }
+
+    /// The answer to a refresh token the store refused.
+    private func refusal(_ outcome: RotationOutcome, _ request: Request, _ context: AppRequestContext) async -> APIError {
+        switch outcome {
+        case .expired:
+            return APIError(.forbidden, "Refresh token was expired. Please make a new signin request")
+        case .revoked:
+            return Self.revokedRefreshToken
         case .reused(let userID, let sessionID):
             // The script denied the session already; this also tells every gateway, so the session's
             // access tokens stop working at once too.
@@ -144,7 +138,12 @@ struct AuthController: Sendable {
             await self.audit.record(RequestOrigin(request).event(
                 .refreshReuseDetected, userID: userID, details: ["session": .string(sessionID)], clock: self.clock
             ))
-            throw APIError(.forbidden, "Refresh token was already used: the session has been revoked. Please make a new signin request")
+            return APIError(.forbidden, "Refresh token was already used: the session has been revoked. Please make a new signin request")
+        case .accountChanged:
+            // The account changed twice while this refresh ran: nothing was spent, the client may retry.
+            return .serviceUnavailable
+        case .unknown, .rotated, .replayedWithinGrace, .replayedUnusedSuccessor:
+            return Self.unknownRefreshToken
         }
     }
 
@@ -157,7 +156,12 @@ struct AuthController: Sendable {
         }
         var position = try await self.sessions.revokeAccessToken(jti: claims.jti, expiresAt: claims.exp)
         if scope == "global" {
-            position = try await self.sessions.revokeAllSessions(userID: claims.id) ?? position
+            // Ended at once, so that a database failure next still leaves them ended; then the epoch,
+            // so that a signin or refresh that read the account before cannot open or continue one.
+            position = try await self.sessions.revokeAllSessions(userID: claims.id, epoch: nil) ?? position
+            if let epoch = try await self.users.advanceCredentialEpoch(userID: claims.id) {
+                position = try await self.sessions.revokeAllSessions(userID: claims.id, epoch: epoch) ?? position
+            }
         } else {
             position = try await self.sessions.revokeSession(claims.sid, userID: claims.id) ?? position
         }
@@ -188,10 +192,11 @@ struct AuthController: Sendable {
         return claims
     }
 
-    /// A bcrypt hash from the tutorial becomes argon2id at its first successful signin.
+    /// A bcrypt hash from the tutorial becomes argon2id at its first successful signin, unless a
+    /// password change replaced it meanwhile.
     private func upgradeHash(of user: UserRecord, password: String, logger: Logger) async {
         do {
-            try await self.users.updatePasswordHash(userID: user.id, hash: try await self.passwords.hash(password))
+            try await self.users.upgradePasswordHash(userID: user.id, replacing: user.passwordHash, with: try await self.passwords.hash(password))
             logger.info("Password hash upgraded to argon2id", metadata: ["user_id": "\(user.id)"])
         } catch {
             logger.error("Password hash upgrade failed", metadata: ["user_id": "\(user.id)", "error": "\(String(reflecting: type(of: error)))"])

@@ -48,6 +48,12 @@ struct Migrator: Sendable {
                     try await UserKeyBackfill(logger: self.logger).run(on: connection)
                     try await connection.query("COMMIT", logger: self.logger)
                 }
+                if applied.contains(LookalikeBackfill.migrationVersion) {
+                    // And their lookalike skeletons.
+                    try await connection.query("BEGIN", logger: self.logger)
+                    try await LookalikeBackfill(logger: self.logger).run(on: connection)
+                    try await connection.query("COMMIT", logger: self.logger)
+                }
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: self.logger)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: self.logger)
@@ -164,5 +170,17 @@ extension Migration {
                 .sql("CREATE UNIQUE INDEX IF NOT EXISTS users_email_key_key ON users (email_key)"),
             ]
         ),
-    ] + Migration.accounts
+    ] + Migration.accounts + [
+        Migration(
+            version: LookalikeBackfill.migrationVersion,
+            name: "lookalike skeleton of the name as typed",
+            steps: [
+                .sql("ALTER TABLE users ADD COLUMN IF NOT EXISTS username_lookalike TEXT"),
+                // Existing rows that look alike are both kept and listed in a warning.
+                Migration.Step { connection, logger in try await LookalikeBackfill(logger: logger).run(on: connection) },
+                // Empty: a kept lookalike of an earlier row, which holds no skeleton.
+                .sql("CREATE UNIQUE INDEX IF NOT EXISTS users_username_lookalike_key ON users (username_lookalike) WHERE username_lookalike <> ''"),
+            ]
+        )
+    ]
 }

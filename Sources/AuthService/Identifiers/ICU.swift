@@ -74,6 +74,7 @@ enum ICU {
     static func isDefaultIgnorable(_ scalar: Unicode.Scalar) -> Bool { authicu_is_default_ignorable(Int32(scalar.value)) != 0 }
     static func isNoncharacter(_ scalar: Unicode.Scalar) -> Bool { authicu_is_noncharacter(Int32(scalar.value)) != 0 }
     static func isJoinControl(_ scalar: Unicode.Scalar) -> Bool { authicu_is_join_control(Int32(scalar.value)) != 0 }
+    static func isSoftDotted(_ scalar: Unicode.Scalar) -> Bool { authicu_is_soft_dotted(Int32(scalar.value)) != 0 }
 
     /// ICU's U_BUFFER_OVERFLOW_ERROR.
     private static let bufferOverflow: Int32 = 15

@@ -52,6 +52,38 @@ enum UsernameProfile {
         try ICU.skeleton(key)
     }
 
+    /// The confusable skeleton of the name as typed, the way it is displayed: UTS #39 skeleton of its
+    /// width-mapped NFC form, then case-folded (and NFC again), so `xxxI` (capital i) and `xxxl`, or
+    /// `XXX0` and `XXXO`, which the skeleton of the folded key tells apart, collide. A dot above
+    /// (U+0307) on a soft-dotted letter (`i`, `j`) is dropped first: `i` already shows a dot, so
+    /// `rootadmi\u{307}n` is drawn exactly like `rootadmin`. Total, like ``key(of:)``.
+    static func lookalikeSkeleton(of username: String) throws -> String {
+        let typed = try ICU.nfc(self.widthMapped(username))
+        return try ICU.nfc(try ICU.foldCase(try ICU.skeleton(self.droppingRedundantDots(typed))))
+    }
+
+    /// Removes U+0307 COMBINING DOT ABOVE where Unicode's After_Soft_Dotted condition holds: after a
+    /// Soft_Dotted letter with no base or other mark above in between.
+    static func droppingRedundantDots(_ text: String) -> String {
+        var kept = String.UnicodeScalarView()
+        var afterSoftDotted = false
+        for scalar in text.unicodeScalars {
+            let combiningClass = ICU.combiningClass(scalar)
+            if scalar.value == 0x307, afterSoftDotted {
+                // One dot is the letter's own; a second would show.
+                afterSoftDotted = false
+                continue
+            }
+            if ICU.isSoftDotted(scalar) {
+                afterSoftDotted = true
+            } else if combiningClass == 0 || combiningClass == 230 {
+                afterSoftDotted = false
+            }
+            kept.append(scalar)
+        }
+        return String(kept)
+    }
+
     /// RFC 8265 width mapping: fullwidth and halfwidth forms become their decomposition mapping
     /// (`ａｌｉｃｅ` → `alice`).
     static func widthMapped(_ text: String) -> String {

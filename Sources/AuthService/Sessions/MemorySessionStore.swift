@@ -33,6 +33,8 @@ actor MemorySessionStore: SessionStore {
     private var userSessions: [Int: Set<String>] = [:]
     private var cutoffs: [Int: Int] = [:]
     private var tokenCutoffs: [Int: Int64] = [:]
+    /// What `epoch:user:<id>:<lineage>` holds in Redis, by ``CredentialEpoch/scope(userID:epoch:)``.
+    private var epochs: [String: Int] = [:]
     private(set) var revokedAccessTokens: Set<String> = []
 
     init(policy: SessionPolicy, clock: any WallClock = SystemWallClock()) {
@@ -42,7 +44,8 @@ actor MemorySessionStore: SessionStore {
 
     private var now: Int { Int(self.clock.now()) }
 
-    func open(userID: Int, client: ClientDetails) async throws -> IssuedRefreshToken {
+    func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken? {
+        guard self.admits(epoch, ofUser: userID) else { return nil }
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
         let expiresAt = self.now + self.policy.absoluteLifetime
         let idle = min(expiresAt, self.now + self.policy.idleLifetime)
@@ -60,12 +63,13 @@ actor MemorySessionStore: SessionStore {
         self.records[RefreshTokenFormat.digest(token)].map { RefreshTokenOwner(userID: $0.userID, sessionID: $0.sessionID) }
     }
 
-    func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome {
+    func rotate(_ token: String, successor: String, sealedSuccessor: String, epoch: Int) async throws -> RotationOutcome {
         let key = RefreshTokenFormat.digest(token)
         guard var record = self.records[key] else { return .unknown }
         if self.revokedSessions.contains(record.sessionID) || record.startedAt < self.cutoffs[record.userID, default: 0] {
             return .revoked
         }
+        guard self.admits(epoch, ofUser: record.userID) else { return .accountChanged }
         guard record.expiresAt > self.now else { return .expired }
         guard let spentAt = record.spentAt else {
             guard record.idleExpiresAt > self.now else { return .expired }
@@ -116,17 +120,19 @@ actor MemorySessionStore: SessionStore {
     }
 
     @discardableResult
-    func revokeAllSessions(userID: Int) async throws -> StreamID? {
+    func revokeAllSessions(userID: Int, epoch: Int?) async throws -> StreamID? {
         self.revokedSessions.formUnion(self.userSessions[userID] ?? [])
         self.userSessions[userID] = nil
         self.cutoffs[userID] = self.now
         self.tokenCutoffs[userID] = Int64(self.clock.now() * 1000)
+        self.raise(epoch, ofUser: userID)
         return nil
     }
 
     func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
         self.revokedAccessTokens.contains(claims.jti) || self.revokedSessions.contains(claims.sid)
             || claims.issuedAtMilliseconds < self.tokenCutoffs[claims.id, default: 0]
+            || claims.epoch.map { $0 < self.epochs[CredentialEpoch.scope(userID: claims.sub, epoch: $0), default: 0] } == true
     }
 
     func isSessionRevoked(_ sessionID: String) -> Bool {
@@ -150,23 +156,26 @@ actor MemorySessionStore: SessionStore {
     }
 
     @discardableResult
-    func endOtherSessions(ofUser userID: Int, keeping sessionID: String) async throws -> StreamID? {
+    func endOtherSessions(ofUser userID: Int, keeping sessionID: String, epoch: Int?) async throws -> StreamID? {
         let others = (self.userSessions[userID] ?? []).subtracting([sessionID])
         self.revokedSessions.formUnion(others)
         self.userSessions[userID]?.subtract(others)
-        try await self.refuseAccessTokens(ofUser: userID)
+        if epoch != nil {
+            try await self.refuseAccessTokens(ofUser: userID, epoch: epoch)
+        }
         return nil
     }
 
     @discardableResult
-    func refuseAccessTokens(ofUser userID: Int) async throws -> StreamID? {
+    func refuseAccessTokens(ofUser userID: Int, epoch: Int?) async throws -> StreamID? {
         self.tokenCutoffs[userID] = max(self.tokenCutoffs[userID, default: 0], Int64(self.clock.now() * 1000))
+        self.raise(epoch, ofUser: userID)
         return nil
     }
 
-    func renewRefreshToken(ofSession sessionID: String, userID: Int) async throws -> IssuedRefreshToken? {
+    func renewRefreshToken(ofSession sessionID: String, userID: Int, epoch: Int) async throws -> IssuedRefreshToken? {
         guard !self.revokedSessions.contains(sessionID), var details = self.details[sessionID], details.userID == userID,
-            details.expiresAt > self.now
+            details.expiresAt > self.now, self.admits(epoch, ofUser: userID)
         else { return nil }
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: sessionID)
         let digest = RefreshTokenFormat.digest(issued.token)
@@ -180,5 +189,20 @@ actor MemorySessionStore: SessionStore {
             userID: userID, sessionID: sessionID, expiresAt: details.expiresAt, startedAt: startedAt, idleExpiresAt: details.idleExpiresAt
         )
         return issued
+    }
+
+    /// Whether something read at `epoch` may still be issued; a newer epoch read raises the mirror, as
+    /// the scripts do.
+    private func admits(_ epoch: Int, ofUser userID: Int) -> Bool {
+        let scope = CredentialEpoch.scope(userID: String(userID), epoch: epoch)
+        guard epoch >= self.epochs[scope, default: -1] else { return false }
+        self.epochs[scope] = epoch
+        return true
+    }
+
+    private func raise(_ epoch: Int?, ofUser userID: Int) {
+        guard let epoch else { return }
+        let scope = CredentialEpoch.scope(userID: String(userID), epoch: epoch)
+        self.epochs[scope] = max(self.epochs[scope, default: -1], epoch)
     }
 }

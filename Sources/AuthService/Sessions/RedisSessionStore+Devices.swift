@@ -26,22 +26,26 @@ extension RedisSessionStore {
     }
 
     @discardableResult
-    func endOtherSessions(ofUser userID: Int, keeping sessionID: String) async throws -> StreamID? {
-        try await self.revocations.revokeOtherSessions(userID: userID, keeping: sessionID)
+    func endOtherSessions(ofUser userID: Int, keeping sessionID: String, epoch: Int?) async throws -> StreamID? {
+        try await self.revocations.revokeOtherSessions(userID: userID, keeping: sessionID, epoch: epoch)
     }
 
     @discardableResult
-    func refuseAccessTokens(ofUser userID: Int) async throws -> StreamID? {
-        try await self.revocations.refuseAccessTokens(userID: userID)
+    func refuseAccessTokens(ofUser userID: Int, epoch: Int?) async throws -> StreamID? {
+        try await self.revocations.refuseAccessTokens(userID: userID, epoch: epoch)
     }
 
-    func renewRefreshToken(ofSession sessionID: String, userID: Int) async throws -> IssuedRefreshToken? {
+    func renewRefreshToken(ofSession sessionID: String, userID: Int, epoch: Int) async throws -> IssuedRefreshToken? {
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: sessionID)
         let reply = try await self.redis.eval(
             Self.renewScript,
-            keys: [Self.detailsKey(sessionID), RevocationKeys.session(sessionID), Self.key(issued.token)],
+            keys: [
+                Self.detailsKey(sessionID), RevocationKeys.session(sessionID), Self.key(issued.token),
+                RevocationKeys.userEpoch(String(userID), epoch: epoch),
+            ],
             arguments: [
                 String(Int(self.clock.now())), String(self.policy.idleLifetime), String(userID), sessionID, String(Self.expiredNotice),
+                String(epoch), String(self.policy.epochRetention),
             ]
         )
         return reply.int == 1 ? issued : nil
@@ -68,11 +72,15 @@ extension RedisSessionStore {
         return out
         """
 
-    /// KEYS: session details, session denial, the new token. ARGV: now, idle lifetime, uid, sid,
-    /// expired notice. The live token is deleted and the new one takes its place (same session start
-    /// and end); 0 when the session is ended, expired, someone else's or has no details.
+    /// KEYS: session details, session denial, the new token, user epoch. ARGV: now, idle lifetime, uid,
+    /// sid, expired notice, the epoch of the account the session goes on under, epoch retention. The
+    /// live token is deleted and the new one takes its place (same session start and end); 0 when the
+    /// session is ended, expired, someone else's or has no details, or the epoch has moved past it.
     static let renewScript = """
         if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+        local epoch = tonumber(ARGV[6])
+        local mirror = tonumber(redis.call('GET', KEYS[4]) or '-1')
+        if epoch < mirror then return 0 end
         local d = redis.call('HMGET', KEYS[1], 'uid', 'exp', 'live', 'created')
         if d[1] ~= ARGV[3] then return 0 end
         local now = tonumber(ARGV[1])
@@ -83,6 +91,7 @@ extension RedisSessionStore {
         redis.call('HSET', KEYS[3], 'uid', d[1], 'sid', ARGV[4], 'exp', exp, 'st', d[4], 'idle', idle, 'state', 'live')
         redis.call('EXPIREAT', KEYS[3], idle + tonumber(ARGV[5]))
         redis.call('HSET', KEYS[1], 'live', KEYS[3], 'used', now, 'idle', idle)
+        if epoch > mirror then redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[7]) end
         return 1
         """
 }

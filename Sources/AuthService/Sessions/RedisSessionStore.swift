@@ -28,17 +28,22 @@ struct RedisSessionStore: SessionStore {
     private var now: Int { Int(self.clock.now()) }
     var revocations: RevocationRecorder { RevocationRecorder(redis: self.redis, policy: self.policy, clock: self.clock) }
 
-    func open(userID: Int, client: ClientDetails) async throws -> IssuedRefreshToken {
+    func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken? {
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
-        _ = try await self.redis.eval(
+        let uid = String(userID)
+        let opened = try await self.redis.eval(
             Self.openScript,
-            keys: [Self.key(issued.token), RevocationKeys.userSessions(String(userID)), Self.detailsKey(issued.sessionID)],
+            keys: [
+                Self.key(issued.token), RevocationKeys.userSessions(uid), Self.detailsKey(issued.sessionID),
+                RevocationKeys.userEpoch(uid, epoch: epoch),
+            ],
             arguments: [
-                String(userID), issued.sessionID, String(self.now), String(self.policy.absoluteLifetime),
+                uid, issued.sessionID, String(self.now), String(self.policy.absoluteLifetime),
                 String(self.policy.idleLifetime), String(Self.expiredNotice), client.userAgent ?? "", client.ip ?? "",
+                String(epoch), String(self.policy.epochRetention),
             ]
         )
-        return issued
+        return opened.int == 1 ? issued : nil
     }
 
     func owner(of token: String) async throws -> RefreshTokenOwner? {
@@ -50,11 +55,13 @@ struct RedisSessionStore: SessionStore {
         return RefreshTokenOwner(userID: userID, sessionID: sessionID)
     }
 
-    func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome {
-        try await self.rotate(token, successor: successor, sealedSuccessor: sealedSuccessor, rereads: 1)
+    func rotate(_ token: String, successor: String, sealedSuccessor: String, epoch: Int) async throws -> RotationOutcome {
+        try await self.rotate(token, successor: successor, sealedSuccessor: sealedSuccessor, epoch: epoch, rereads: 1)
     }
 
-    private func rotate(_ token: String, successor: String, sealedSuccessor: String, rereads: Int) async throws -> RotationOutcome {
+    private func rotate(
+        _ token: String, successor: String, sealedSuccessor: String, epoch: Int, rereads: Int
+    ) async throws -> RotationOutcome {
         guard RefreshTokenFormat.isWellFormed(token) else { return .unknown }
         // Read first so that the script is told every key it touches, the recorded successor's included.
         let reply = try await self.redis.send("HMGET", Self.key(token), "uid", "sid", "next")
@@ -67,11 +74,11 @@ struct RedisSessionStore: SessionStore {
             keys: [
                 Self.key(token), Self.key(successor), RevocationKeys.session(sessionID),
                 RevocationKeys.userCutoff(uid), RevocationKeys.userSessions(uid), fields[2].string ?? "",
-                Self.detailsKey(sessionID),
+                Self.detailsKey(sessionID), RevocationKeys.userEpoch(uid, epoch: epoch),
             ],
             arguments: [
                 String(self.now), sealedSuccessor, String(self.policy.idleLifetime), String(self.policy.reuseGrace),
-                String(self.policy.revocationRetention), String(Self.expiredNotice),
+                String(self.policy.revocationRetention), String(Self.expiredNotice), String(epoch), String(self.policy.epochRetention),
             ]
         )
         guard let values = result.array, let status = values.first?.string else {
@@ -82,6 +89,7 @@ struct RedisSessionStore: SessionStore {
         case ("unknown", _): return .unknown
         case ("expired", _): return .expired
         case ("revoked", _): return .revoked
+        case ("changed", _): return .accountChanged
         case ("grace", 2):
             guard let sealed = values[1].string else { throw RedisError(.unexpectedReply, "rotate") }
             return .replayedWithinGrace(sealedSuccessor: sealed)
@@ -90,7 +98,7 @@ struct RedisSessionStore: SessionStore {
             return .replayedUnusedSuccessor(sealedSuccessor: sealed)
         case ("moved", _) where rereads > 0:
             // Rotated between the read and the script (a concurrent refresh): read again, once.
-            return try await self.rotate(token, successor: successor, sealedSuccessor: sealedSuccessor, rereads: rereads - 1)
+            return try await self.rotate(token, successor: successor, sealedSuccessor: sealedSuccessor, epoch: epoch, rereads: rereads - 1)
         case ("reused", _): return .reused(userID: userID, sessionID: sessionID)
         default: throw RedisError(.unexpectedReply, "rotate: \(status)")
         }
@@ -107,8 +115,8 @@ struct RedisSessionStore: SessionStore {
     }
 
     @discardableResult
-    func revokeAllSessions(userID: Int) async throws -> StreamID? {
-        try await self.revocations.revokeAllSessions(userID: userID)
+    func revokeAllSessions(userID: Int, epoch: Int?) async throws -> StreamID? {
+        try await self.revocations.revokeAllSessions(userID: userID, epoch: epoch)
     }
 
     func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
@@ -126,9 +134,15 @@ struct RedisSessionStore: SessionStore {
         self.detailsPrefix + sessionID
     }
 
-    /// KEYS: token, user sessions, session details. ARGV: uid, sid, now, absolute lifetime, idle
-    /// lifetime, expired notice, user agent, address.
+    /// KEYS: token, user sessions, session details, user epoch. ARGV: uid, sid, now, absolute lifetime,
+    /// idle lifetime, expired notice, user agent, address, the epoch the account was read at, epoch
+    /// retention. 0 (nothing written) when the epoch has moved past the one read; a newer one read
+    /// raises the mirror (PostgreSQL committed it).
     static let openScript = """
+        local epoch = tonumber(ARGV[9])
+        local mirror = tonumber(redis.call('GET', KEYS[4]) or '-1')
+        if epoch < mirror then return 0 end
+        if epoch > mirror then redis.call('SET', KEYS[4], ARGV[9], 'EX', ARGV[10]) end
         local now = tonumber(ARGV[3])
         local exp = now + tonumber(ARGV[4])
         local idle = math.min(exp, now + tonumber(ARGV[5]))
@@ -146,9 +160,12 @@ struct RedisSessionStore: SessionStore {
     /// replays (same pair). Later, a replay gets the same successor while that successor has never
     /// been used (the GoTrue rule: the client lost or never kept the answer); once it has been used,
     /// a replay is reuse, which revokes the session.
+    /// Refused, changing nothing, when the account's credential epoch has moved past the one the refresh
+    /// read (`changed`): the caller reads the account again.
     /// KEYS: old, new, session denial, user cut-off, user sessions, recorded successor (as read before),
-    /// session details (which follow the live token and the last use, when the session has them).
-    /// ARGV: now, sealed successor, idle lifetime, grace, revocation retention, expired notice.
+    /// session details (which follow the live token and the last use, when the session has them), user
+    /// epoch. ARGV: now, sealed successor, idle lifetime, grace, revocation retention, expired notice, the
+    /// epoch the account was read at, epoch retention.
     static let rotateScript = """
         local f = redis.call('HMGET', KEYS[1], 'uid', 'sid', 'exp', 'st', 'idle', 'state', 'rot', 'succ', 'next')
         if not f[1] then return {'unknown'} end
@@ -156,6 +173,10 @@ struct RedisSessionStore: SessionStore {
         if redis.call('EXISTS', KEYS[3]) == 1 then return {'revoked'} end
         local cutoff = tonumber(redis.call('GET', KEYS[4]) or '0')
         if tonumber(f[4]) < cutoff then return {'revoked'} end
+        local epoch = tonumber(ARGV[7])
+        local mirror = tonumber(redis.call('GET', KEYS[8]) or '-1')
+        if epoch < mirror then return {'changed'} end
+        if epoch > mirror then redis.call('SET', KEYS[8], ARGV[7], 'EX', ARGV[8]) end
         local exp = tonumber(f[3])
         if exp <= now then return {'expired'} end
         if f[6] == 'live' then

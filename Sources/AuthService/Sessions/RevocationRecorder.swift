@@ -32,15 +32,24 @@ struct RevocationRecorder: Sendable {
         )
     }
 
-    func revokeAllSessions(userID: Int) async throws -> StreamID? {
+    /// Ends every session of the user and refuses every access token issued before now; with `epoch`
+    /// (an account change PostgreSQL has committed), also every token issued under a lower credential
+    /// epoch, and the epoch's mirror is raised to it so that nothing is issued under a lower one.
+    func revokeAllSessions(userID: Int, epoch: Int?) async throws -> StreamID? {
         let uid = String(userID)
-        let entry = RevocationEntry(kind: .user, subject: uid, cutoff: self.nowMilliseconds, forget: self.forgetTokensIssuedNow)
+        let entry = RevocationEntry(
+            kind: .user, subject: uid, cutoff: self.nowMilliseconds, epoch: epoch ?? 0, forget: self.forgetTokensIssuedNow
+        )
         return try await self.run(
             Self.revokeAll,
-            keys: [RevocationKeys.userSessions(uid), RevocationKeys.userCutoff(uid), RevocationKeys.tokenCutoff(uid)],
+            keys: [
+                RevocationKeys.userSessions(uid), RevocationKeys.userCutoff(uid), RevocationKeys.tokenCutoff(uid),
+                RevocationKeys.userEpoch(uid, epoch: epoch ?? 0),
+            ],
             values: [
                 String(Int(self.clock.now())), String(self.nowMilliseconds), String(self.policy.revocationRetention),
-                String(self.policy.accessTokenRetention), RevocationKeys.session(""),
+                String(self.policy.accessTokenRetention), RevocationKeys.session(""), epoch.map(String.init) ?? "",
+                String(self.policy.epochRetention),
             ],
             entry: entry
         )
@@ -59,29 +68,42 @@ struct RevocationRecorder: Sendable {
         return EndedSession(position: reply.string.flatMap { StreamID($0) })
     }
 
-    /// Every session of the user but one ends; access tokens issued before now are refused.
-    func revokeOtherSessions(userID: Int, keeping sessionID: String) async throws -> StreamID? {
+    /// Every session of the user but one ends, with its access tokens. Without `epoch` (before a
+    /// password change commits) that is all: no cut-off touches the session kept, so a change that
+    /// then loses to a concurrent one does not refuse the winner's fresh token. With `epoch` (after the
+    /// commit), every access token issued before now or under a lower epoch is refused too, the kept
+    /// session's included, and the epoch's mirror is raised to it.
+    func revokeOtherSessions(userID: Int, keeping sessionID: String, epoch: Int?) async throws -> StreamID? {
         let uid = String(userID)
-        let entry = RevocationEntry(kind: .user, subject: uid, cutoff: self.nowMilliseconds, forget: self.forgetTokensIssuedNow)
+        let entry = RevocationEntry(
+            kind: .user, subject: uid, cutoff: self.nowMilliseconds, epoch: epoch ?? 0, forget: self.forgetTokensIssuedNow
+        )
         return try await self.run(
             Self.revokeOthers,
-            keys: [RevocationKeys.userSessions(uid), RevocationKeys.tokenCutoff(uid)],
+            keys: [RevocationKeys.userSessions(uid), RevocationKeys.tokenCutoff(uid), RevocationKeys.userEpoch(uid, epoch: epoch ?? 0)],
             values: [
                 sessionID, String(self.nowMilliseconds), String(self.policy.revocationRetention),
-                String(self.policy.accessTokenRetention), RevocationKeys.session(""),
+                String(self.policy.accessTokenRetention), RevocationKeys.session(""), epoch.map(String.init) ?? "",
+                String(self.policy.epochRetention), String(self.forgetTokensIssuedNow),
             ],
             entry: entry
         )
     }
 
-    /// Access tokens of the user issued before now are refused; sessions go on.
-    func refuseAccessTokens(userID: Int) async throws -> StreamID? {
+    /// Access tokens of the user issued before now (and with `epoch`, under a lower epoch, whose
+    /// mirror is raised to it) are refused; sessions go on.
+    func refuseAccessTokens(userID: Int, epoch: Int?) async throws -> StreamID? {
         let uid = String(userID)
-        let entry = RevocationEntry(kind: .user, subject: uid, cutoff: self.nowMilliseconds, forget: self.forgetTokensIssuedNow)
+        let entry = RevocationEntry(
+            kind: .user, subject: uid, cutoff: self.nowMilliseconds, epoch: epoch ?? 0, forget: self.forgetTokensIssuedNow
+        )
         return try await self.run(
             Self.moveTokenCutoff,
-            keys: [RevocationKeys.tokenCutoff(uid)],
-            values: [String(self.nowMilliseconds), String(self.policy.accessTokenRetention)],
+            keys: [RevocationKeys.tokenCutoff(uid), RevocationKeys.userEpoch(uid, epoch: epoch ?? 0)],
+            values: [
+                String(self.nowMilliseconds), String(self.policy.accessTokenRetention), epoch.map(String.init) ?? "",
+                String(self.policy.epochRetention),
+            ],
             entry: entry
         )
     }
@@ -113,9 +135,10 @@ struct RevocationRecorder: Sendable {
         return redis.call('XADD', KEYS[n], 'MINID', '~', ARGV[next], '*', unpack(fields))
         """
 
-    /// KEYS: user sessions, session cut-off, token cut-off, stream.
-    /// ARGV: now (s), now (ms), session retention, token retention, session-denial key prefix, the
-    /// stream floor, then the entry's fields. Cut-offs only ever move forward.
+    /// KEYS: user sessions, session cut-off, token cut-off, user epoch, stream.
+    /// ARGV: now (s), now (ms), session retention, token retention, session-denial key prefix, the new
+    /// epoch (empty for none), epoch retention, the stream floor, then the entry's fields. Cut-offs and
+    /// the epoch only ever move forward.
     static let revokeAll = """
         local sids = redis.call('SMEMBERS', KEYS[1])
         for _, sid in ipairs(sids) do
@@ -128,7 +151,7 @@ struct RevocationRecorder: Sendable {
         if tonumber(redis.call('GET', KEYS[3]) or '0') < tonumber(ARGV[2]) then
             redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[4])
         end
-        """ + Self.appendingEntry(afterValues: 5)
+        """ + Self.raisingEpoch(key: 4, epoch: 6, retention: 7) + Self.appendingEntry(afterValues: 7)
 
     /// KEYS: session denial, user sessions, stream. ARGV: denial value, TTL, session id, stream floor,
     /// then the entry's fields. Returns 0 when the session is not in the user's set.
@@ -138,27 +161,47 @@ struct RevocationRecorder: Sendable {
         redis.call('SREM', KEYS[2], ARGV[3])
         """ + Self.appendingEntry(afterValues: 3)
 
-    /// KEYS: user sessions, token cut-off, stream. ARGV: the session kept, now (ms), session retention,
-    /// token retention, session-denial key prefix, the stream floor, then the entry's fields.
+    /// KEYS: user sessions, token cut-off, user epoch, stream. ARGV: the session kept, now (ms), session
+    /// retention, token retention, session-denial key prefix, the new epoch (empty for none), epoch
+    /// retention, when a session entry may be forgotten (ms), the stream floor, then the user entry's
+    /// fields. Without an epoch, each ended session gets an entry of its own (kind `sid`, as
+    /// ``RevocationEntry/fields`` writes it) and the reply is the last one's position (nil when none ended).
     static let revokeOthers = """
+        local last = false
         for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
             if sid ~= ARGV[1] then
                 redis.call('SET', ARGV[5] .. sid, 'password-change', 'EX', ARGV[3])
                 redis.call('SREM', KEYS[1], sid)
+                if ARGV[6] == '' then
+                    last = redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[9], '*', 'k', 'sid', 's', sid, 'c', '0', 'f', ARGV[8])
+                end
             end
         end
+        if ARGV[6] == '' then return last end
         if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[2]) then
             redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
         end
-        """ + Self.appendingEntry(afterValues: 5)
+        """ + Self.raisingEpoch(key: 3, epoch: 6, retention: 7) + Self.appendingEntry(afterValues: 8)
 
-    /// KEYS: token cut-off, stream. ARGV: now (ms), token retention, the stream floor, then the
-    /// entry's fields. The cut-off only ever moves forward.
+    /// KEYS: token cut-off, user epoch, stream. ARGV: now (ms), token retention, the new epoch (empty for
+    /// none), epoch retention, the stream floor, then the entry's fields. The cut-off and the epoch only
+    /// ever move forward.
     static let moveTokenCutoff = """
         if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
             redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
         end
-        """ + Self.appendingEntry(afterValues: 2)
+        """ + Self.raisingEpoch(key: 2, epoch: 3, retention: 4) + Self.appendingEntry(afterValues: 4)
+
+    /// Raises the user's epoch mirror (`KEYS[key]`) to `ARGV[epoch]` when that is given and not lower,
+    /// kept for `ARGV[retention]` seconds from now: only ever to a value PostgreSQL has committed.
+    private static func raisingEpoch(key: Int, epoch: Int, retention: Int) -> String {
+        """
+
+        if ARGV[\(epoch)] ~= '' and tonumber(redis.call('GET', KEYS[\(key)]) or '-1') <= tonumber(ARGV[\(epoch)]) then
+            redis.call('SET', KEYS[\(key)], ARGV[\(epoch)], 'EX', ARGV[\(retention)])
+        end
+        """
+    }
 
     /// The end of every script but ``setAndAppend``: the stream entry is appended, the stream being
     /// the last key, the floor the argument after the script's own `count` values, the entry's

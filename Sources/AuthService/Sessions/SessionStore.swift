@@ -14,6 +14,11 @@ struct SessionPolicy: Sendable, Equatable {
     /// How long an access-token revocation matters: the access-token lifetime plus leeway (and a
     /// margin). The revocation stream keeps this much.
     var accessTokenRetention: Int = 900 + 30 + 60
+
+    /// How long the mirror of a raised credential epoch is kept: as long as a token that a request
+    /// which read the account before the change signed can live, and far longer than any request is in
+    /// flight. Past that, an absent mirror refuses nothing that still matters.
+    var epochRetention: Int { self.accessTokenRetention }
 }
 
 /// A freshly minted refresh token and the session it belongs to.
@@ -42,6 +47,9 @@ enum RotationOutcome: Sendable, Equatable {
     case expired
     /// The session was revoked (signout, reuse, global signout).
     case revoked
+    /// The account changed after the refresh read it (its credential epoch moved): nothing was spent
+    /// or minted. Read the account again and retry.
+    case accountChanged
     /// The token had been spent before the grace window and its successor used since (or it is
     /// an older generation): the whole session is now revoked.
     case reused(userID: Int, sessionID: String)
@@ -56,6 +64,7 @@ extension RotationOutcome {
         case .unknown: "unknown"
         case .expired: "expired"
         case .revoked: "revoked"
+        case .accountChanged: "account_changed"
         case .reused: "reuse_detected"
         }
     }
@@ -63,14 +72,21 @@ extension RotationOutcome {
 
 /// Refresh sessions and the revocation record. Refresh tokens are opaque (256 random bits) and
 /// stored only as their SHA-256.
+///
+/// Every operation that opens, continues or renews a session takes the credential epoch the account
+/// was read at and refuses when the user's epoch mirror is higher; every revocation an account change
+/// runs after its commit takes the new epoch and raises the mirror to it. ``CredentialIssuer`` is what
+/// routes use; it explains why no interleaving lets a session outlive the change.
 protocol SessionStore: Sendable {
-    /// Opens a session for the user, opened from `client`, and returns its first refresh token.
-    func open(userID: Int, client: ClientDetails) async throws -> IssuedRefreshToken
+    /// Opens a session for the user, read at credential epoch `epoch`, from `client`, and returns its
+    /// first refresh token; `nil` (nothing written) when the account's epoch has moved past `epoch`.
+    func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken?
     /// Who holds this token, without spending it; `nil` when it is not ours at all.
     func owner(of token: String) async throws -> RefreshTokenOwner?
-    /// Spends `token` and installs `successor` in one atomic step; `sealedSuccessor` is what a
+    /// Spends `token` and installs `successor` in one atomic step, for an account read at `epoch`
+    /// (``RotationOutcome/accountChanged`` when the epoch has moved past it); `sealedSuccessor` is what a
     /// later replay receives (within the grace window, or while the successor is unused).
-    func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome
+    func rotate(_ token: String, successor: String, sealedSuccessor: String, epoch: Int) async throws -> RotationOutcome
     /// Denylists one access token until it expires. Returns the revocation stream position of the
     /// record (when there is a stream), for the gateway that carries the answer.
     @discardableResult
@@ -78,36 +94,31 @@ protocol SessionStore: Sendable {
     /// Ends a session: its refresh tokens and every access token issued in it.
     @discardableResult
     func revokeSession(_ sessionID: String, userID: Int) async throws -> StreamID?
-    /// Ends every session of the user and refuses any token issued before now.
+    /// Ends every session of the user and refuses any token issued before now; with `epoch` (a change
+    /// committed under it), also any token of a lower epoch, and nothing is issued under one any more.
     @discardableResult
-    func revokeAllSessions(userID: Int) async throws -> StreamID?
-    /// Whether an access token was revoked (its `jti`, its session, or its user's cut-off): the
+    func revokeAllSessions(userID: Int, epoch: Int?) async throws -> StreamID?
+    /// Whether an access token was revoked (its `jti`, its session, its user's cut-off or epoch): the
     /// auth service asks this itself where a token grants something (signup of a privileged role).
     func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool
     /// The user's live sessions (not ended, not expired), oldest first. Sessions opened before
     /// sessions had details are not listed.
     func liveSessions(ofUser userID: Int) async throws -> [SessionSummary]
-    /// Ends one session of the user, as ``revokeSession(_:userID:)`` does; `nil` when it is not one
+    /// Ends one of the user's sessions, as ``revokeSession(_:userID:)`` does; `nil` when it is not one
     /// of theirs (nothing is written then).
     func endSession(_ sessionID: String, ofUser userID: Int) async throws -> EndedSession?
-    /// Ends every session of the user but `sessionID`, and refuses every access token issued before
-    /// now, that session's included (a password change).
+    /// Ends every session of the user but `sessionID`. Without `epoch` (before a password change
+    /// commits) that is all; with it (after), every access token issued before now or under a lower
+    /// epoch is refused too, that session's included.
     @discardableResult
-    func endOtherSessions(ofUser userID: Int, keeping sessionID: String) async throws -> StreamID?
-    /// Refuses every access token of the user issued before now, ending no session: the next refresh
-    /// mints one with the roles as they are now (a role change).
+    func endOtherSessions(ofUser userID: Int, keeping sessionID: String, epoch: Int?) async throws -> StreamID?
+    /// Refuses every access token of the user issued before now (and with `epoch`, under a lower one),
+    /// ending no session: the next refresh mints one with the roles as they are now (a role change).
     @discardableResult
-    func refuseAccessTokens(ofUser userID: Int) async throws -> StreamID?
-    /// Replaces the session's live refresh token with a new one (same session, same end); `nil` when
-    /// the session is not the user's live one.
-    func renewRefreshToken(ofSession sessionID: String, userID: Int) async throws -> IssuedRefreshToken?
-}
-
-extension SessionStore {
-    /// Opens a session whose client is unknown (the bootstrap admin, tests).
-    func open(userID: Int) async throws -> IssuedRefreshToken {
-        try await self.open(userID: userID, client: .unknown)
-    }
+    func refuseAccessTokens(ofUser userID: Int, epoch: Int?) async throws -> StreamID?
+    /// Replaces the session's live refresh token with a new one (same session, same end) for an account
+    /// at `epoch`; `nil` when the session is not the user's live one, or the epoch has moved past it.
+    func renewRefreshToken(ofSession sessionID: String, userID: Int, epoch: Int) async throws -> IssuedRefreshToken?
 }
 
 /// Where a request came from, as the gateway determined it: kept with a session and an audit event.

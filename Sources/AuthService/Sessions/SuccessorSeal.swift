@@ -8,6 +8,8 @@ import Foundation
 struct SuccessorPair: Codable, Sendable, Equatable {
     var accessToken: String
     var refreshToken: String
+    /// The credential epoch the access token carries; `nil` in pairs sealed before epochs existed.
+    var epoch: Int?
 }
 
 enum SuccessorSeal {

@@ -3,7 +3,8 @@ import Foundation
 import JWTKit
 
 /// Signs access tokens: the signing key's algorithm, header `kid` and `typ: at+jwt`, the claims of
-/// ``AccessTokenClaims`` with a UUIDv7 `jti`.
+/// ``AccessTokenClaims`` with a UUIDv7 `jti`. It signs only a ``SessionGrant``, which only
+/// ``CredentialIssuer`` makes: no route can hand out a token outside the account state it checked.
 struct AccessTokenIssuer: Sendable {
     private let keys: JWTKeyCollection
     private let kid: String
@@ -21,18 +22,19 @@ struct AccessTokenIssuer: Sendable {
         self.clock = clock
     }
 
-    func issue(userID: Int, roles: [Role], sessionID: String) async throws -> String {
+    func issue(_ grant: SessionGrant) async throws -> String {
         let now = self.clock.now()
         let seconds = Int(now)
         let claims = AccessTokenClaims(
             iss: self.settings.issuer,
             aud: self.settings.audience,
-            id: userID,
-            roles: roles.map(\.rawValue),
-            sid: sessionID,
+            id: grant.userID,
+            roles: grant.roles.map(\.rawValue),
+            sid: grant.sessionID,
             jti: UUIDv7.make(milliseconds: Int64(now * 1000)),
             iat: seconds,
-            exp: seconds + self.lifetime
+            exp: seconds + self.lifetime,
+            epoch: grant.epoch
         )
         var header = JWTHeader()
         header.typ = AccessTokenType.value

@@ -23,7 +23,9 @@ actor MemoryUserRepository: UserRepository {
 
     func conflict(username: String, email: String) async throws -> UserConflict.Field? {
         let wanted = try AccountKeys(username: username, email: email)
-        if self.keys.values.contains(where: { $0.username == wanted.username || $0.usernameSkeleton == wanted.usernameSkeleton }) {
+        if self.keys.values.contains(where: {
+            $0.username == wanted.username || $0.usernameSkeleton == wanted.usernameSkeleton || $0.usernameLookalike == wanted.usernameLookalike
+        }) {
             return .username
         }
         if self.keys.values.contains(where: { $0.email == wanted.email }) { return .email }
@@ -36,20 +38,39 @@ actor MemoryUserRepository: UserRepository {
         }
         let id = self.nextID
         self.nextID += 1
-        self.users[id] = UserRecord(id: id, username: user.username, email: user.email, passwordHash: user.passwordHash, roles: user.roles)
+        self.users[id] = UserRecord(
+            id: id, username: user.username, email: user.email, passwordHash: user.passwordHash, roles: user.roles,
+            credentialEpoch: Int.random(in: 1..<(1 << 33)) << CredentialEpoch.counterBits
+        )
         self.keys[id] = try AccountKeys(username: user.username, email: user.email)
         self.createdAt[id] = Date()
         return id
     }
 
-    func updatePasswordHash(userID: Int, hash: String) async throws {
-        self.users[userID]?.passwordHash = hash
+    func changePassword(userID: Int, replacing current: String, at epoch: Int, with new: String) async throws -> PasswordWrite {
+        guard var user = self.users[userID], user.passwordHash == current, !user.disabled else { return .lost }
+        guard user.credentialEpoch == epoch else { return .accountChanged }
+        user.passwordHash = new
+        user.credentialEpoch += 1
+        self.users[userID] = user
+        return .changed(epoch: user.credentialEpoch)
     }
 
-    func grant(_ role: Role, toUserID userID: Int) async throws {
-        guard var user = self.users[userID], !user.roles.contains(role) else { return }
+    func upgradePasswordHash(userID: Int, replacing current: String, with new: String) async throws {
+        if self.users[userID]?.passwordHash == current { self.users[userID]?.passwordHash = new }
+    }
+
+    func advanceCredentialEpoch(userID: Int) async throws -> Int? {
+        self.users[userID]?.credentialEpoch += 1
+        return self.users[userID]?.credentialEpoch
+    }
+
+    func grant(_ role: Role, toUserID userID: Int) async throws -> Int? {
+        guard var user = self.users[userID], !user.roles.contains(role) else { return nil }
         user.roles.append(role)
+        user.credentialEpoch += 1
         self.users[userID] = user
+        return user.credentialEpoch
     }
 
     func list(matching text: String?, limit: Int, offset: Int) async throws -> UserPage {
@@ -67,7 +88,7 @@ actor MemoryUserRepository: UserRepository {
     func apply(
         _ change: AccountChange, toUserID userID: Int, actorID: Int,
         beforeCommit: @escaping @Sendable (UserSummary) async throws -> Void
-    ) async throws -> UserSummary {
+    ) async throws -> AppliedAccountChange {
         let admins = self.users.keys.compactMap { self.summary(of: $0) }.filter(\.isEnabledAdmin)
         guard admins.contains(where: { $0.id == actorID }) else { throw AccountChangeRefused(code: .actorNotAdmin) }
         guard let before = self.summary(of: userID) else { throw AccountChangeRefused(code: .notFound) }
@@ -75,10 +96,14 @@ actor MemoryUserRepository: UserRepository {
             throw AccountChangeRefused(code: .lastAdmin)
         }
         try await beforeCommit(before)
+        let epoch = self.users[userID]?.credentialEpoch ?? 0
         switch change {
-        case .replaceRoles(let roles): self.users[userID]?.roles = roles
+        case .replaceRoles(let roles):
+            self.users[userID]?.roles = roles
+            self.users[userID]?.credentialEpoch += 1
         case .disable:
             self.users[userID]?.disabled = true
+            self.users[userID]?.credentialEpoch += 1
             if self.disabledAt[userID] == nil { self.disabledAt[userID] = Date() }
         case .enable:
             self.users[userID]?.disabled = false
@@ -87,7 +112,7 @@ actor MemoryUserRepository: UserRepository {
             self.users[userID] = nil
             self.keys[userID] = nil
         }
-        return before
+        return AppliedAccountChange(before: before, epoch: self.users[userID]?.credentialEpoch ?? epoch + 1)
     }
 
     private func summary(of id: Int) -> UserSummary? {

@@ -53,7 +53,7 @@ extension PostgresUserRepository {
     func apply(
         _ change: AccountChange, toUserID userID: Int, actorID: Int,
         beforeCommit: @escaping @Sendable (UserSummary) async throws -> Void
-    ) async throws -> UserSummary {
+    ) async throws -> AppliedAccountChange {
         let logger = self.logger
         return try await self.database.run("change account") { connection, deadline in
             try await connection.query("BEGIN", logger: logger)
@@ -68,12 +68,12 @@ extension PostgresUserRepository {
                 if before.isEnabledAdmin, !change.leavesEnabledAdmin(before), otherAdmins == 0 {
                     throw AccountChangeRefused(code: .lastAdmin)
                 }
-                guard try await Self.write(change, userID: userID, notAfter: deadline.date, on: connection, logger: logger) else {
+                guard let epoch = try await Self.write(change, userID: userID, notAfter: deadline.date, on: connection, logger: logger) else {
                     throw DatabaseUnavailable(code: .writeDeadlinePassed, operation: "change account")
                 }
                 try await beforeCommit(before)
                 try await connection.query("COMMIT", logger: logger)
-                return before
+                return AppliedAccountChange(before: before, epoch: epoch)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error
@@ -98,10 +98,11 @@ extension PostgresUserRepository {
         return result
     }
 
-    /// The change as one statement that acts only before `notAfter`; false when it did nothing.
+    /// The change as one statement that acts only before `notAfter`, advancing the credential epoch
+    /// (enable excepted: it ends nothing); the epoch after it, `nil` when it did nothing.
     private static func write(
         _ change: AccountChange, userID: Int, notAfter: Date, on connection: PostgresConnection, logger: Logger
-    ) async throws -> Bool {
+    ) async throws -> Int? {
         let query: PostgresQuery
         switch change {
         case .replaceRoles(let roles):
@@ -115,19 +116,27 @@ extension PostgresUserRepository {
                     SELECT role_id, \(userID), now(), now() FROM unnest(\(ids)::integer[]) AS role_id WHERE (SELECT open FROM gate)
                     ON CONFLICT DO NOTHING
                 )
-                UPDATE users SET "updatedAt" = now() WHERE id = \(userID) AND (SELECT open FROM gate) RETURNING id
+                UPDATE users SET "updatedAt" = now(), "credentialEpoch" = "credentialEpoch" + 1
+                WHERE id = \(userID) AND (SELECT open FROM gate) RETURNING "credentialEpoch"
                 """
         case .disable:
-            query = #"UPDATE users SET "disabledAt" = COALESCE("disabledAt", now()), "updatedAt" = now() WHERE id = \#(userID) AND clock_timestamp() < \#(notAfter) RETURNING id"#
+            query = #"""
+                UPDATE users SET "disabledAt" = COALESCE("disabledAt", now()), "credentialEpoch" = "credentialEpoch" + 1, "updatedAt" = now()
+                WHERE id = \#(userID) AND clock_timestamp() < \#(notAfter) RETURNING "credentialEpoch"
+                """#
         case .enable:
-            query = #"UPDATE users SET "disabledAt" = NULL, "updatedAt" = now() WHERE id = \#(userID) AND clock_timestamp() < \#(notAfter) RETURNING id"#
+            query = #"""
+                UPDATE users SET "disabledAt" = NULL, "updatedAt" = now()
+                WHERE id = \#(userID) AND clock_timestamp() < \#(notAfter) RETURNING "credentialEpoch"
+                """#
         case .delete:
-            // The role rows go with it (ON DELETE CASCADE).
-            query = "DELETE FROM users WHERE id = \(userID) AND clock_timestamp() < \(notAfter) RETURNING id"
+            // The role rows go with it (ON DELETE CASCADE). The epoch it would have had next is what
+            // the revocations that follow refuse below.
+            query = #"DELETE FROM users WHERE id = \#(userID) AND clock_timestamp() < \#(notAfter) RETURNING "credentialEpoch" + 1"#
         }
-        var wrote = false
-        for try await _ in try await connection.query(query, logger: logger).decode(Int.self) { wrote = true }
-        return wrote
+        var epoch: Int?
+        for try await value in try await connection.query(query, logger: logger).decode(Int.self) { epoch = value }
+        return epoch
     }
 
     private static func summary(id: Int, on connection: PostgresConnection, logger: Logger) async throws -> UserSummary? {

@@ -21,7 +21,7 @@ struct PostgresUserRepository: UserRepository {
 
     /// The user with its roles in one statement, so that a read is one bounded wait.
     private static let selectUser = """
-        SELECT u.id, u.username, u.email, u.password, \(Self.rolesOfUser), u."disabledAt" IS NOT NULL
+        SELECT u.id, u.username, u.email, u.password, \(Self.rolesOfUser), u."disabledAt" IS NOT NULL, u."credentialEpoch"
         FROM users u
         """
 
@@ -53,10 +53,12 @@ struct PostgresUserRepository: UserRepository {
         return try await self.database.run(operation) { connection, _ in
             let rows = try await connection.query(query, logger: logger)
             var record: UserRecord?
-            for try await (id, username, email, password, roles, disabled) in rows.decode((Int, String?, String?, String?, [String], Bool).self) {
+            for try await (id, username, email, password, roles, disabled, epoch) in rows.decode(
+                (Int, String?, String?, String?, [String], Bool, Int).self
+            ) {
                 record = UserRecord(
                     id: id, username: username ?? "", email: email ?? "", passwordHash: password ?? "",
-                    roles: roles.compactMap(Role.init(rawValue:)), disabled: disabled
+                    roles: roles.compactMap(Role.init(rawValue:)), disabled: disabled, credentialEpoch: epoch
                 )
             }
             return record
@@ -70,10 +72,12 @@ struct PostgresUserRepository: UserRepository {
         return try await self.database.run("check for taken names") { connection, _ in
             let rows = try await connection.query(
                 """
-                SELECT bool_or(username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton)),
+                SELECT bool_or(username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton)
+                               OR username_lookalike = \(keys.usernameLookalike)),
                        bool_or(email_key = \(keys.email))
                 FROM users
-                WHERE username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton) OR email_key = \(keys.email)
+                WHERE username_key = \(keys.username) OR username_skeleton = \(keys.usernameSkeleton)
+                    OR (username_lookalike = \(keys.usernameLookalike) AND username_lookalike <> '') OR email_key = \(keys.email)
                 """,
                 logger: logger
             )
@@ -101,8 +105,10 @@ struct PostgresUserRepository: UserRepository {
             let rows = try await connection.query(
                 """
                 WITH new_user AS (
-                    INSERT INTO users (username, email, password, username_key, username_skeleton, email_key, "createdAt", "updatedAt")
-                    SELECT \(user.username), \(user.email), \(user.passwordHash), \(keys.username), \(keys.usernameSkeleton), \(keys.email), now(), now()
+                    INSERT INTO users (
+                        username, email, password, username_key, username_skeleton, username_lookalike, email_key, "createdAt", "updatedAt")
+                    SELECT \(user.username), \(user.email), \(user.passwordHash), \(keys.username), \(keys.usernameSkeleton),
+                        \(keys.usernameLookalike), \(keys.email), now(), now()
                     WHERE clock_timestamp() < \(notAfter)
                     RETURNING id
                 ), granted AS (
@@ -129,27 +135,97 @@ struct PostgresUserRepository: UserRepository {
         return UserConflict(field: info[.constraintName]?.contains("email") == true ? .email : .username)
     }
 
-    func updatePasswordHash(userID: Int, hash: String) async throws {
+    func changePassword(userID: Int, replacing current: String, at epoch: Int, with new: String) async throws -> PasswordWrite {
         let logger = self.logger
-        try await self.database.run("update password hash") { connection, deadline in
+        // One statement: the deadline is decided once (`gate`), so "too late", "lost" and "the account
+        // changed" are told apart, and a late write changes nothing. The last column reads the row as
+        // the statement found it.
+        return try await self.database.run("change password") { connection, deadline in
+            let rows = try await connection.query(
+                """
+                WITH gate AS (SELECT clock_timestamp() < \(deadline.date) AS open),
+                changed AS (
+                    UPDATE users SET password = \(new), "credentialEpoch" = "credentialEpoch" + 1, "updatedAt" = now()
+                    WHERE id = \(userID) AND password = \(current) AND "credentialEpoch" = \(epoch) AND "disabledAt" IS NULL
+                        AND (SELECT open FROM gate)
+                    RETURNING "credentialEpoch"
+                )
+                SELECT (SELECT "credentialEpoch" FROM changed), (SELECT open FROM gate),
+                    COALESCE((SELECT password = \(current) AND "disabledAt" IS NULL FROM users WHERE id = \(userID)), false)
+                """,
+                logger: logger
+            )
+            var answer: (epoch: Int?, inTime: Bool, sameHash: Bool)?
+            for try await row in rows.decode((Int?, Bool, Bool).self) { answer = row }
+            guard let answer else { throw UserRepositoryError(message: "change password: no row") }
+            if let epoch = answer.epoch { return .changed(epoch: epoch) }
+            guard answer.inTime else { throw DatabaseUnavailable(code: .writeDeadlinePassed, operation: "change password") }
+            return answer.sameHash ? .accountChanged : .lost
+        }
+    }
+
+    func upgradePasswordHash(userID: Int, replacing current: String, with new: String) async throws {
+        let logger = self.logger
+        try await self.database.run("upgrade password hash") { connection, deadline in
             _ = try await connection.query(
-                #"UPDATE users SET password = \#(hash), "updatedAt" = now() WHERE id = \#(userID) AND clock_timestamp() < \#(deadline.date)"#,
+                #"""
+                UPDATE users SET password = \#(new), "updatedAt" = now()
+                WHERE id = \#(userID) AND password = \#(current) AND clock_timestamp() < \#(deadline.date)
+                """#,
                 logger: logger
             )
         }
     }
 
-    func grant(_ role: Role, toUserID userID: Int) async throws {
+    func advanceCredentialEpoch(userID: Int) async throws -> Int? {
+        try await self.writingEpoch("advance credential epoch") { deadline in
+            """
+            WITH gate AS (SELECT clock_timestamp() < \(deadline) AS open),
+            advanced AS (
+                UPDATE users SET "credentialEpoch" = "credentialEpoch" + 1 WHERE id = \(userID) AND (SELECT open FROM gate)
+                RETURNING "credentialEpoch"
+            )
+            SELECT (SELECT "credentialEpoch" FROM advanced), (SELECT open FROM gate)
+            """
+        }
+    }
+
+    /// Runs a statement answering (the new epoch or NULL, whether it ran before its deadline): the
+    /// epoch; `nil` when it ran in time but matched nothing; ``DatabaseUnavailable`` when it ran late.
+    private func writingEpoch(_ operation: String, _ statement: @escaping @Sendable (Date) -> PostgresQuery) async throws -> Int? {
         let logger = self.logger
-        try await self.database.run("grant role") { connection, deadline in
-            _ = try await connection.query(
+        return try await self.database.run(operation) { connection, deadline in
+            var answer: (epoch: Int?, inTime: Bool)?
+            for try await row in try await connection.query(statement(deadline.date), logger: logger).decode((Int?, Bool).self) {
+                answer = row
+            }
+            guard let answer else { throw UserRepositoryError(message: "\(operation): no row") }
+            if let epoch = answer.epoch { return epoch }
+            guard answer.inTime else { throw DatabaseUnavailable(code: .writeDeadlinePassed, operation: operation) }
+            return nil
+        }
+    }
+
+    func grant(_ role: Role, toUserID userID: Int) async throws -> Int? {
+        let logger = self.logger
+        return try await self.database.run("grant role") { connection, deadline in
+            let rows = try await connection.query(
                 #"""
-                INSERT INTO user_roles ("roleId", "userId", "createdAt", "updatedAt")
-                SELECT \#(role.id), \#(userID), now(), now() WHERE clock_timestamp() < \#(deadline.date)
-                ON CONFLICT DO NOTHING
+                WITH granted AS (
+                    INSERT INTO user_roles ("roleId", "userId", "createdAt", "updatedAt")
+                    SELECT \#(role.id), \#(userID), now(), now() WHERE clock_timestamp() < \#(deadline.date)
+                    ON CONFLICT DO NOTHING
+                    RETURNING "userId"
+                )
+                UPDATE users SET "credentialEpoch" = "credentialEpoch" + 1, "updatedAt" = now()
+                WHERE id IN (SELECT "userId" FROM granted)
+                RETURNING "credentialEpoch"
                 """#,
                 logger: logger
             )
+            var epoch: Int?
+            for try await value in rows.decode(Int.self) { epoch = value }
+            return epoch
         }
     }
 }

@@ -10,6 +10,8 @@ struct UserRecord: Sendable, Equatable {
     var roles: [Role]
     /// Disabled by an admin: signin and refresh are refused.
     var disabled: Bool = false
+    /// Advanced by every change a session or token rests on (``CredentialIssuer``).
+    var credentialEpoch: Int = 0
 }
 
 /// A user as an admin sees them.
@@ -58,21 +60,52 @@ protocol UserRepository: Sendable {
     func conflict(username: String, email: String) async throws -> UserConflict.Field?
     /// Creates the user with its roles atomically; throws ``UserConflict`` on a duplicate.
     func create(_ user: NewUser) async throws -> Int
-    func updatePasswordHash(userID: Int, hash: String) async throws
-    /// Grants a role if the user lacks it (bootstrap admin).
-    func grant(_ role: Role, toUserID userID: Int) async throws
+    /// Replaces the password hash and advances the credential epoch, only while the account is still
+    /// as read: the hash `current` (the one the current password was checked against), the epoch
+    /// `epoch`, enabled. Of concurrent changes from one password exactly one wins. Throws
+    /// ``DatabaseUnavailable`` when the write came too late to count, so a caller never reports a
+    /// change that did not happen.
+    func changePassword(userID: Int, replacing current: String, at epoch: Int, with new: String) async throws -> PasswordWrite
+    /// Replaces a hash by a stronger one of the same password (a bcrypt hash at its first signin), only
+    /// while it is still `current`; the epoch stays, sessions go on. Best effort: nothing when it lost.
+    func upgradePasswordHash(userID: Int, replacing current: String, with new: String) async throws
+    /// Advances the credential epoch alone (every session ends: an admin's "end all", a global
+    /// signout); the new epoch, or `nil` when there is no such user.
+    func advanceCredentialEpoch(userID: Int) async throws -> Int?
+    /// Grants a role if the user lacks it (bootstrap admin), advancing the epoch; the new epoch when
+    /// granted, `nil` when the user already had it.
+    @discardableResult
+    func grant(_ role: Role, toUserID userID: Int) async throws -> Int?
     /// Users by id, those whose name or email contains `text` (case-insensitively) when given.
     func list(matching text: String?, limit: Int, offset: Int) async throws -> UserPage
     func summary(id: Int) async throws -> UserSummary?
     /// Applies an admin's change under the rule that at least one enabled admin remains, checked and
     /// applied atomically with every other such change (so concurrent demotions cannot remove the
     /// last admin). `beforeCommit` runs with the account as it was, after the checks and before the
-    /// change becomes visible: a failure there changes nothing. Returns the account as it was;
-    /// throws ``AccountChangeRefused``.
+    /// change becomes visible: a failure there changes nothing. Every change but enable advances the
+    /// credential epoch with it. Returns the account as it was and the epoch after the change; throws
+    /// ``AccountChangeRefused``.
     func apply(
         _ change: AccountChange, toUserID userID: Int, actorID: Int,
         beforeCommit: @escaping @Sendable (UserSummary) async throws -> Void
-    ) async throws -> UserSummary
+    ) async throws -> AppliedAccountChange
+}
+
+/// What became of a password write.
+enum PasswordWrite: Sendable, Equatable {
+    /// Stored, under this new epoch.
+    case changed(epoch: Int)
+    /// The hash was replaced (another password change won) or the account disabled: nothing written.
+    case lost
+    /// The hash is the same but the epoch moved (roles changed, sessions ended): nothing written; the
+    /// current password still holds, so the account may be read again and the write retried.
+    case accountChanged
+}
+
+/// An admin's change as committed: the account before it, and its credential epoch after it.
+struct AppliedAccountChange: Sendable, Equatable {
+    var before: UserSummary
+    var epoch: Int
 }
 
 /// What an admin can do to an account.

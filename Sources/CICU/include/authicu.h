@@ -88,5 +88,7 @@ int authicu_is_conjoining_jamo(int32_t codePoint);
 int authicu_is_default_ignorable(int32_t codePoint);
 int authicu_is_noncharacter(int32_t codePoint);
 int authicu_is_join_control(int32_t codePoint);
+/// Soft_Dotted: `i`, `j` and the letters whose dot an accent above replaces.
+int authicu_is_soft_dotted(int32_t codePoint);
 
 #endif

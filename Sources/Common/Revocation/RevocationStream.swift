@@ -9,7 +9,8 @@ package struct RevocationEntry: Sendable, Equatable {
         case token = "jti"
         /// Every access token of a session, by `sid` (signout, reuse, an ended session).
         case session = "sid"
-        /// Every access token of a user issued before `cutoff` (global signout, password or role change).
+        /// Every access token of a user issued before `cutoff` or under a credential epoch below `epoch`
+        /// (global signout, an account change).
         case user = "uid"
     }
 
@@ -17,19 +18,24 @@ package struct RevocationEntry: Sendable, Equatable {
     package var subject: String
     /// For `.user`: tokens issued before this instant (Unix milliseconds) are refused.
     package var cutoff: Int64
+    /// For `.user`: tokens of the user issued under a lower ``CredentialEpoch`` of its lineage are
+    /// refused (0: none). Unlike the time cut-off, this also refuses a token that a request which read
+    /// the account before the change signs after it, whatever the clocks say.
+    package var epoch: Int
     /// When the entry can be forgotten (Unix milliseconds).
     package var forget: Int64
 
-    package init(kind: Kind, subject: String, cutoff: Int64 = 0, forget: Int64) {
+    package init(kind: Kind, subject: String, cutoff: Int64 = 0, epoch: Int = 0, forget: Int64) {
         self.kind = kind
         self.subject = subject
         self.cutoff = cutoff
+        self.epoch = epoch
         self.forget = forget
     }
 
-    /// The field/value pairs of an `XADD`.
+    /// The field/value pairs of an `XADD`. A gateway that predates `e` ignores it and still applies `c`.
     package var fields: [String] {
-        ["k", self.kind.rawValue, "s", self.subject, "c", String(self.cutoff), "f", String(self.forget)]
+        ["k", self.kind.rawValue, "s", self.subject, "c", String(self.cutoff), "f", String(self.forget), "e", String(self.epoch)]
     }
 
     /// Reads the field/value pairs of a stream entry; `nil` for an entry that is not one of ours.
@@ -43,7 +49,10 @@ package struct RevocationEntry: Sendable, Equatable {
         guard let kind = values["k"].flatMap(Kind.init(rawValue:)), let subject = values["s"], !subject.isEmpty,
             let forget = values["f"].flatMap(Int64.init)
         else { return nil }
-        self.init(kind: kind, subject: subject, cutoff: values["c"].flatMap(Int64.init) ?? 0, forget: forget)
+        self.init(
+            kind: kind, subject: subject, cutoff: values["c"].flatMap(Int64.init) ?? 0, epoch: values["e"].flatMap { Int($0) } ?? 0,
+            forget: forget
+        )
     }
 }
 

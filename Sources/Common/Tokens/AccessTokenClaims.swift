@@ -5,7 +5,9 @@ import JWTKit
 ///
 /// Times are whole seconds since the epoch, as most JWT clients expect. `id` repeats `sub` as the
 /// integer the tutorial's clients read. `jti` is a UUIDv7, so it also carries the issue time to the
-/// millisecond, which revocation cut-offs compare against.
+/// millisecond, which revocation cut-offs compare against. `epoch` is the account's credential epoch
+/// the token was issued under: a change to the account raises the epoch, and every token below it is
+/// refused however late it was signed.
 package struct AccessTokenClaims: JWTPayload, Equatable {
     package var iss: String
     package var aud: String
@@ -17,10 +19,13 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
     package var iat: Int
     package var nbf: Int?
     package var exp: Int
+    /// ``CredentialEpoch``; `nil` in tokens signed before epochs existed, which only the time cut-offs
+    /// refuse.
+    package var epoch: Int?
 
     package init(
         iss: String, aud: String, id: Int, roles: [String], sid: String, jti: String,
-        iat: Int, exp: Int
+        iat: Int, exp: Int, epoch: Int? = nil
     ) {
         self.iss = iss
         self.aud = aud
@@ -32,6 +37,7 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
         self.iat = iat
         self.nbf = iat
         self.exp = exp
+        self.epoch = epoch
     }
 
     /// jwt-kit's hook: a token verified through `JWTKeyCollection` directly gets the time checks too.

@@ -1,13 +1,15 @@
 import Common
 import NIOCore
 
-/// One event loop's copy of the revocation record: revoked token ids, revoked sessions and per-user
-/// cut-offs, as far as they can still match a valid access token. Fed by ``RevocationFeed``; asked on
-/// every protected request, synchronously.
+/// One event loop's copy of the revocation record: revoked token ids, revoked sessions, per-user
+/// cut-offs in time and per-user floors of the credential epoch (per lineage, ``CredentialEpoch``), as
+/// far as they can still match a valid access token. Fed by ``RevocationFeed``; asked on every
+/// protected request, synchronously.
 final class RevocationView {
     private var tokens: [String: Int64] = [:]
     private var sessions: [String: Int64] = [:]
     private var userCutoffs: [String: (cutoff: Int64, forget: Int64)] = [:]
+    private var epochFloors: [EpochScope: (epoch: Int, forget: Int64)] = [:]
     /// The last stream entry applied.
     private(set) var position = StreamID.zero
     /// When the feed last heard from Redis; `nil` until the record was first loaded.
@@ -19,7 +21,7 @@ final class RevocationView {
         self.maxLag = maxLag
     }
 
-    var count: Int { self.tokens.count + self.sessions.count + self.userCutoffs.count }
+    var count: Int { self.tokens.count + self.sessions.count + self.userCutoffs.count + self.epochFloors.count }
 
     /// Whether the copy is known to be current: loaded, and the feed heard from Redis within the
     /// bound. Protected routes are refused (503) otherwise.
@@ -31,6 +33,11 @@ final class RevocationView {
     func isRevoked(_ claims: AccessTokenClaims) -> Bool {
         if self.tokens[claims.jti] != nil || self.sessions[claims.sid] != nil { return true }
         if let cutoff = self.userCutoffs[claims.sub]?.cutoff, claims.issuedAtMilliseconds < cutoff { return true }
+        if !self.epochFloors.isEmpty, let epoch = claims.epoch,
+            let floor = self.epochFloors[EpochScope(user: claims.sub, lineage: CredentialEpoch.lineage(of: epoch))]?.epoch, epoch < floor
+        {
+            return true
+        }
         return false
     }
 
@@ -39,6 +46,7 @@ final class RevocationView {
         self.tokens.removeAll(keepingCapacity: true)
         self.sessions.removeAll(keepingCapacity: true)
         self.userCutoffs.removeAll(keepingCapacity: true)
+        self.epochFloors.removeAll(keepingCapacity: true)
         self.position = .zero
         self.apply(entries, heardAt: heardAt)
     }
@@ -54,9 +62,16 @@ final class RevocationView {
             case .session:
                 self.sessions[entry.subject] = entry.forget
             case .user:
+                // Each only ever moves forward, whatever order two changes' entries arrive in.
                 let current = self.userCutoffs[entry.subject]
                 if current == nil || current!.cutoff < entry.cutoff {
                     self.userCutoffs[entry.subject] = (entry.cutoff, entry.forget)
+                }
+                if entry.epoch > 0 {
+                    let scope = EpochScope(user: entry.subject, lineage: CredentialEpoch.lineage(of: entry.epoch))
+                    if (self.epochFloors[scope]?.epoch ?? Int.min) < entry.epoch {
+                        self.epochFloors[scope] = (entry.epoch, entry.forget)
+                    }
                 }
             }
         }
@@ -74,6 +89,7 @@ final class RevocationView {
         self.tokens = self.tokens.filter { $0.value > unixMilliseconds }
         self.sessions = self.sessions.filter { $0.value > unixMilliseconds }
         self.userCutoffs = self.userCutoffs.filter { $0.value.forget > unixMilliseconds }
+        self.epochFloors = self.epochFloors.filter { $0.value.forget > unixMilliseconds }
     }
 
     /// Calls `resume` once the copy has applied `position` (at once when it has), or after `timeout`
@@ -91,6 +107,12 @@ final class RevocationView {
         }
         self.waiters.append((position, once))
         loop.assumeIsolated().scheduleTask(in: timeout) { once() }
+    }
+
+    /// Whose epochs a floor compares with: one user id's, of one lineage.
+    private struct EpochScope: Hashable {
+        var user: String
+        var lineage: Int
     }
 
     private func resumeWaiters() {

@@ -19,16 +19,18 @@ struct RevocationViewTests {
 
     private func id(_ milliseconds: UInt64) -> StreamID { StreamID(milliseconds: milliseconds, sequence: 0) }
 
-    private func entry(_ kind: RevocationEntry.Kind, _ subject: String, cutoff: Int64 = 0, forget: Int64 = .max) -> RevocationEntry {
-        RevocationEntry(kind: kind, subject: subject, cutoff: cutoff, forget: forget)
+    private func entry(
+        _ kind: RevocationEntry.Kind, _ subject: String, cutoff: Int64 = 0, epoch: Int = 0, forget: Int64 = .max
+    ) -> RevocationEntry {
+        RevocationEntry(kind: kind, subject: subject, cutoff: cutoff, epoch: epoch, forget: forget)
     }
 
     /// A token of user 7 issued at `milliseconds`, its jti a UUIDv7 (or `jti` when given).
-    private func claims(issuedAt milliseconds: Int64, jti: String? = nil, sid: String = "s-1") -> AccessTokenClaims {
+    private func claims(issuedAt milliseconds: Int64, jti: String? = nil, sid: String = "s-1", epoch: Int? = nil) -> AccessTokenClaims {
         let seconds = Int(milliseconds / 1000)
         return AccessTokenClaims(
             iss: "i", aud: "a", id: 7, roles: ["user"], sid: sid, jti: jti ?? UUIDv7.make(milliseconds: milliseconds),
-            iat: seconds, exp: seconds + 900
+            iat: seconds, exp: seconds + 900, epoch: epoch
         )
     }
 
@@ -74,6 +76,45 @@ struct RevocationViewTests {
         #expect(view.isRevoked(self.claims(issuedAt: Self.cutoff - 5_000)))
         view.apply([(self.id(3), self.entry(.user, "7", cutoff: Self.cutoff + 10_000))], heardAt: Self.start)
         #expect(view.isRevoked(self.claims(issuedAt: Self.cutoff + 5_000)))
+    }
+
+    @Test("a user's epoch floor refuses tokens of a lower epoch of its lineage however late they were issued; not those at it or above")
+    func epochFloor() {
+        let lineage = 5 << CredentialEpoch.counterBits
+        let view = self.view([(self.id(1), self.entry(.user, "7", cutoff: Self.cutoff, epoch: lineage + 3))])
+        let late = Self.cutoff + 60_000
+        #expect(view.isRevoked(self.claims(issuedAt: late, epoch: lineage + 2)))
+        #expect(!view.isRevoked(self.claims(issuedAt: late, epoch: lineage + 3)))
+        #expect(!view.isRevoked(self.claims(issuedAt: late, epoch: lineage + 4)))
+        #expect(view.isRevoked(self.claims(issuedAt: Self.cutoff - 1, epoch: lineage + 3)))
+        // A token from before epochs: only the time cut-off applies.
+        #expect(!view.isRevoked(self.claims(issuedAt: late, epoch: nil)))
+    }
+
+    @Test("a floor compares only within its lineage: another account with the same id (another database on the same Redis) is untouched")
+    func epochFloorKeepsToItsLineage() {
+        let mine = 5 << CredentialEpoch.counterBits
+        let theirs = 6 << CredentialEpoch.counterBits
+        let view = self.view([(self.id(1), self.entry(.user, "7", epoch: theirs + 9))])
+        #expect(!view.isRevoked(self.claims(issuedAt: Self.cutoff, epoch: mine)))
+        #expect(view.isRevoked(self.claims(issuedAt: Self.cutoff, epoch: theirs + 8)))
+    }
+
+    @Test("a user's time cut-off and epoch floor each only move forward, whatever order two changes' entries arrive in")
+    func epochAndTimeMoveForwardApart() {
+        let view = self.view([(self.id(1), self.entry(.user, "7", cutoff: Self.cutoff, epoch: 5))])
+        view.apply([(self.id(2), self.entry(.user, "7", cutoff: Self.cutoff + 10_000, epoch: 4))], heardAt: Self.start)
+        #expect(view.isRevoked(self.claims(issuedAt: Self.cutoff + 20_000, epoch: 4)))
+        #expect(view.isRevoked(self.claims(issuedAt: Self.cutoff + 5_000, epoch: 5)))
+        #expect(!view.isRevoked(self.claims(issuedAt: Self.cutoff + 20_000, epoch: 5)))
+    }
+
+    @Test("an entry's fields carry its epoch; one written without (an earlier auth service) reads as epoch 0")
+    func entryFieldsCarryTheEpoch() {
+        let written = self.entry(.user, "7", cutoff: Self.cutoff, epoch: 9, forget: 1)
+        #expect(RevocationEntry(fields: written.fields.map { $0 }) == written)
+        let earlier: [String?] = ["k", "uid", "s", "7", "c", String(Self.cutoff), "f", "1"]
+        #expect(RevocationEntry(fields: earlier)?.epoch == 0)
     }
 
     @Test("entries at or before the position are not applied again; an entry of another kind still moves it")
