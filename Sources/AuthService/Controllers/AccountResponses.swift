@@ -89,10 +89,23 @@ struct UserListItem: ResponseEncodable {
     }
 }
 
-/// `GET /api/admin/users`.
+/// `GET /api/admin/users`: `total` is exact when `totalExact`, else an estimate; `next` is the `after`
+/// of the following page (`null` at the end).
 struct UserListResponse: ResponseEncodable {
     var users: [UserListItem]
     var total: Int
+    var totalExact: Bool
+    var next: Int?
+
+    private enum CodingKeys: String, CodingKey { case users, total, totalExact, next }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.users, forKey: .users)
+        try container.encode(self.total, forKey: .total)
+        try container.encode(self.totalExact, forKey: .totalExact)
+        try container.encode(self.next, forKey: .next)
+    }
 }
 
 /// `GET /api/admin/users/{id}`: the list's fields, the signin back-off and the live session count.

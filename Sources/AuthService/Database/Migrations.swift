@@ -182,5 +182,5 @@ extension Migration {
                 .sql("CREATE UNIQUE INDEX IF NOT EXISTS users_username_lookalike_key ON users (username_lookalike) WHERE username_lookalike <> ''"),
             ]
         )
-    ]
+    ] + Migration.scale
 }
