@@ -323,17 +323,21 @@
     return row;
   }
 
-  const usersPage = { limit: 20, offset: 0, q: "", total: 0 };
+  // Keyset pages: the `after` of every page shown so far (the first is 0), so that Previous goes
+  // back without an offset, and Next follows the answer's `next` (null on the last page).
+  const usersPage = { limit: 20, q: "", cursors: [0], next: null };
 
   async function usersView(view) {
     const rows = field(view, "users-rows");
     showError(view, null);
-    const query = new URLSearchParams({ limit: String(usersPage.limit), offset: String(usersPage.offset) });
+    const after = usersPage.cursors[usersPage.cursors.length - 1];
+    const query = new URLSearchParams({ limit: String(usersPage.limit), after: String(after) });
     if (usersPage.q) query.set("q", usersPage.q);
     try {
       const answer = await api("GET", `/api/admin/users?${query}`);
       const users = (answer && answer.users) || [];
-      usersPage.total = Number(answer && answer.total) || 0;
+      const total = Number(answer && answer.total) || 0;
+      usersPage.next = answer && Number.isInteger(answer.next) ? answer.next : null;
       rows.replaceChildren(...users.map((user) => {
         const row = element("tr");
         row.append(
@@ -346,10 +350,13 @@
         );
         return row;
       }));
-      const first = users.length ? usersPage.offset + 1 : 0;
-      field(view, "users-range").textContent = `${first}–${usersPage.offset + users.length} of ${usersPage.total}`;
-      $('[data-action="users-previous"]', view).disabled = usersPage.offset === 0;
-      $('[data-action="users-next"]', view).disabled = usersPage.offset + users.length >= usersPage.total;
+      // Every page but the last is full, so a page's position follows from how many came before.
+      const start = (usersPage.cursors.length - 1) * usersPage.limit;
+      const first = users.length ? start + 1 : 0;
+      const of = answer && answer.totalExact === false ? `about ${total}` : String(total);
+      field(view, "users-range").textContent = `${first}–${start + users.length} of ${of}`;
+      $('[data-action="users-previous"]', view).disabled = usersPage.cursors.length === 1;
+      $('[data-action="users-next"]', view).disabled = usersPage.next === null;
     } catch (error) {
       showError(view, error);
     }
@@ -506,15 +513,16 @@
     $('[data-form="users"]').addEventListener("submit", (event) => {
       event.preventDefault();
       usersPage.q = event.currentTarget.elements.q.value.trim();
-      usersPage.offset = 0;
+      usersPage.cursors = [0];
       usersView($('[data-view="users"]'));
     });
     $('[data-action="users-previous"]').addEventListener("click", () => {
-      usersPage.offset = Math.max(0, usersPage.offset - usersPage.limit);
+      if (usersPage.cursors.length > 1) usersPage.cursors.pop();
       usersView($('[data-view="users"]'));
     });
     $('[data-action="users-next"]').addEventListener("click", () => {
-      usersPage.offset += usersPage.limit;
+      if (usersPage.next === null) return;
+      usersPage.cursors.push(usersPage.next);
       usersView($('[data-view="users"]'));
     });
     $('[data-action="logout"]').addEventListener("click", onLogout);
