@@ -48,15 +48,15 @@ extension PostgresUserRepository {
         return found + (try await run.ids(UserListStatements.matches(pattern, after: windowEnd, wanted: wanted - found.count)))
     }
 
-    /// How many users match, and whether that is exact: counted when the planner expects few (or
-    /// without a search, from the primary key), up to the limit; estimated otherwise.
+    /// How many users match, and whether that is exact: counted up to the limit when the planner
+    /// expects few (without a search, twice as many: its estimate of a whole table is close), else its
+    /// estimate, and nothing is counted.
     private static func total(pattern: String?, estimate: Int?, run: StatementRunner) async throws -> (Int, Bool) {
         let limit = UserListQuery.exactTotalLimit
-        if let estimate, estimate > limit { return (estimate, false) }
+        let expected = if let estimate { estimate } else { try await run.estimate(nil) }
+        if expected > (pattern == nil ? 2 * limit : limit) { return (expected, false) }
         let counted = try await run.integer(UserListStatements.count(pattern, cap: limit + 1))
-        if counted <= limit { return (counted, true) }
-        let estimated = if let estimate { estimate } else { try await run.estimate(nil) }
-        return (max(estimated, counted), false)
+        return counted <= limit ? (counted, true) : (max(expected, counted), false)
     }
 }
 
