@@ -8,11 +8,11 @@ import PostgresNIO
 /// counted only up to ``UserListQuery/exactTotalLimit`` matches, the planner's estimate beyond.
 ///
 /// A search takes one of two ways, by the planner's estimate of its matches: few (at most the exact
-/// total limit) are all read from the trigram indexes and sorted; many are looked for first among
-/// the next ``searchWalkBudget`` users by id, and only if the page is not full there, among the
-/// matches above them. So neither a rare text nor a common one reads the whole table, whatever ids
-/// its matches have. With `offset` (at most ``RequestParameters/maximumOffset``) the planner alone
-/// chooses, as before keyset pages existed.
+/// total limit) are all read from the trigram indexes once, for the page and the count; many are
+/// looked for first among the next ``searchWalkBudget`` users by id (where they are many, the page is
+/// there), and only when the page is not full there, among the matches above them. So neither a rare
+/// text nor a common one reads the whole table, whatever ids its matches have. With `offset` (at most
+/// ``RequestParameters/maximumOffset``) the planner alone chooses, as before keyset pages existed.
 extension PostgresUserRepository {
     /// How many users a search reads in id order before it turns to the trigram indexes.
     static let searchWalkBudget = 5_000
@@ -24,39 +24,53 @@ extension PostgresUserRepository {
         let logger = self.logger
         return try await self.database.run("list users") { connection, _ in
             let run = StatementRunner(connection: connection, logger: logger)
-            let estimate: Int? = if let pattern { try await run.estimate(pattern) } else { nil }
-            let ids = try await Self.pageIDs(query, pattern: pattern, estimate: estimate, run: run)
-            var page = UserPage(users: try await run.details(ids: Array(ids.prefix(query.limit))), total: 0)
-            page.next = ids.count > query.limit ? ids[query.limit - 1] : nil
-            (page.total, page.totalIsExact) = try await Self.total(pattern: pattern, estimate: estimate, run: run)
+            let found = try await Self.find(query, pattern: pattern, run: run)
+            var page = UserPage(users: try await run.details(ids: Array(found.ids.prefix(query.limit))), total: found.total)
+            page.totalIsExact = found.totalIsExact
+            page.next = found.ids.count > query.limit ? found.ids[query.limit - 1] : nil
             return page
         }
     }
 
-    /// The ids of the page and, when there is one, the first id after it (`limit + 1` at most).
-    private static func pageIDs(_ query: UserListQuery, pattern: String?, estimate: Int?, run: StatementRunner) async throws -> [Int] {
+    /// The page's ids (and the next one, when there is one: `limit + 1` at most) and the total.
+    private static func find(_ query: UserListQuery, pattern: String?, run: StatementRunner) async throws -> Found {
         let wanted = query.limit + 1
-        guard let pattern else { return try await run.ids(UserListStatements.page(after: query.after, wanted: wanted, offset: query.offset)) }
+        let limit = UserListQuery.exactTotalLimit
+        guard let pattern else {
+            let ids = try await run.ids(UserListStatements.page(after: query.after, wanted: wanted, offset: query.offset))
+            // The planner's estimate of a whole table is close: count only when it is small.
+            let expected = try await run.estimate(nil)
+            if expected > 2 * limit { return Found(ids: ids, total: expected, totalIsExact: false) }
+            let counted = try await run.integer(UserListStatements.count(nil, cap: limit + 1))
+            return Found(ids: ids, total: counted <= limit ? counted : max(counted, expected), totalIsExact: counted <= limit)
+        }
+        let expected = try await run.estimate(pattern)
         if query.offset > 0 {
-            return try await run.ids(UserListStatements.searchPage(pattern, after: query.after, wanted: wanted, offset: query.offset))
+            let ids = try await run.ids(UserListStatements.searchPage(pattern, after: query.after, wanted: wanted, offset: query.offset))
+            if expected > limit { return Found(ids: ids, total: expected, totalIsExact: false) }
+            let counted = try await run.integer(UserListStatements.count(pattern, cap: limit + 1))
+            return Found(ids: ids, total: counted <= limit ? counted : max(counted, expected), totalIsExact: counted <= limit)
         }
-        if let estimate, estimate <= UserListQuery.exactTotalLimit {
-            return try await run.ids(UserListStatements.matches(pattern, after: query.after, wanted: wanted))
+        if expected <= limit {
+            let (counted, ids) = try await run.fewMatches(pattern, after: query.after, wanted: wanted, cap: limit + 1)
+            if counted <= limit { return Found(ids: ids, total: counted, totalIsExact: true) }
         }
-        let (found, windowEnd) = try await run.walk(pattern, after: query.after, wanted: wanted, budget: self.searchWalkBudget)
-        guard found.count < wanted, let windowEnd else { return found }
-        return found + (try await run.ids(UserListStatements.matches(pattern, after: windowEnd, wanted: wanted - found.count)))
+        // Many matches: the page is looked for where they are, and the total is the estimate.
+        let total = max(expected, limit + 1)
+        let walked = try await run.ids(UserListStatements.walk(pattern, after: query.after, wanted: wanted, budget: self.searchWalkBudget))
+        if walked.count == wanted { return Found(ids: walked, total: total, totalIsExact: false) }
+        guard let end = try await run.ids(UserListStatements.windowEnd(after: query.after, budget: self.searchWalkBudget)).first else {
+            return Found(ids: walked, total: total, totalIsExact: false)
+        }
+        let above = try await run.ids(UserListStatements.matches(pattern, after: end, wanted: wanted - walked.count))
+        return Found(ids: walked + above, total: total, totalIsExact: false)
     }
 
-    /// How many users match, and whether that is exact: counted up to the limit when the planner
-    /// expects few (without a search, twice as many: its estimate of a whole table is close), else its
-    /// estimate, and nothing is counted.
-    private static func total(pattern: String?, estimate: Int?, run: StatementRunner) async throws -> (Int, Bool) {
-        let limit = UserListQuery.exactTotalLimit
-        let expected = if let estimate { estimate } else { try await run.estimate(nil) }
-        if expected > (pattern == nil ? 2 * limit : limit) { return (expected, false) }
-        let counted = try await run.integer(UserListStatements.count(pattern, cap: limit + 1))
-        return counted <= limit ? (counted, true) : (max(expected, counted), false)
+    /// What ``find(_:pattern:run:)`` found.
+    private struct Found {
+        var ids: [Int]
+        var total: Int
+        var totalIsExact: Bool
     }
 }
 
@@ -75,15 +89,12 @@ private struct StatementRunner {
         try await self.ids(statement).first ?? 0
     }
 
-    /// The matches of a walk, and the id the walk stopped at when it did not reach the end.
-    func walk(_ pattern: String, after: Int, wanted: Int, budget: Int) async throws -> ([Int], Int?) {
-        var found: [Int] = []
-        var windowEnd: Int?
-        let statement = UserListStatements.walk(pattern, after: after, wanted: wanted, budget: budget)
-        for try await (id, isWindowEnd) in try await self.connection.query(statement, logger: self.logger).decode((Int, Bool).self) {
-            if isWindowEnd { windowEnd = id } else { found.append(id) }
-        }
-        return (found.sorted(), windowEnd)
+    /// The count and the ids of ``UserListStatements/fewMatches(_:after:wanted:cap:)``.
+    func fewMatches(_ pattern: String, after: Int, wanted: Int, cap: Int) async throws -> (Int, [Int]) {
+        let statement = UserListStatements.fewMatches(pattern, after: after, wanted: wanted, cap: cap)
+        var found = (0, [Int]())
+        for try await row in try await self.connection.query(statement, logger: self.logger).decode((Int, [Int]).self) { found = row }
+        return found
     }
 
     func details(ids: [Int]) async throws -> [UserSummary] {

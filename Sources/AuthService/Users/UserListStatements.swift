@@ -29,6 +29,17 @@ enum UserListStatements {
         """
     }
 
+    /// How many users match `pattern` (counting at most `cap`), and the first `wanted` ids above
+    /// `after` among them: all from one read of the trigram indexes, whose cost follows the number
+    /// of matches, not the table. When the count reaches `cap` the ids may miss some: only for a
+    /// search the planner expects fewer matches for.
+    static func fewMatches(_ pattern: String, after: Int, wanted: Int, cap: Int) -> PostgresQuery {
+        """
+        WITH m AS MATERIALIZED (SELECT id FROM users WHERE username ILIKE \(pattern) OR email ILIKE \(pattern) LIMIT \(cap))
+        SELECT (SELECT count(*) FROM m), ARRAY(SELECT id FROM m WHERE id > \(after) ORDER BY id LIMIT \(wanted))
+        """
+    }
+
     /// Every match of `pattern` above `after`, from the trigram indexes, then the first `wanted` of
     /// them by id: the cost follows the number of matches, not the table. `MATERIALIZED` keeps the
     /// planner from walking the primary key instead, which reads every row before the first match.
@@ -39,15 +50,19 @@ enum UserListStatements {
         """
     }
 
-    /// The first `wanted` matches among the `budget` users above `after` (a walk of the primary key:
-    /// where matches are many, the page is found here at once), then, in a row of its own flagged
-    /// `true`, the window's last id when it was full (users above it were not read).
+    /// The first `wanted` matches among the `budget` users above `after`, in id order: a walk of the
+    /// primary key that stops as soon as it has them (where matches are many, at once).
     static func walk(_ pattern: String, after: Int, wanted: Int, budget: Int) -> PostgresQuery {
         """
-        WITH w AS MATERIALIZED (SELECT id, username, email FROM users WHERE id > \(after) ORDER BY id LIMIT \(budget))
-        SELECT id, false FROM (SELECT id FROM w WHERE username ILIKE \(pattern) OR email ILIKE \(pattern) ORDER BY id LIMIT \(wanted)) AS hits
-        UNION ALL SELECT max(id), true FROM w HAVING count(*) = \(budget)
+        SELECT id FROM (SELECT id, username, email FROM users WHERE id > \(after) ORDER BY id LIMIT \(budget)) AS w
+        WHERE username ILIKE \(pattern) OR email ILIKE \(pattern) ORDER BY id LIMIT \(wanted)
         """
+    }
+
+    /// The last id of the `budget` users above `after`; no row when fewer follow (the walk reached the
+    /// end). From the primary key alone.
+    static func windowEnd(after: Int, budget: Int) -> PostgresQuery {
+        "SELECT max(id) FROM (SELECT id FROM users WHERE id > \(after) ORDER BY id LIMIT \(budget)) AS w HAVING count(*) = \(budget)"
     }
 
     /// The list's fields and roles of the users `ids`, by id.
