@@ -28,10 +28,13 @@ struct UpstreamRequestWriter {
         let listedInConnection = HeaderFilter.connectionTokens(headers)
         var host: ByteBufferView?
         for field in headers.fields {
-            let name = headers.name(of: field)
-            if name.count == 4, name.equalsLowercaseASCII("host".utf8) { host = headers.valueBytes(of: field) }
-            if HeaderFilter.dropsFromRequests(name) { continue }
-            if listedInConnection.contains(name), !HeaderFilter.outlivesConnectionOption(name) { continue }
+            if field.name == .host { host = headers.valueBytes(of: field) }
+            if HeaderFilter.dropsFromRequests(field.name) { continue }
+            if !listedInConnection.isEmpty, listedInConnection.contains(headers.nameBytes(of: field)),
+                !HeaderFilter.outlivesConnectionOption(field.name)
+            {
+                continue
+            }
             out.writeBytes(headers.line(of: field))
             out.writeStaticString("\r\n")
         }
