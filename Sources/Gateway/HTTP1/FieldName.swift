@@ -4,7 +4,7 @@ import Common
 /// ASCII case), so that every later decision about a field is a comparison of small integers.
 enum FieldName: UInt8 {
     case other
-    case accept, authorization, connection, contentEncoding, contentLength, contentType, expect, forwarded, host, keepAlive
+    case accept, authorization, connection, cookie, contentEncoding, contentLength, contentType, expect, forwarded, host, keepAlive
     case origin, proxyAuthenticate, proxyAuthorization, proxyConnection, remoteUser, server, te, trailer, transferEncoding, upgrade
     case vary, xAccessToken, xAuthUser, xAuthenticatedUser, xAuthenticatedUserID, xConsumerID, xConsumerUsername, xForwardedFor
     case xForwardedUser, xRemoteUser, xRequestID, xUser, xUserID, xUserRoles
@@ -21,7 +21,7 @@ enum FieldName: UInt8 {
     /// Every name, by its length, with its lower-case spelling.
     private static let candidates: [[(spelling: [UInt8], name: FieldName)]] = {
         let names: [(String, FieldName)] = [
-            ("accept", .accept), ("authorization", .authorization), ("connection", .connection), ("content-encoding", .contentEncoding),
+            ("accept", .accept), ("authorization", .authorization), ("connection", .connection), ("cookie", .cookie), ("content-encoding", .contentEncoding),
             ("content-length", .contentLength), ("content-type", .contentType), ("expect", .expect), ("forwarded", .forwarded),
             ("host", .host), ("keep-alive", .keepAlive), ("origin", .origin), ("proxy-authenticate", .proxyAuthenticate),
             ("proxy-authorization", .proxyAuthorization), ("proxy-connection", .proxyConnection), ("remote-user", .remoteUser),

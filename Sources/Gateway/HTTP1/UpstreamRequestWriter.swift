@@ -14,6 +14,8 @@ struct UpstreamRequestWriter {
     var clientAddress: String
     var requestID: String
     var token: String?
+    /// `cookie: name=value`: the refresh cookie, for the routes that read it (cookie mode).
+    var refreshCookie: (name: String, value: String)?
 
     func write(_ head: RequestHead, target: Substring, body: ByteBuffer?, into out: inout ByteBuffer) {
         // HEAD is asked as GET, whose head is the answer: the services need not implement HEAD.
@@ -52,6 +54,13 @@ struct UpstreamRequestWriter {
         if let token = self.token {
             out.writeStaticString("authorization: Bearer ")
             out.writeString(token)
+            out.writeStaticString("\r\n")
+        }
+        if let cookie = self.refreshCookie {
+            out.writeStaticString("cookie: ")
+            out.writeString(cookie.name)
+            out.writeStaticString("=")
+            out.writeString(cookie.value)
             out.writeStaticString("\r\n")
         }
         let length = body?.readableBytes ?? 0

@@ -11,6 +11,12 @@ final class Exchange {
     let started: NIODeadline
     let allowedOrigin: String?
     var route: GatewayRoute?
+    /// The access token the request carries: from `x-access-token` or `Authorization: Bearer`, else
+    /// (in cookie mode) from the access cookie, which a token header always wins over.
+    var credential = RequestCredential.none
+    var credentialFromCookie = false
+    /// The session cookies (cookie mode only).
+    var cookies = SessionCookies()
     /// The token the service receives (`Authorization: Bearer`): the one the gateway checked on a
     /// protected route, the request's own on a route that ``GatewayRoute/passesToken``, else none.
     var forwardedToken: String?

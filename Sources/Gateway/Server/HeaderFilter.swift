@@ -3,14 +3,14 @@ import Foundation
 /// Which headers stop at the gateway: decided on the name each field was recognised as when its head
 /// was parsed (``FieldName``), so a decision is a comparison of small integers.
 enum HeaderFilter {
-    /// Connection-level headers (RFC 9110 §7.6.1), framing and the access token (the gateway writes
-    /// its own), `Host` (set for the service), the request id (set by us), and identity a client could
-    /// claim in a header: no service trusts them, and we do not forward them. Nor any `X-Forwarded-*`:
-    /// we set those.
+    /// Connection-level headers (RFC 9110 §7.6.1), framing and the credentials (the access token, and
+    /// the cookies that may carry a session: the gateway writes what it checked), `Host` (set for the
+    /// service), the request id (set by us), and identity a client could claim in a header: no service
+    /// trusts them, and we do not forward them. Nor any `X-Forwarded-*`: we set those.
     static func dropsFromRequests(_ name: FieldName) -> Bool {
         switch name {
         case .connection, .keepAlive, .proxyConnection, .transferEncoding, .te, .trailer, .upgrade, .proxyAuthenticate,
-            .proxyAuthorization, .host, .expect, .forwarded, .xRequestID, .contentLength, .xAccessToken, .authorization, .xUserID,
+            .proxyAuthorization, .host, .expect, .forwarded, .xRequestID, .contentLength, .xAccessToken, .authorization, .cookie, .xUserID,
             .xUserRoles, .xUser, .xAuthenticatedUser, .xAuthenticatedUserID, .xForwardedUser, .xRemoteUser, .remoteUser, .xAuthUser,
             .xConsumerID, .xConsumerUsername, .xForwardedFor, .xForwardedOther:
             true

@@ -14,6 +14,7 @@ struct RequestHeaderFacts {
     var upgrade: String?
     var expect: String?
     var origin: String?
+    var contentType: String?
     var requestID: String?
     /// `Access-Control-Request-Method` is present: with `OPTIONS`, a CORS preflight.
     var asksForPreflight = false
@@ -31,6 +32,7 @@ struct RequestHeaderFacts {
                 if self.host == nil { self.host = headers.value(of: field) }
             case .expect: self.expect = self.expect ?? headers.value(of: field)
             case .origin: self.origin = self.origin ?? headers.value(of: field)
+            case .contentType: self.contentType = self.contentType ?? headers.value(of: field)
             case .upgrade: self.upgrade = self.upgrade ?? headers.value(of: field)
             case .connection: self.connectionOptions.append(headers.value(of: field))
             case .xRequestID: self.requestID = self.requestID ?? headers.value(of: field)
