@@ -113,7 +113,7 @@ let package = Package(
         // The fixtures several test targets share: a hand-moved clock, a token mint, the test Redis.
         .library("TestSupport", path: "Tests/TestSupport", uses: uses("Common", "Redis", "Crypto", "JWTKit")),
         .tests("RedisTests", uses: uses("Redis", "TestSupport", "NIOPosix")),
-        .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
+        .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Configuration", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
         .tests("AuthServiceTests", uses: uses(
             "AuthService", "Common", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
             "PostgresNIO", "ServiceLifecycle"

@@ -13,7 +13,8 @@
 #   6 gw-norevoke   a BenchmarkVariants build of the gateway, LOG_LEVEL=warning and
 #                   BENCH_SKIP_REVOCATION_CHECK=1 (no request lines, no revocation check)
 #   7 stack         the whole stack at defaults: gateway defaults -> content service at LOG_LEVEL=info
-# Rows 1-6 share one upstream, a content service at LOG_LEVEL=warning, so they
+#   8 haproxy       HAProxy (Debian's), no log, keep-alive and connection reuse to the upstream
+# Rows 1-6 and 8 share one upstream, a content service at LOG_LEVEL=warning, so they
 # compare proxies; row 7 has its own content service logging at info.
 # Then: token verification per key kind (TokenVerificationBench, one core),
 # signins/s and sequential refreshes/s through the gateway, revocation
@@ -91,6 +92,8 @@ source "$BENCH_DIR/binaries.sh"
 source "$BENCH_DIR/stack.sh"
 # shellcheck source=scripts/bench/nginx.sh
 source "$BENCH_DIR/nginx.sh"
+# shellcheck source=scripts/bench/haproxy.sh
+source "$BENCH_DIR/haproxy.sh"
 # shellcheck source=scripts/bench/cpu.sh
 source "$BENCH_DIR/cpu.sh"
 # shellcheck source=scripts/bench/memory.sh
@@ -118,9 +121,9 @@ read -r -a GATEWAY_ENV <<<"${BENCH_GATEWAY_ENV:-}"
 
 # The rows wrk loads, in the order of a round: the two sides of each target
 # run one after the other where a line allows (2 and 4, 4 and 1 for the p99,
-# 3 and 5, 5 and 6; 4 and 5 are three apart), so that a slow spell of the
+# 3 and 5, 5 and 8, 8 and 6; 4 and 5 are three apart), so that a slow spell of the
 # machine touches both or neither. report.py prints them in row order.
-TARGETS=(nginx-log gw-default direct nginx-nolog gw-nolog gw-norevoke stack)
+TARGETS=(nginx-log gw-default direct nginx-nolog gw-nolog haproxy gw-norevoke stack)
 PATH_UNDER_TEST="/api/test/user"
 
 STATE_DIR=""      # the throwaway folder: stores, key, logs, wrk output
@@ -204,6 +207,7 @@ install_tools() {
         ensure_packages nginx-light 2>/dev/null || ensure_packages nginx
     fi
     command -v nginx >/dev/null 2>&1 || die "nginx not found after installing it"
+    ensure_packages haproxy
     command -v python3 >/dev/null 2>&1 || ensure_packages python3
 }
 
@@ -263,6 +267,7 @@ main() {
     record_hwm rss_hwm_start_kib # idle, before any request
     make_user
     start_nginx
+    start_haproxy
     check_targets
     check_revocation_switch
 

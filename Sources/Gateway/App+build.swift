@@ -54,6 +54,7 @@ func buildApplication(
         routes: RouteMatcher(),
         gate: AccessTokenGate(rules: AccessTokenRules(configuration.tokens)),
         cors: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins),
+        sessionCookies: configuration.sessionCookies,
         timeouts: configuration.clientTimeouts,
         maxBodyBytes: configuration.maxRequestBodyBytes,
         upstreamTimeout: .nanoseconds(Int64(configuration.upstreamTimeout * 1e9)),

@@ -13,6 +13,8 @@ struct GatewayConfiguration: Sendable {
     var tokens: TokenSettings
     /// Exact origins allowed by CORS (`CORS_ALLOWED_ORIGINS`, comma-separated).
     var corsAllowedOrigins: [String]
+    /// Sessions in HttpOnly cookies (`SESSION_COOKIES`, `SESSION_COOKIE_*`).
+    var sessionCookies: SessionCookieSettings
     /// Largest request body forwarded (`MAX_REQUEST_BODY_BYTES`); larger ones get 413.
     var maxRequestBodyBytes: Int
     /// What all client connections together may hold of requests in progress (`REQUEST_BUFFER_LIMIT`).
@@ -50,6 +52,7 @@ struct GatewayConfiguration: Sendable {
         jwksRefreshInterval: Double = 300,
         tokens: TokenSettings = TokenSettings(),
         corsAllowedOrigins: [String] = Self.tutorialOrigins,
+        sessionCookies: SessionCookieSettings = SessionCookieSettings(),
         maxRequestBodyBytes: Int = 64 * 1024,
         requestBufferLimit: Int = 8 << 20,
         upstreamMaxConnections: Int = 128,
@@ -71,6 +74,7 @@ struct GatewayConfiguration: Sendable {
         self.jwksRefreshInterval = jwksRefreshInterval
         self.tokens = tokens
         self.corsAllowedOrigins = corsAllowedOrigins
+        self.sessionCookies = sessionCookies
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.requestBufferLimit = requestBufferLimit
         self.upstreamMaxConnections = upstreamMaxConnections
@@ -102,6 +106,7 @@ struct GatewayConfiguration: Sendable {
             jwksRefreshInterval: try config.positiveSeconds(forKey: "jwks.refresh.interval", default: 300),
             tokens: TokenSettings(config: config),
             corsAllowedOrigins: origins,
+            sessionCookies: try SessionCookieSettings(config: config),
             maxRequestBodyBytes: try config.positiveInt(forKey: "max.request.body.bytes", default: 64 * 1024),
             requestBufferLimit: try config.positiveInt(forKey: "request.buffer.limit", default: 8 << 20),
             upstreamMaxConnections: try config.positiveInt(forKey: "upstream.max.connections", default: 128),

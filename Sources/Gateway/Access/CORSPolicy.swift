@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOHTTP1
 
 /// CORS with an exact allow-list (Hummingbird's `CORSMiddleware` allows one origin or all): an
@@ -7,7 +8,7 @@ import NIOHTTP1
 struct CORSPolicy: Sendable {
     static let allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
     static let allowedHeaders = "x-access-token, authorization, content-type, x-request-id"
-    static let exposedHeaders = "x-request-id, retry-after"
+    static let exposedHeaders: StaticString = "x-request-id, retry-after"
 
     private let allowedOrigins: Set<String>
 
@@ -39,25 +40,29 @@ struct CORSPolicy: Sendable {
         return headers
     }
 
-    /// The CORS field lines of an actual (non-preflight) answer, each ending in CRLF. `Vary: Origin`
-    /// joins the `Vary` lines the answer had (given in `vary`, and written here), unless one of them
-    /// already names Origin; the allow fields are added for an allowed origin unless the answer has
-    /// its own.
-    func fields(vary: [String], serviceAllowsOrigin: Bool, origin: String?) -> [String] {
-        var lines: [String] = []
-        let varies = vary.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if varies.contains("origin") || varies.contains("*") {
-            lines += vary.map { "vary: \($0)\r\n" }
-        } else if vary.count == 1 {
-            lines.append("vary: \(vary[0]), Origin\r\n")
+    /// Writes the CORS field lines of an actual (non-preflight) answer. `Vary: Origin` joins the
+    /// `Vary` lines the answer had (given in `vary`, and written here), unless one of them already names
+    /// Origin; the allow fields are added for an allowed origin unless the answer has its own.
+    func writeFields(vary: [String], serviceAllowsOrigin: Bool, origin: String?, into out: inout ByteBuffer) {
+        if vary.isEmpty {
+            out.writeStaticString("vary: Origin\r\n")
         } else {
-            lines += vary.map { "vary: \($0)\r\n" } + ["vary: Origin\r\n"]
+            let varies = vary.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let namesOrigin = varies.contains("origin") || varies.contains("*")
+            for (index, line) in vary.enumerated() {
+                out.writeStaticString("vary: ")
+                out.writeString(line)
+                if !namesOrigin, vary.count == 1, index == 0 { out.writeStaticString(", Origin") }
+                out.writeStaticString("\r\n")
+            }
+            if !namesOrigin, vary.count > 1 { out.writeStaticString("vary: Origin\r\n") }
         }
         if let origin, !serviceAllowsOrigin {
-            lines.append("access-control-allow-origin: \(origin)\r\n")
-            lines.append("access-control-allow-credentials: true\r\n")
-            lines.append("access-control-expose-headers: \(Self.exposedHeaders)\r\n")
+            out.writeStaticString("access-control-allow-origin: ")
+            out.writeString(origin)
+            out.writeStaticString("\r\naccess-control-allow-credentials: true\r\naccess-control-expose-headers: ")
+            out.writeStaticString(Self.exposedHeaders)
+            out.writeStaticString("\r\n")
         }
-        return lines
     }
 }

@@ -55,7 +55,7 @@ struct ClientAddressResolver: Sendable {
     func clientAddress(peerIP: String?, headers: HeaderFields) -> String {
         guard let peerIP else { return "unknown" }
         guard self.isTrusted(peerIP) else { return peerIP }
-        return self.clientAddress(trustedPeer: peerIP, forwardedFor: headers.values("x-forwarded-for"))
+        return self.clientAddress(trustedPeer: peerIP, forwardedFor: headers.values(.xForwardedFor))
     }
 
     /// The client behind `peerIP`, a trusted proxy, by the `X-Forwarded-For` values it sent.

@@ -11,8 +11,10 @@ struct HeaderFields {
     let bytes: ByteBuffer
     let fields: [Field]
 
-    /// Where one field line's name and value (without surrounding whitespace) lie in `bytes`.
+    /// Where one field line's name and value (without surrounding whitespace) lie in `bytes`, and
+    /// which name it is.
     struct Field {
+        var name: FieldName
         var nameStart: Int32
         var nameEnd: Int32
         var valueStart: Int32
@@ -21,7 +23,7 @@ struct HeaderFields {
 
     var count: Int { self.fields.count }
 
-    func name(of field: Field) -> ByteBufferView {
+    func nameBytes(of field: Field) -> ByteBufferView {
         self.view(field.nameStart, field.nameEnd)
     }
 
@@ -38,18 +40,22 @@ struct HeaderFields {
         self.view(field.nameStart, field.valueEnd)
     }
 
-    /// Every value of the field `name` (lower-case), in order.
-    func values(_ name: String) -> [String] {
-        self.fields.filter { self.name(of: $0).equalsLowercaseASCII(name.utf8) }.map { self.value(of: $0) }
+    /// Every value of the field `name`, in order.
+    func values(_ name: FieldName) -> [String] {
+        var values: [String] = []
+        for field in self.fields where field.name == name {
+            values.append(self.value(of: field))
+        }
+        return values
     }
 
-    /// The first value of the field `name` (lower-case).
-    func first(_ name: String) -> String? {
-        self.fields.first { self.name(of: $0).equalsLowercaseASCII(name.utf8) }.map { self.value(of: $0) }
+    /// The first value of the field `name`.
+    func first(_ name: FieldName) -> String? {
+        self.fields.first { $0.name == name }.map { self.value(of: $0) }
     }
 
-    func contains(_ name: String) -> Bool {
-        self.fields.contains { self.name(of: $0).equalsLowercaseASCII(name.utf8) }
+    func contains(_ name: FieldName) -> Bool {
+        self.fields.contains { $0.name == name }
     }
 
     private func view(_ start: Int32, _ end: Int32) -> ByteBufferView {
@@ -241,6 +247,9 @@ enum HeadSyntax {
             index += 1
             if !HTTPSyntax.isWhitespace(byte) { valueEnd = index }
         }
-        return HeaderFields.Field(nameStart: Int32(start), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart), valueEnd: Int32(valueEnd))
+        return HeaderFields.Field(
+            name: FieldName(UnsafeRawBufferPointer(rebasing: bytes[start..<nameEnd])), nameStart: Int32(start), nameEnd: Int32(nameEnd),
+            valueStart: Int32(valueStart), valueEnd: Int32(valueEnd)
+        )
     }
 }

@@ -48,8 +48,11 @@ enum ResponseHeadParser {
             let status = (9..<12).reduce(0) { $0 * 10 + Int(raw[$1] - UInt8(ascii: "0")) }
             let headers = HeaderFields(bytes: bytes, fields: fields)
             guard let framing = Self.framing(status: status, headers: headers) else { return .malformed }
-            let closes = headers.values("connection").contains { value in
-                value.split(separator: ",").contains { $0.trimmingOptionalWhitespace.utf8.equalsLowercaseASCII("close".utf8) }
+            let closes = headers.fields.contains { field in
+                field.name == .connection
+                    && headers.valueBytes(of: field).split(separator: UInt8(ascii: ",")).contains {
+                        $0.trimmingOptionalWhitespaceBytes.equalsLowercaseASCII("close".utf8)
+                    }
             }
             return .head(
                 ResponseHead(
@@ -61,20 +64,52 @@ enum ResponseHeadParser {
     }
 
     /// RFC 9112 §6.3, for a response to anything but HEAD or CONNECT (the gateway sends neither). Nil
-    /// when the length cannot be told (several different `Content-Length`s, or one that is no number).
+    /// when the length cannot be told (different `Content-Length`s, or one that is no number).
     static func framing(status: Int, headers: HeaderFields) -> ResponseFraming? {
         if (100..<200).contains(status) || status == 204 || status == 304 { return .empty }
-        let codings = headers.values("transfer-encoding")
-        if !codings.isEmpty {
-            let last = codings.last?.split(separator: ",").last?.trimmingOptionalWhitespace
-            return last.map { $0.utf8.equalsLowercaseASCII("chunked".utf8) } == true ? .chunked : .untilClose
+        var length: Int?
+        var lastCoding: ByteBufferView?
+        for field in headers.fields {
+            switch field.name {
+            case .transferEncoding:
+                lastCoding = headers.valueBytes(of: field)
+            case .contentLength:
+                // A list of equal lengths is one length (RFC 9110 §8.6); anything else cannot be told.
+                for part in headers.valueBytes(of: field).split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                    guard let value = Self.decimal(part), length == nil || length == value else { return nil }
+                    length = value
+                }
+            default:
+                break
+            }
         }
-        let lengths = Set(headers.values("content-length").flatMap { $0.split(separator: ",").map { String($0.trimmingOptionalWhitespace) } })
-        guard let text = lengths.first else { return .untilClose }
-        guard lengths.count == 1, !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy(HTTPSyntax.isDigit), let length = Int(text) else {
-            return nil
+        if let lastCoding {
+            let final = lastCoding.split(separator: UInt8(ascii: ",")).last.map { $0.trimmingOptionalWhitespaceBytes } ?? lastCoding[...]
+            return final.equalsLowercaseASCII("chunked".utf8) ? .chunked : .untilClose
         }
+        guard let length else { return .untilClose }
         return length == 0 ? .empty : .length(length)
     }
 
+    /// The number `digits` spell, whitespace around them allowed; nil for anything else.
+    private static func decimal(_ digits: ByteBufferView.SubSequence) -> Int? {
+        let digits = digits.trimmingOptionalWhitespaceBytes
+        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        var value = 0
+        for byte in digits {
+            guard HTTPSyntax.isDigit(byte) else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+}
+
+extension BidirectionalCollection<UInt8> {
+    /// Without the spaces and tabs around it.
+    var trimmingOptionalWhitespaceBytes: SubSequence {
+        var text = self[...]
+        while let first = text.first, HTTPSyntax.isWhitespace(first) { text = text.dropFirst() }
+        while let last = text.last, HTTPSyntax.isWhitespace(last) { text = text.dropLast() }
+        return text
+    }
 }

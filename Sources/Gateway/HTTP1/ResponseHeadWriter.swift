@@ -37,22 +37,22 @@ struct ResponseHeadWriter {
         var vary: [String] = []
         var allowsOrigin = false
         for field in headers.fields {
-            let name = headers.name(of: field)
-            switch name.count {
-            case 4 where name.equalsLowercaseASCII("vary".utf8):
+            switch field.name {
+            case .vary:
                 vary.append(headers.value(of: field))
                 continue
-            case 14 where name.equalsLowercaseASCII("content-length".utf8):
+            case .contentLength:
                 continue  // the gateway writes the framing it chose
-            case 21 where name.equalsLowercaseASCII(RevocationStream.positionHeader.utf8):
+            case .revocationPosition:
                 position = StreamID(headers.value(of: field))
                 continue
-            case 27 where name.equalsLowercaseASCII("access-control-allow-origin".utf8):
+            case .accessControlAllowOrigin:
                 allowsOrigin = true
             default:
                 break
             }
-            if HeaderFilter.dropsFromResponses(name) || listedInConnection.contains(name) { continue }
+            if HeaderFilter.dropsFromResponses(field.name) { continue }
+            if !listedInConnection.isEmpty, listedInConnection.contains(headers.nameBytes(of: field)) { continue }
             out.writeBytes(headers.line(of: field))
             out.writeStaticString("\r\n")
         }
@@ -78,9 +78,7 @@ struct ResponseHeadWriter {
             }
         }
         if isHEAD { framing = .empty }
-        for line in self.cors.fields(vary: vary, serviceAllowsOrigin: allowsOrigin, origin: self.origin) {
-            out.writeString(line)
-        }
+        self.cors.writeFields(vary: vary, serviceAllowsOrigin: allowsOrigin, origin: self.origin, into: &out)
         self.writeOwnFields(closes: closes, into: &out)
         return (framing, closes, position)
     }
@@ -108,9 +106,9 @@ struct ResponseHeadWriter {
             out.writeString(String(response.body.readableBytes))
             out.writeStaticString("\r\n")
         }
-        for line in self.cors.fields(vary: vary, serviceAllowsOrigin: response.headers.contains(name: "access-control-allow-origin"), origin: self.origin) {
-            out.writeString(line)
-        }
+        self.cors.writeFields(
+            vary: vary, serviceAllowsOrigin: response.headers.contains(name: "access-control-allow-origin"), origin: self.origin, into: &out
+        )
         self.writeOwnFields(closes: self.closes, into: &out)
     }
 

@@ -14,6 +14,8 @@ struct UpstreamRequestWriter {
     var clientAddress: String
     var requestID: String
     var token: String?
+    /// `cookie: name=value`: the refresh cookie, for the routes that read it (cookie mode).
+    var refreshCookie: (name: String, value: String)?
 
     func write(_ head: RequestHead, target: Substring, body: ByteBuffer?, into out: inout ByteBuffer) {
         // HEAD is asked as GET, whose head is the answer: the services need not implement HEAD.
@@ -28,10 +30,13 @@ struct UpstreamRequestWriter {
         let listedInConnection = HeaderFilter.connectionTokens(headers)
         var host: ByteBufferView?
         for field in headers.fields {
-            let name = headers.name(of: field)
-            if name.count == 4, name.equalsLowercaseASCII("host".utf8) { host = headers.valueBytes(of: field) }
-            if HeaderFilter.dropsFromRequests(name) { continue }
-            if listedInConnection.contains(name), !HeaderFilter.outlivesConnectionOption(name) { continue }
+            if field.name == .host { host = headers.valueBytes(of: field) }
+            if HeaderFilter.dropsFromRequests(field.name) { continue }
+            if !listedInConnection.isEmpty, listedInConnection.contains(headers.nameBytes(of: field)),
+                !HeaderFilter.outlivesConnectionOption(field.name)
+            {
+                continue
+            }
             out.writeBytes(headers.line(of: field))
             out.writeStaticString("\r\n")
         }
@@ -49,6 +54,13 @@ struct UpstreamRequestWriter {
         if let token = self.token {
             out.writeStaticString("authorization: Bearer ")
             out.writeString(token)
+            out.writeStaticString("\r\n")
+        }
+        if let cookie = self.refreshCookie {
+            out.writeStaticString("cookie: ")
+            out.writeString(cookie.name)
+            out.writeStaticString("=")
+            out.writeString(cookie.value)
             out.writeStaticString("\r\n")
         }
         let length = body?.readableBytes ?? 0

@@ -51,7 +51,7 @@ struct LocalResponses: Sendable {
     func response(for route: LocalRoute, path: Substring, request: RequestHead, state: EventLoopState, now: NIODeadline) -> LocalResponse {
         switch route {
         case .welcome:
-            if WebAssets.wantsPage(accept: request.headers.values("accept")), let page = self.assets.files["index.html"] {
+            if WebAssets.wantsPage(accept: request.headers.values(.accept)), let page = self.assets.files["index.html"] {
                 var headers = WebAssets.pageHeaders
                 headers.add(name: "vary", value: "Accept")
                 return LocalResponse(status: .ok, contentType: page.contentType, body: page.body, headers: headers)

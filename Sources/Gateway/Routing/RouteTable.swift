@@ -33,10 +33,16 @@ struct GatewayRoute: Sendable {
     var passesToken: Bool
     /// Counted per client address when set.
     var rateLimited: RateLimitedAction?
+    /// In cookie mode the service gets the refresh cookie (refresh and signout read it), written by
+    /// the gateway; every other route gets no cookie at all.
+    var readsRefreshCookie: Bool
+    /// Signout: in cookie mode it goes on without a valid access token when the request has session
+    /// cookies, so that the session the refresh cookie names still ends and the cookies are cleared.
+    var endsSession: Bool
 
     init(
         _ path: String, _ methods: [HTTPMethod], _ target: RouteTarget, requiresToken: Bool = false, passesToken: Bool = false,
-        rateLimited: RateLimitedAction? = nil
+        rateLimited: RateLimitedAction? = nil, readsRefreshCookie: Bool = false, endsSession: Bool = false
     ) {
         self.path = path
         self.methods = methods
@@ -44,6 +50,8 @@ struct GatewayRoute: Sendable {
         self.requiresToken = requiresToken
         self.passesToken = passesToken
         self.rateLimited = rateLimited
+        self.readsRefreshCookie = readsRefreshCookie
+        self.endsSession = endsSession
     }
 
     /// `Allow` for a 405 on this path.
@@ -75,8 +83,8 @@ enum RouteTable {
         GatewayRoute("/health/ready", [.GET], .local(.ready)),
         GatewayRoute("/api/auth/signup", [.POST], .auth, passesToken: true, rateLimited: .signup),
         GatewayRoute("/api/auth/signin", [.POST], .auth, rateLimited: .signin),
-        GatewayRoute("/api/auth/refreshtoken", [.POST], .auth, rateLimited: .refresh),
-        GatewayRoute("/api/auth/signout", [.POST], .auth, requiresToken: true),
+        GatewayRoute("/api/auth/refreshtoken", [.POST], .auth, rateLimited: .refresh, readsRefreshCookie: true),
+        GatewayRoute("/api/auth/signout", [.POST], .auth, requiresToken: true, readsRefreshCookie: true, endsSession: true),
         GatewayRoute("/api/auth/me", [.GET], .auth, requiresToken: true),
         GatewayRoute("/api/auth/password", [.POST], .auth, requiresToken: true),
         GatewayRoute("/api/auth/sessions", [.GET], .auth, requiresToken: true),

@@ -7,7 +7,16 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
 
     /// Runs the route's checks (per-address limit, or token), then sends the request upstream.
     func forward(_ exchange: Exchange, route: GatewayRoute, target: Substring) {
-        exchange.forwardedToken = route.passesToken ? exchange.facts.credential.token : nil
+        let facts = exchange.facts
+        if exchange.cookies.present, facts.credential == .none,
+            !CrossSiteRule.allows(
+                method: exchange.head.method.rawValue, origin: facts.origin, contentType: facts.contentType, host: facts.host, cors: self.shared.cors
+            )
+        {
+            // Cookies authenticate this request, and it may come from another site's page.
+            return self.respond(LocalResponse(CrossSiteRule.refused), to: exchange)
+        }
+        exchange.forwardedToken = route.passesToken ? exchange.credential.token : nil
         if let action = route.rateLimited {
             let client = self.clientAddress(of: exchange)
             let limit = self.shared.rateLimit
@@ -22,17 +31,23 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             return
         }
         if route.requiresToken {
-            self.checkToken(of: exchange, route: route, afterKeyRefresh: false)
+            // Cookie signout goes on whatever the access cookie's verdict: the refresh cookie names the
+            // session, and the answer clears both (a client that signs out on every 401 must not loop).
+            let lenient = route.endsSession && exchange.cookies.present && facts.credential == .none
+            self.checkToken(of: exchange, route: route, afterKeyRefresh: false, lenient: lenient)
             return
         }
         self.connectUpstream(for: exchange, route: route)
     }
 
-    private func checkToken(of exchange: Exchange, route: GatewayRoute, afterKeyRefresh: Bool) {
-        let token = exchange.facts.credential.token
+    private func checkToken(of exchange: Exchange, route: GatewayRoute, afterKeyRefresh: Bool, lenient: Bool) {
+        let token = exchange.credential.token
         switch self.shared.gate.check(token: token, state: self.state, wallClock: Date().timeIntervalSince1970, now: .now()) {
         case .pass:
             exchange.forwardedToken = token
+            self.connectUpstream(for: exchange, route: route)
+        case .refuse where lenient, .unknownKey where lenient && afterKeyRefresh:
+            exchange.forwardedToken = nil
             self.connectUpstream(for: exchange, route: route)
         case .refuse(let error):
             self.respond(LocalResponse(error), to: exchange)
@@ -44,7 +59,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             // keys reach this loop before this continuation does: both are queued on it in order.
             let keys = self.shared.keys
             self.resume(exchange, after: { _ = await keys.refreshedKeys() }) { handler, _ in
-                handler.checkToken(of: exchange, route: route, afterKeyRefresh: true)
+                handler.checkToken(of: exchange, route: route, afterKeyRefresh: true, lenient: lenient)
             }
         }
     }
@@ -104,9 +119,10 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     private func send(_ exchange: Exchange, leg: UpstreamLeg, on connection: UpstreamConnection) {
         leg.connection = connection
         leg.requestWritten = false
+        let refreshCookie = exchange.route?.readsRefreshCookie == true ? exchange.cookies.refresh : nil
         let writer = UpstreamRequestWriter(
             authority: leg.pool.address.authority, clientAddress: self.clientAddress(of: exchange), requestID: exchange.requestID,
-            token: exchange.forwardedToken
+            token: exchange.forwardedToken, refreshCookie: refreshCookie.map { (self.shared.sessionCookies.refreshName, $0) }
         )
         var request = self.context.channel.allocator.buffer(capacity: 512 + exchange.head.headers.bytes.readableBytes + (exchange.body?.readableBytes ?? 0))
         writer.write(exchange.head, target: RequestHeadCheck.originForm(of: exchange.head.target), body: exchange.body, into: &request)
@@ -158,10 +174,13 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         }
         if let position {
             // The service revoked something: answer once this gateway enforces it too.
-            leg.held = ([bytes], false)
+            leg.held = HeldAnswer(parts: [bytes], awaitsRevocation: true)
             self.state.revocations.whenApplied(position, timeout: GatewayConnectionContext.revocationWait, on: self.context.eventLoop) {
+                leg.held?.awaitsRevocation = false
                 self.releaseHeldAnswer(of: exchange)
             }
+        } else if !leg.flushesEachPart {
+            leg.held = HeldAnswer(parts: [bytes], awaitsRevocation: false)
         } else {
             self.writeAnswer(bytes, flush: leg.flushesEachPart)
         }
@@ -194,6 +213,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         if leg.held != nil {
             if let end { leg.held?.parts.append(end) }
             leg.held?.ended = true
+            if leg.held?.awaitsRevocation == false { self.releaseHeldAnswer(of: exchange) }
             return
         }
         if let end { self.writeAnswer(end, flush: false) }
@@ -204,8 +224,13 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         guard let exchange = self.exchange, let leg = exchange.upstream else { return }
         leg.connection = nil
         leg.deadline = nil
-        if exchange.answerStarted || leg.held != nil {
-            // Part of the answer is out (or promised): the client must see that it was cut short.
+        if leg.held != nil {
+            // None of the answer has left: withdraw it, and the client gets the 503 below.
+            leg.held = nil
+            exchange.status = nil
+            self.machine.answerWithdrawn()
+        } else if exchange.answerStarted {
+            // Part of the answer is out: the client must see that it was cut short.
             return self.perform(.close)
         }
         let idempotent = exchange.head.method == .GET || exchange.head.method == .HEAD

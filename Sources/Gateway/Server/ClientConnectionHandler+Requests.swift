@@ -23,6 +23,21 @@ extension ClientConnectionHandler {
         case .success(let body):
             framing = body
         }
+        if self.shared.sessionCookies.enabled {
+            switch SessionCookies.read(head.headers, settings: self.shared.sessionCookies) {
+            case .failure(let error):
+                self.machine.receivedHead(keepAlive: false, hasBody: false)
+                return self.perform(self.machine.requestRefused(error))
+            case .success(let cookies):
+                exchange.cookies = cookies
+            }
+        }
+        exchange.credential = facts.credential
+        if facts.credential == .none, let token = exchange.cookies.access {
+            // A token header wins over the cookie; without one, the cookie is the credential.
+            exchange.credential = .token(token)
+            exchange.credentialFromCookie = true
+        }
         switch framing {
         case .none: self.bodyReader = nil
         case .length(let length): self.bodyReader = .length(remaining: length)

@@ -226,6 +226,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// client closes too or ``lingerTime`` passes.
     func closeAfterAnswer() {
         guard let context = self.context else { return }
+        // Nothing more is read as a request: what is buffered is let go, and what comes is discarded.
+        self.inbound = ByteBuffer()
+        self.bodyReader = nil
+        self.accountHeldBytes()
         context.flush()
         // NIO shuts the output only once what was flushed is written.
         context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }

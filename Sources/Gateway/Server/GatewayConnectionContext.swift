@@ -8,6 +8,7 @@ struct GatewayConnectionContext: Sendable {
     let routes: RouteMatcher
     let gate: AccessTokenGate
     let cors: CORSPolicy
+    let sessionCookies: SessionCookieSettings
     let timeouts: ClientTimeouts
     let maxBodyBytes: Int
     let upstreamTimeout: TimeAmount

@@ -1,46 +1,46 @@
 import Foundation
 
-/// Which headers stop at the gateway. Asked for every header of every request and response, so
-/// the lists compare bytes ignoring ASCII case instead of lower-casing each name into a new string.
+/// Which headers stop at the gateway: decided on the name each field was recognised as when its head
+/// was parsed (``FieldName``), so a decision is a comparison of small integers.
 enum HeaderFilter {
-    /// Connection-level headers (RFC 9110 §7.6.1), framing and the access token (the gateway writes
-    /// its own), `Host` (set for the service), the request id (set by us), and identity a client could
-    /// claim in a header: no service trusts them, and we do not forward them. Nor any `X-Forwarded-*`:
-    /// we set those.
-    static func dropsFromRequests(_ name: some Collection<UInt8>) -> Bool {
-        Self.droppedFromRequests.contains(name) || name.hasLowercaseASCIIPrefix("x-forwarded-".utf8)
+    /// Connection-level headers (RFC 9110 §7.6.1), framing and the credentials (the access token, and
+    /// the cookies that may carry a session: the gateway writes what it checked), `Host` (set for the
+    /// service), the request id (set by us), and identity a client could claim in a header: no service
+    /// trusts them, and we do not forward them. Nor any `X-Forwarded-*`: we set those.
+    static func dropsFromRequests(_ name: FieldName) -> Bool {
+        switch name {
+        case .connection, .keepAlive, .proxyConnection, .transferEncoding, .te, .trailer, .upgrade, .proxyAuthenticate,
+            .proxyAuthorization, .host, .expect, .forwarded, .xRequestID, .contentLength, .xAccessToken, .authorization, .cookie, .xUserID,
+            .xUserRoles, .xUser, .xAuthenticatedUser, .xAuthenticatedUserID, .xForwardedUser, .xRemoteUser, .remoteUser, .xAuthUser,
+            .xConsumerID, .xConsumerUsername, .xForwardedFor, .xForwardedOther:
+            true
+        case .other, .accept, .contentEncoding, .contentType, .origin, .server, .vary, .accessControlAllowOrigin,
+            .accessControlRequestMethod, .revocationPosition:
+            false
+        }
     }
 
     /// A header a client's `Connection` option cannot remove: how the body reads. Everything else the
     /// gateway looked at (framing, token, `Host`) it writes itself, whatever `Connection` says.
-    static func outlivesConnectionOption(_ name: some Collection<UInt8>) -> Bool {
-        Self.outlivingConnectionOptions.contains(name)
+    static func outlivesConnectionOption(_ name: FieldName) -> Bool {
+        name == .contentType || name == .contentEncoding
     }
-
-    private static let outlivingConnectionOptions = HeaderNameSet(["content-type", "content-encoding"])
 
     /// Connection-level headers, and `Server`, which says nothing a client needs.
-    static func dropsFromResponses(_ name: some Collection<UInt8>) -> Bool {
-        Self.droppedFromResponses.contains(name)
+    static func dropsFromResponses(_ name: FieldName) -> Bool {
+        switch name {
+        case .connection, .keepAlive, .proxyConnection, .transferEncoding, .te, .trailer, .upgrade, .proxyAuthenticate, .server,
+            .xRequestID:
+            true
+        default:
+            false
+        }
     }
-
-    private static let droppedFromRequests = HeaderNameSet([
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-        "proxy-authenticate", "proxy-authorization", "host", "expect", "forwarded", "x-request-id",
-        "content-length", "x-access-token", "authorization",
-        "x-user-id", "x-user-roles", "x-user", "x-authenticated-user", "x-authenticated-userid",
-        "x-forwarded-user", "x-remote-user", "remote-user", "x-auth-user", "x-consumer-id", "x-consumer-username",
-    ])
-
-    private static let droppedFromResponses = HeaderNameSet([
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-        "proxy-authenticate", "server", "x-request-id",
-    ])
 
     /// Header names listed in `Connection` (hop-by-hop by declaration). Nearly always none: then
     /// nothing is allocated.
     static func connectionTokens(_ headers: HeaderFields) -> HeaderNameSet {
-        Self.connectionTokens(headers.values("connection"))
+        Self.connectionTokens(headers.values(.connection))
     }
 
     static func connectionTokens(_ values: [String]) -> HeaderNameSet {
@@ -73,6 +73,8 @@ struct HeaderNameSet: Sendable {
         self.byLength = byLength
     }
 
+    var isEmpty: Bool { self.byLength.isEmpty }
+
     func contains(_ name: String) -> Bool {
         self.contains(name.utf8)
     }
@@ -91,12 +93,6 @@ extension String {
     }
 }
 
-extension Collection<UInt8> {
-    /// Starts with `lowercase` (lower-case ASCII), ignoring ASCII case, without allocating.
-    func hasLowercaseASCIIPrefix(_ lowercase: some Collection<UInt8>) -> Bool {
-        self.count >= lowercase.count && self.prefix(lowercase.count).equalsLowercaseASCII(lowercase)
-    }
-}
 
 extension Sequence<UInt8> {
     /// These bytes, ASCII letters folded to lower case, are `lowercase`.

@@ -13,14 +13,13 @@ enum RequestHeadCheck {
     }
 
     static func body(of head: RequestHead, facts: RequestHeaderFacts, maxBodyBytes: Int) -> Result<Body, APIError> {
-        let hosts = facts.hosts
-        if hosts.count > 1 || (head.version.minor == 1 && hosts.isEmpty) || hosts.contains(where: { !Self.isValidHost($0) }) {
+        if facts.hostCount > 1 || (head.version.minor == 1 && facts.hostCount == 0) || facts.host.map(Self.isValidHost) == false {
             return .failure(APIError(.badRequest, "A request needs exactly one valid Host header"))
         }
-        if facts.accessTokens.count > 1 {
+        if facts.accessTokenCount > 1 {
             return .failure(APIError(.badRequest, "Duplicate x-access-token header"))
         }
-        if facts.authorizations.count > 1 {
+        if facts.authorizationCount > 1 {
             return .failure(APIError(.badRequest, "Duplicate authorization header"))
         }
         if facts.credential == .conflicting {

@@ -3,37 +3,52 @@ import NIOHTTP1
 /// The request headers the gateway decides on, gathered in one pass over the head instead of one
 /// case-insensitive scan per question.
 struct RequestHeaderFacts {
-    var hosts: [String] = []
+    /// The first `Host`, and how many there were (only one is valid).
+    var host: String?
+    var hostCount = 0
     var transferCodings: [String] = []
     var contentLengths: [String] = []
-    var accessTokens: [String] = []
-    var authorizations: [String] = []
+    var accessTokenCount = 0
+    var authorizationCount = 0
     var connectionOptions: [String] = []
     var upgrade: String?
     var expect: String?
     var origin: String?
+    var contentType: String?
     var requestID: String?
     /// `Access-Control-Request-Method` is present: with `OPTIONS`, a CORS preflight.
     var asksForPreflight = false
+    /// The access token, read the same way from `x-access-token` (what the tutorial sends) and from
+    /// `Authorization: Bearer`: the field value without the whitespace around it (RFC 9110 §5.5).
+    private(set) var credential = RequestCredential.none
 
     init(_ headers: HeaderFields) {
+        var accessToken: String?
+        var authorization: String?
         for field in headers.fields {
-            let name = headers.name(of: field)
-            switch name.count {
-            case 4 where name.equalsLowercaseASCII("host".utf8): self.hosts.append(headers.value(of: field))
-            case 6 where name.equalsLowercaseASCII("expect".utf8): self.expect = self.expect ?? headers.value(of: field)
-            case 6 where name.equalsLowercaseASCII("origin".utf8): self.origin = self.origin ?? headers.value(of: field)
-            case 7 where name.equalsLowercaseASCII("upgrade".utf8): self.upgrade = self.upgrade ?? headers.value(of: field)
-            case 10 where name.equalsLowercaseASCII("connection".utf8): self.connectionOptions.append(headers.value(of: field))
-            case 12 where name.equalsLowercaseASCII("x-request-id".utf8): self.requestID = self.requestID ?? headers.value(of: field)
-            case 13 where name.equalsLowercaseASCII("authorization".utf8): self.authorizations.append(headers.value(of: field))
-            case 14 where name.equalsLowercaseASCII("content-length".utf8): self.contentLengths.append(headers.value(of: field))
-            case 14 where name.equalsLowercaseASCII("x-access-token".utf8): self.accessTokens.append(headers.value(of: field))
-            case 17 where name.equalsLowercaseASCII("transfer-encoding".utf8): self.transferCodings.append(headers.value(of: field))
-            case 29 where name.equalsLowercaseASCII("access-control-request-method".utf8): self.asksForPreflight = true
+            switch field.name {
+            case .host:
+                self.hostCount += 1
+                if self.host == nil { self.host = headers.value(of: field) }
+            case .expect: self.expect = self.expect ?? headers.value(of: field)
+            case .origin: self.origin = self.origin ?? headers.value(of: field)
+            case .contentType: self.contentType = self.contentType ?? headers.value(of: field)
+            case .upgrade: self.upgrade = self.upgrade ?? headers.value(of: field)
+            case .connection: self.connectionOptions.append(headers.value(of: field))
+            case .xRequestID: self.requestID = self.requestID ?? headers.value(of: field)
+            case .authorization:
+                self.authorizationCount += 1
+                if authorization == nil { authorization = headers.value(of: field) }
+            case .contentLength: self.contentLengths.append(headers.value(of: field))
+            case .xAccessToken:
+                self.accessTokenCount += 1
+                if accessToken == nil { accessToken = headers.value(of: field) }
+            case .transferEncoding: self.transferCodings.append(headers.value(of: field))
+            case .accessControlRequestMethod: self.asksForPreflight = true
             default: break
             }
         }
+        self.credential = Self.credential(accessToken: accessToken, authorization: authorization)
     }
 
     /// Whether the client keeps the connection open after this request (RFC 9112 §9.3): HTTP/1.1
@@ -44,11 +59,10 @@ struct RequestHeaderFacts {
         return version.minor >= 1 || options.contains { $0.utf8.equalsLowercaseASCII("keep-alive".utf8) }
     }
 
-    /// The access token, read the same way from `x-access-token` (what the tutorial sends) and from
-    /// `Authorization: Bearer`: the field value without the whitespace around it (RFC 9110 §5.5).
-    var credential: RequestCredential {
-        let direct = self.accessTokens.first.map { String($0.trimmingOptionalWhitespace) }.flatMap { $0.isEmpty ? nil : $0 }
-        let bearer = self.authorizations.first.flatMap(Self.bearerToken)
+    private static func credential(accessToken: String?, authorization: String?) -> RequestCredential {
+        // Field values come from the parser without the whitespace around them.
+        let direct = accessToken.flatMap { $0.isEmpty ? nil : $0 }
+        let bearer = authorization.flatMap(Self.bearerToken)
         switch (direct, bearer) {
         case (nil, nil): return .none
         case (let token?, nil), (nil, let token?): return .token(token)

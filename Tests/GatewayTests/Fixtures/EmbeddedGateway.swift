@@ -20,7 +20,10 @@ final class EmbeddedGateway {
     /// The upstream connections opened so far, in order.
     var services: [EmbeddedChannel] { self.upstreams.channels }
 
-    init(mint: TokenMint, timeouts: ClientTimeouts = ClientTimeouts(), maxBodyBytes: Int = 64 * 1024, requestBufferLimit: Int = 8 << 20) async throws {
+    init(
+        mint: TokenMint, timeouts: ClientTimeouts = ClientTimeouts(), maxBodyBytes: Int = 64 * 1024, requestBufferLimit: Int = 8 << 20,
+        sessionCookies: SessionCookieSettings = SessionCookieSettings()
+    ) async throws {
         let loop = self.loop
         let upstreams = UpstreamRecorder(loop: loop)
         self.upstreams = upstreams
@@ -48,6 +51,7 @@ final class EmbeddedGateway {
             routes: RouteMatcher(),
             gate: AccessTokenGate(rules: AccessTokenRules(TokenSettings(issuer: testIssuer, audience: testAudience))),
             cors: CORSPolicy(allowedOrigins: ["http://localhost:8081"]),
+            sessionCookies: sessionCookies,
             timeouts: timeouts,
             maxBodyBytes: maxBodyBytes,
             upstreamTimeout: .seconds(15),

@@ -23,3 +23,10 @@ extension HeaderFields {
         RequestHead.parsed(headers: headers).headers
     }
 }
+
+extension FieldName {
+    /// The name a field called `spelling` is recognised as.
+    init(spelled spelling: String) {
+        self = Array(spelling.utf8).withUnsafeBytes { FieldName($0) }
+    }
+}

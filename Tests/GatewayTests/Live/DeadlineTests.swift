@@ -103,12 +103,13 @@ struct DeadlineTests {
 
     @Test("a keep-alive client that keeps asking within the idle deadline is never cut off")
     func busyKeepAlive() async throws {
-        try await self.withShortDeadlines { stack in
+        // Five pauses of 0.3 s outlast one idle deadline of 1 s, each well inside it (room for a busy machine).
+        try await self.withShortDeadlines(ClientTimeouts(header: 0.5, body: 0.5, idle: 1)) { stack in
             let client = try await stack.gateway.connect()
             for _ in 0..<5 {
                 try await client.send(rawRequest("GET", "/api/test/all"))
                 #expect(try await client.readResponse().status == 200)
-                try await Task.sleep(for: .milliseconds(250))
+                try await Task.sleep(for: .milliseconds(300))
             }
         }
     }

@@ -1,4 +1,5 @@
 @testable import Gateway
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -12,8 +13,10 @@ struct CORSPolicyTests {
 
     /// The CORS lines of an answer with these `Vary` lines (and its own allow-origin, or not).
     private func fields(vary: [String] = [], serviceAllowsOrigin: Bool = false, origin: String?) -> [(String, String)] {
-        self.policy.fields(vary: vary, serviceAllowsOrigin: serviceAllowsOrigin, origin: origin).map { line in
-            let parts = line.dropLast().split(separator: ":", maxSplits: 1)
+        var out = ByteBuffer()
+        self.policy.writeFields(vary: vary, serviceAllowsOrigin: serviceAllowsOrigin, origin: origin, into: &out)
+        return String(buffer: out).components(separatedBy: "\r\n").filter { !$0.isEmpty }.map { line in
+            let parts = line.split(separator: ":", maxSplits: 1)
             return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
         }
     }
