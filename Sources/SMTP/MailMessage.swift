@@ -32,7 +32,7 @@ package struct MailMessage: Sendable, Equatable {
             "Date: " + MIMEEncoding.date(self.date),
             "Message-ID: <" + Self.headerSafe(self.messageID) + ">",
             "MIME-Version: 1.0",
-            "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
+            "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"",
             "",
             "--" + boundary,
             "Content-Type: text/plain; charset=utf-8",

@@ -47,7 +47,7 @@ import Testing
         let text = String(decoding: message.rendered(boundary: "B"), as: UTF8.self)
         #expect(text.hasPrefix("From: \"Auth Backend\" <no-reply@example.com>\r\nTo: alice@example.com\r\nSubject: =?UTF-8?B?"))
         #expect(text.contains("\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\nMessage-ID: <1@example.com>\r\nMIME-Version: 1.0\r\n"))
-        #expect(text.contains("Content-Type: multipart/alternative; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8"))
+        #expect(text.contains("Content-Type: multipart/alternative;\r\n boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8"))
         #expect(text.contains("Hello\r\n=2Edot\r\n--B\r\nContent-Type: text/html; charset=utf-8"))
         #expect(text.hasSuffix("--B--\r\n"))
         #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))

@@ -11,7 +11,7 @@ extension PostgresUserRepository {
     static let rosterLockKey = 7_274_310_002
 
     private static let selectSummary = """
-        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt"
+        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt", u."emailVerifiedAt" IS NOT NULL
         FROM users u
         """
 
@@ -21,7 +21,8 @@ extension PostgresUserRepository {
         let logger = self.logger
         // strpos, not LIKE: the text is matched as it is, with no wildcard of its own.
         let query: PostgresQuery = """
-            SELECT u.id, u.username, u.email, \(unescaped: Self.rolesOfUser), u."disabledAt", u."createdAt", count(*) OVER ()
+            SELECT u.id, u.username, u.email, \(unescaped: Self.rolesOfUser), u."disabledAt", u."createdAt", count(*) OVER (),
+                u."emailVerifiedAt" IS NOT NULL
             FROM users u
             WHERE \(text ?? "") = '' OR strpos(lower(u.username), lower(\(text ?? ""))) > 0 OR strpos(lower(u.email), lower(\(text ?? ""))) > 0
             ORDER BY u.id LIMIT \(limit) OFFSET \(offset)
@@ -29,10 +30,10 @@ extension PostgresUserRepository {
         return try await self.database.run("list users") { connection, _ in
             var page = UserPage(users: [], total: 0)
             let rows = try await connection.query(query, logger: logger)
-            for try await (id, username, email, roles, disabledAt, createdAt, total) in rows.decode(
-                (Int, String?, String?, [String], Date?, Date, Int).self
+            for try await (id, username, email, roles, disabledAt, createdAt, total, verified) in rows.decode(
+                (Int, String?, String?, [String], Date?, Date, Int, Bool).self
             ) {
-                page.users.append(Self.summary(id, username, email, roles, disabledAt, createdAt))
+                page.users.append(Self.summary(id, username, email, roles, disabledAt, createdAt, verified))
                 page.total = total
             }
             if page.users.isEmpty, offset > 0 {
@@ -142,8 +143,10 @@ extension PostgresUserRepository {
     private static func summary(id: Int, on connection: PostgresConnection, logger: Logger) async throws -> UserSummary? {
         let rows = try await connection.query("\(unescaped: Self.selectSummary) WHERE u.id = \(id)", logger: logger)
         var found: UserSummary?
-        for try await (id, username, email, roles, disabledAt, createdAt) in rows.decode((Int, String?, String?, [String], Date?, Date).self) {
-            found = Self.summary(id, username, email, roles, disabledAt, createdAt)
+        for try await (id, username, email, roles, disabledAt, createdAt, verified) in rows.decode(
+            (Int, String?, String?, [String], Date?, Date, Bool).self
+        ) {
+            found = Self.summary(id, username, email, roles, disabledAt, createdAt, verified)
         }
         return found
     }
@@ -161,10 +164,12 @@ extension PostgresUserRepository {
         return total
     }
 
-    private static func summary(_ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date) -> UserSummary {
+    private static func summary(
+        _ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date, _ verified: Bool
+    ) -> UserSummary {
         UserSummary(
             id: id, username: username ?? "", email: email ?? "", roles: roles.compactMap(Role.init(rawValue:)),
-            disabledAt: disabledAt, createdAt: createdAt
+            disabledAt: disabledAt, createdAt: createdAt, emailVerified: verified
         )
     }
 }
