@@ -112,7 +112,7 @@ struct PostgresMailOutboxTests {
             }
             let mails = try await stores.outbox.claimDue(limit: 10, lease: 0.2)
             #expect(mails.count == 3)
-            try await stores.outbox.markSent(mails[0].id)
+            try await stores.outbox.markSent([mails[0].id])
             #expect(try await stores.outbox.markUndelivered(mails[1], error: "421 busy", retryAfter: 0.1) == false)
             #expect(try await stores.outbox.markUndelivered(mails[2], error: "550 no such user", retryAfter: nil) == true)
             #expect(try await column(stores.client, "SELECT count(*)::text FROM auth_mail_outbox WHERE parameters ? 'token'") == ["1"])

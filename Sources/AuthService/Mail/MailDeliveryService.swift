@@ -48,8 +48,10 @@ actor MailOutboxSignal {
 /// and gives a mail up after `maximumAttempts` or at once when the server refuses it for good (5yz),
 /// recording `mail_failed` in the audit trail. A graceful shutdown lets the batch in flight finish.
 ///
-/// Delivery is at least once: a replica that dies after the server's 250 and before `markSent`
-/// leaves the mail claimed; another sends it again when the lease ends, with the same `Message-ID`.
+/// Delivery is at least once: the deliveries of a session are recorded when it ends, so a replica that
+/// dies after the server's 250 and before that leaves those mails (at most a batch) claimed; another
+/// sends them again when the lease ends, with the same `Message-ID`, which lets the receiving side
+/// recognise the copy.
 struct MailDeliveryService: Service {
     let outbox: any MailOutbox
     let sender: SMTPClient
@@ -102,19 +104,30 @@ struct MailDeliveryService: Service {
         // Cut off well before the lease ends, so that no other replica takes a mail this one still sends.
         let limit = Duration.milliseconds(Int64(self.policy.lease * 500))
         let results = await self.sender.send(envelopes, sessionLimit: limit)
-        for (mail, result) in zip(sendable, results) {
+        let delivered = zip(sendable, results).filter { $0.1 == .delivered }.map(\.0)
+        do {
+            // One statement for the whole session's deliveries.
+            try await self.outbox.markSent(delivered.map(\.id))
+            for mail in delivered {
+                Counter(label: "auth_mails_total", dimensions: [("outcome", "sent"), ("kind", mail.kind)]).increment()
+                self.logger.info("Mail sent", metadata: ["mail_id": "\(mail.id)", "kind": "\(mail.kind)", "attempt": "\(mail.attempts)"])
+            }
+        } catch {
+            // The lease brings them back: they are sent again (see the type's comment).
+            self.logger.error("Mail deliveries not recorded", metadata: ["count": "\(delivered.count)", "error": "\(String(reflecting: error))"])
+        }
+        for (mail, result) in zip(sendable, results) where result != .delivered {
             await self.record(mail, result)
         }
         return mails.count
     }
 
+    /// Reschedules or gives up a mail that was not delivered.
     private func record(_ mail: OutboxMail, _ result: SMTPDeliveryResult) async {
         do {
             switch result {
             case .delivered:
-                try await self.outbox.markSent(mail.id)
-                Counter(label: "auth_mails_total", dimensions: [("outcome", "sent"), ("kind", mail.kind)]).increment()
-                self.logger.info("Mail sent", metadata: ["mail_id": "\(mail.id)", "kind": "\(mail.kind)", "attempt": "\(mail.attempts)"])
+                return
             case .deferred(let error) where mail.attempts < self.policy.maximumAttempts:
                 let delay = self.policy.delay(afterAttempts: mail.attempts)
                 _ = try await self.outbox.markUndelivered(mail, error: error.description, retryAfter: delay)

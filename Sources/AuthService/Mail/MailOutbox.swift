@@ -22,8 +22,8 @@ struct OutboxMail: Sendable, Equatable {
 protocol MailOutbox: Sendable {
     /// Claims up to `limit` due mails for `lease` seconds (each replica skips what another holds).
     func claimDue(limit: Int, lease: Double) async throws -> [OutboxMail]
-    /// The server took it: never sent again; its token leaves the row.
-    func markSent(_ id: Int64) async throws
+    /// The server took them: never sent again; their tokens leave the rows.
+    func markSent(_ ids: [Int64]) async throws
     /// Not delivered: tried again in `retryAfter` seconds, or given up when `nil` (its token leaves the
     /// row). Returns whether it was given up by this call.
     func markUndelivered(_ mail: OutboxMail, error: String, retryAfter: Double?) async throws -> Bool
@@ -76,14 +76,15 @@ struct PostgresMailOutbox: MailOutbox {
         }
     }
 
-    func markSent(_ id: Int64) async throws {
+    func markSent(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
         let logger = self.logger
         // Whoever sent it says so, even past its lease: a mail the server took is sent.
         try await self.database.run("mark mail sent") { connection, _ in
             _ = try await connection.query(
                 """
                 UPDATE auth_mail_outbox SET "sentAt" = now(), parameters = parameters - 'token'::text, "lastError" = NULL, "claimToken" = NULL
-                WHERE id = \(id) AND "sentAt" IS NULL
+                WHERE id = ANY(\(ids)) AND "sentAt" IS NULL
                 """,
                 logger: logger
             )
