@@ -5,44 +5,6 @@ import Metrics
 import ServiceLifecycle
 import SMTP
 
-/// Wakes the delivery worker when this replica has just queued a mail, so it goes out at once
-/// rather than at the next poll.
-actor MailOutboxSignal {
-    private var waiter: CheckedContinuation<Void, Never>?
-    private var pending = false
-
-    func notify() {
-        if let waiter = self.waiter {
-            self.waiter = nil
-            waiter.resume()
-        } else {
-            self.pending = true
-        }
-    }
-
-    /// Returns at the next ``notify()`` (at once if one came since the last wait) or after `timeout`.
-    func wait(upTo timeout: Duration) async {
-        if self.pending {
-            self.pending = false
-            return
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.suspend() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                await self.notify()
-            }
-            await group.next()
-            group.cancelAll()
-        }
-        self.pending = false
-    }
-
-    private func suspend() async {
-        await withCheckedContinuation { self.waiter = $0 }
-    }
-}
-
 /// Delivers the outbox: claims due mails (a lease, so replicas never share one), sends each batch in
 /// one SMTP session, marks what the server took as sent, reschedules the rest with a doubling delay,
 /// and gives a mail up after `maximumAttempts` or at once when the server refuses it for good (5yz),
@@ -159,28 +121,5 @@ struct MailDeliveryService: Service {
         } catch {
             self.logger.warning("Mail purge failed; tried again later", metadata: ["error": "\(String(reflecting: error))"])
         }
-    }
-}
-
-/// Turns an outbox row into the message the server receives.
-struct MailComposer: Sendable {
-    let templates: MailTemplates
-    let from: MailAddress
-
-    func envelope(for mail: OutboxMail) -> SMTPEnvelope? {
-        guard let kind = MailKind(rawValue: mail.kind), let content = self.templates.render(kind, mail.parameters) else { return nil }
-        let message = MailMessage(
-            from: self.from, to: Self.asciiDomain(mail.recipient), subject: content.subject, text: content.text, html: content.html,
-            date: Date(), messageID: mail.messageID
-        )
-        return SMTPEnvelope(sender: self.from.address, recipient: Self.asciiDomain(mail.recipient), data: message.rendered())
-    }
-
-    /// The recipient with its domain in IDNA ASCII form (as signup stored it, in Unicode).
-    static func asciiDomain(_ address: String) -> String {
-        guard let at = address.lastIndex(of: "@"), let domain = EmailAddress.asciiDomain(String(address[address.index(after: at)...])) else {
-            return address
-        }
-        return String(address[...at]) + domain
     }
 }
