@@ -23,6 +23,8 @@ struct AuthConfiguration: Sendable {
     var logFormat: LogFormat
     /// One line per request at `LOG_LEVEL=info` and below.
     var logsRequests: Bool
+    /// SMTP, `MAIL_FROM`, `PUBLIC_URL`, token lifetimes, verification and delivery.
+    var mail: MailSettings
 
     init(config: ConfigReader) throws {
         self.address = try ListenAddress(config: config.scoped(to: "auth"), defaultPort: 8082)
@@ -61,6 +63,7 @@ struct AuthConfiguration: Sendable {
         self.auditRetentionDays = try config.positiveInt(forKey: "audit.retention.days", default: 365)
         self.logFormat = LogFormat(config.string(forKey: "log.format", default: "text"))
         self.logsRequests = config.logLevel() <= .info
+        self.mail = try MailSettings(config: config)
     }
 }
 

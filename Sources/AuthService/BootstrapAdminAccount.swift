@@ -25,7 +25,8 @@ struct BootstrapAdminAccount: Sendable {
         let hash = try await self.passwords.hash(self.admin.password)
         do {
             let id = try await self.users.create(
-                NewUser(username: try ICU.nfc(self.admin.username), email: try ICU.nfc(self.admin.email), passwordHash: hash, roles: [.user, .admin])
+                NewUser(username: try ICU.nfc(self.admin.username), email: try ICU.nfc(self.admin.email), passwordHash: hash, roles: [.user, .admin],
+                        emailVerified: true)
             )
             logger.notice("Created the bootstrap admin account", metadata: ["user_id": "\(id)"])
         } catch is UserConflict {

@@ -19,6 +19,7 @@ struct ProfileResponse: ResponseEncodable {
     var username: String
     var email: String
     var roles: [String]
+    var emailVerified: Bool
 }
 
 /// The answer of a password change: the same session, with a fresh pair.
@@ -78,6 +79,7 @@ struct UserListItem: ResponseEncodable {
     var roles: [String]
     var disabled: Bool
     var createdAt: String
+    var emailVerified: Bool
 
     init(_ user: UserSummary) {
         self.id = user.id
@@ -86,6 +88,7 @@ struct UserListItem: ResponseEncodable {
         self.roles = user.roles.map(\.authority)
         self.disabled = user.disabledAt != nil
         self.createdAt = APITime.string(user.createdAt)
+        self.emailVerified = user.emailVerified
     }
 }
 

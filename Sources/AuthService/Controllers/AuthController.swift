@@ -16,6 +16,8 @@ struct AuthController: Sendable {
     let verifier: AccessTokenVerifier
     let audit: any AuditRecorder
     let clock: any WallClock
+    /// Verification mails at signup, and the `required` check at signin; `nil` without mail.
+    var mail: MailFeatures? = nil
 
     /// `group` is public; `signedIn` already requires an unrevoked access token.
     func addRoutes(to group: RouterGroup<AppRequestContext>, signedIn: RouterGroup<AppRequestContext>) {
@@ -45,6 +47,7 @@ struct AuthController: Sendable {
                 .signup, userID: id, actorID: admin?.id, details: ["roles": .array(signup.roles.map { .string($0.rawValue) })], clock: self.clock
             ))
             context.logger.info("User registered", metadata: ["user_id": "\(id)", "roles": "\(signup.roles.map(\.rawValue))"])
+            await self.sendVerification(to: id, logger: context.logger)
         } catch let conflict as UserConflict {
             throw Self.conflictError(conflict.field)
         }
@@ -84,6 +87,12 @@ struct AuthController: Sendable {
             throw Self.invalidCredentials
         }
         try await self.throttle.recordSuccess(username: username)
+        if self.mail?.verification == .required, !user.emailVerified {
+            // After the password check: a wrong password still gets the 401, so nothing is enumerated.
+            AuthMetrics.signin("unverified")
+            await self.audit.record(origin.event(.signinFailed, userID: user.id, details: ["reason": "email_not_verified"], clock: self.clock))
+            throw APIError(.forbidden, "Email not verified")
+        }
         if verification.needsRehash {
             await self.upgradeHash(of: user, password: password, logger: context.logger)
         }
@@ -190,6 +199,19 @@ struct AuthController: Sendable {
         guard try await !self.sessions.isRevoked(claims) else { throw APIError.unauthorized }
         guard claims.hasRole(Role.admin.rawValue) else { throw APIError.requireAdmin }
         return claims
+    }
+
+    /// The verification mail of a new account, when verification is on and mail is configured. The
+    /// account exists already: a failure here is logged, and the user can ask for another mail.
+    private func sendVerification(to userID: Int, logger: Logger) async {
+        guard let mail = self.mail, mail.verification != .off, mail.settings.isConfigured else { return }
+        do {
+            if try await mail.repository.requestVerification(userID: userID, token: .new(), ttl: mail.settings.emailVerificationTTL) == .queued {
+                await mail.signal.notify()
+            }
+        } catch {
+            logger.error("Verification mail not queued", metadata: ["user_id": "\(userID)", "error": "\(String(reflecting: type(of: error)))"])
+        }
     }
 
     /// A bcrypt hash from the tutorial becomes argon2id at its first successful signin, unless a

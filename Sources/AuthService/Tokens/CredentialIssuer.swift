@@ -7,8 +7,9 @@ import Common
 ///
 /// Each is issued under the account state it was checked against, named by the account's credential
 /// epoch (`users."credentialEpoch"`). Every change of what a session or token rests on advances the
-/// epoch in the same statement as the change: a password change, a disable, a role change, a delete,
-/// an admin ending all sessions, a global signout. Redis keeps a mirror of it per user
+/// epoch in the same statement as the change: a password change, a reset by mail (in the statement that
+/// spends its token, ``MailController``), a disable, a role change, a delete, an admin ending all
+/// sessions, a global signout. Redis keeps a mirror of it per user
 /// (`epoch:user:<id>:<lineage>`, ``CredentialEpoch``), raised only to values PostgreSQL has committed;
 /// the scripts that open a session, rotate a refresh token or renew one refuse, writing nothing, when
 /// the epoch they are given is below the mirror. After its commit, a change runs its revocation

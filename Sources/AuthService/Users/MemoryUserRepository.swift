@@ -40,7 +40,7 @@ actor MemoryUserRepository: UserRepository {
         self.nextID += 1
         self.users[id] = UserRecord(
             id: id, username: user.username, email: user.email, passwordHash: user.passwordHash, roles: user.roles,
-            credentialEpoch: Int.random(in: 1..<(1 << 33)) << CredentialEpoch.counterBits
+            credentialEpoch: Int.random(in: 1..<(1 << 33)) << CredentialEpoch.counterBits, emailVerified: user.emailVerified
         )
         self.keys[id] = try AccountKeys(username: user.username, email: user.email)
         self.createdAt[id] = Date()
@@ -121,7 +121,7 @@ actor MemoryUserRepository: UserRepository {
         guard let user = self.users[id] else { return nil }
         return UserSummary(
             id: id, username: user.username, email: user.email, roles: user.roles,
-            disabledAt: self.disabledAt[id], createdAt: self.createdAt[id] ?? Date(timeIntervalSince1970: 0)
+            disabledAt: self.disabledAt[id], createdAt: self.createdAt[id] ?? Date(timeIntervalSince1970: 0), emailVerified: user.emailVerified
         )
     }
 }

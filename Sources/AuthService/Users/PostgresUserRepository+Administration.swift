@@ -11,7 +11,7 @@ extension PostgresUserRepository {
     static let rosterLockKey = 7_274_310_002
 
     private static let selectSummary = """
-        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt"
+        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt", u."emailVerifiedAt" IS NOT NULL
         FROM users u
         """
 
@@ -114,16 +114,20 @@ extension PostgresUserRepository {
     private static func summary(id: Int, on connection: PostgresConnection, logger: Logger) async throws -> UserSummary? {
         let rows = try await connection.query("\(unescaped: Self.selectSummary) WHERE u.id = \(id)", logger: logger)
         var found: UserSummary?
-        for try await (id, username, email, roles, disabledAt, createdAt) in rows.decode((Int, String?, String?, [String], Date?, Date).self) {
-            found = Self.summary(id, username, email, roles, disabledAt, createdAt)
+        for try await (id, username, email, roles, disabledAt, createdAt, verified) in rows.decode(
+            (Int, String?, String?, [String], Date?, Date, Bool).self
+        ) {
+            found = Self.summary(id, username, email, roles, disabledAt, createdAt, verified)
         }
         return found
     }
 
-    static func summary(_ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date) -> UserSummary {
+    static func summary(
+        _ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date, _ verified: Bool
+    ) -> UserSummary {
         UserSummary(
             id: id, username: username ?? "", email: email ?? "", roles: roles.compactMap(Role.init(rawValue:)),
-            disabledAt: disabledAt, createdAt: createdAt
+            disabledAt: disabledAt, createdAt: createdAt, emailVerified: verified
         )
     }
 }

@@ -101,8 +101,10 @@ private struct StatementRunner {
         guard !ids.isEmpty else { return [] }
         var users: [UserSummary] = []
         let rows = try await self.connection.query(UserListStatements.details(ids: ids), logger: self.logger)
-        for try await (id, username, email, roles, disabledAt, createdAt) in rows.decode((Int, String?, String?, [String], Date?, Date).self) {
-            users.append(PostgresUserRepository.summary(id, username, email, roles, disabledAt, createdAt))
+        for try await (id, username, email, roles, disabledAt, createdAt, verified) in rows.decode(
+            (Int, String?, String?, [String], Date?, Date, Bool).self
+        ) {
+            users.append(PostgresUserRepository.summary(id, username, email, roles, disabledAt, createdAt, verified))
         }
         return users
     }

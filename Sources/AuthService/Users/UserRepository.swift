@@ -12,6 +12,8 @@ struct UserRecord: Sendable, Equatable {
     var disabled: Bool = false
     /// Advanced by every change a session or token rests on (``CredentialIssuer``).
     var credentialEpoch: Int = 0
+    /// The address was confirmed by a link sent to it (or predates verification).
+    var emailVerified: Bool = true
 }
 
 /// A user as an admin sees them.
@@ -22,6 +24,7 @@ struct UserSummary: Sendable, Equatable {
     var roles: [Role]
     var disabledAt: Date?
     var createdAt: Date
+    var emailVerified: Bool = true
 }
 
 /// Which users an admin's list asks for: those whose name or email contains `text`
@@ -52,6 +55,8 @@ struct NewUser: Sendable {
     var email: String
     var passwordHash: String
     var roles: [Role]
+    /// Verified from the start: only the operator's own bootstrap admin.
+    var emailVerified = false
 }
 
 /// Which of the unique fields a signup collided on.

@@ -150,6 +150,7 @@
       ]).then(([me, sessions, users]) => {
         Object.assign(features, { me, sessions, users, checked: true });
         updateNav();
+        if (me) refreshVerification();
       });
     }
     return detecting;
@@ -189,9 +190,41 @@
     $('[data-field="nav-username"]').textContent = user ? user.username : "Profile";
   }
 
+  /** The banner for an unverified address, from a profile (`/api/auth/me`); hidden for any other. */
+  function showVerification(profile) {
+    const banner = $('[data-field="verify-banner"]');
+    const unverified = Boolean(storage.get()) && profile && profile.emailVerified === false;
+    banner.hidden = !unverified;
+    if (unverified) {
+      $('[data-field="verify-banner-email"]').textContent = profile.email;
+      $('[data-field="verify-banner-status"]').textContent = "";
+    }
+  }
+
+  async function refreshVerification() {
+    try {
+      showVerification(await api("GET", "/api/auth/me"));
+    } catch {
+      showVerification(null);
+    }
+  }
+
+  async function onResendVerification(button) {
+    const status = $('[data-field="verify-banner-status"]');
+    button.disabled = true;
+    try {
+      status.textContent = messageOf({ status: 200, data: await api("POST", "/api/auth/email/verify/resend") });
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   /** Signs out locally (storage and page), for a refused refresh or after signout. */
   function signedOut(message) {
     storage.clear();
+    showVerification(null);
     Object.assign(features, { me: false, sessions: false, users: false, checked: false });
     detecting = null;
     updateNav();
@@ -241,6 +274,10 @@
   }
 
   function fillProfile(view, profile, token) {
+    const verified = field(view, "profile-verified");
+    verified.hidden = typeof profile.emailVerified !== "boolean";
+    verified.textContent = profile.emailVerified ? "verified" : "not verified";
+    verified.classList.toggle("badge-warning", profile.emailVerified === false);
     field(view, "profile-username").textContent = profile.username;
     field(view, "profile-token").textContent = token ? `${token.substring(0, 20)} … ${token.substring(token.length - 20)}` : "";
     field(view, "profile-id").textContent = profile.id;
@@ -264,6 +301,8 @@
       if (!current) return;
       fillProfile(view, me, current.accessToken);
       field(view, "profile-source").textContent = "From /api/auth/me.";
+      showVerification(me);
+      field(view, "change-email").hidden = false;
       // The roles an admin changed since signin: the menu follows them (the boards' own calls then
       // carry a refreshed token, which has them too).
       if (Array.isArray(me.roles)) {
@@ -443,6 +482,88 @@
     });
   }
 
+  /** The `token` of a link from a mail: `#/reset-password?token=...`. */
+  function linkToken() {
+    const query = location.hash.split("?")[1] || "";
+    return new URLSearchParams(query).get("token") || "";
+  }
+
+  async function onForgot(form) {
+    if (!validate(form, { email: registerRules.email })) return;
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/password/forgot", { body: { email: form.elements.email.value }, auth: false });
+      const done = field(form.closest("[data-view]"), "done");
+      done.textContent = messageOf({ status: 200, data: answer });
+      done.hidden = false;
+      form.reset();
+    });
+  }
+
+  const resetRules = {
+    password: registerRules.password,
+    confirm: (v) => (v === $("#reset-password").value ? null : "The passwords do not match."),
+  };
+
+  async function onReset(form) {
+    if (!validate(form, resetRules)) return;
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/password/reset", {
+        body: { token: linkToken(), newPassword: form.elements.password.value },
+        auth: false,
+      });
+      const view = form.closest("[data-view]");
+      form.reset();
+      form.hidden = true;
+      // Every session of the account has ended, this browser's too.
+      if (storage.get()) {
+        storage.clear();
+        showVerification(null);
+        updateNav();
+      }
+      field(view, "done-message").textContent = messageOf({ status: 200, data: answer });
+      field(view, "done").hidden = false;
+    });
+  }
+
+  async function onVerify(form) {
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/email/verify", { body: { token: linkToken() }, auth: false });
+      const done = field(form.closest("[data-view]"), "done");
+      form.hidden = true;
+      done.textContent = messageOf({ status: 200, data: answer });
+      done.hidden = false;
+      if (storage.get()) refreshVerification();
+    });
+  }
+
+  async function onChangeEmail(form) {
+    if (!validate(form, { newEmail: registerRules.email, currentPassword: () => null })) return;
+    const done = field(form, "done");
+    done.textContent = "";
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/email", {
+        body: { newEmail: form.elements.newEmail.value, currentPassword: form.elements.currentPassword.value },
+      });
+      form.reset();
+      done.textContent = messageOf({ status: 200, data: answer });
+    });
+  }
+
+  /** A page opened from a mail starts afresh: its form shown, nothing left from an earlier visit. */
+  function resetLinkPage(view) {
+    const form = $("form", view);
+    form.hidden = false;
+    showError(form, null);
+    const done = field(view, "done");
+    done.hidden = true;
+    if (!linkToken() && view.dataset.view !== "forgot-password") {
+      form.hidden = true;
+      showError(view, null);
+      done.hidden = false;
+      (field(done, "done-message") || done).textContent = "This link has no token: open the link from the mail.";
+    }
+  }
+
   async function onLogout() {
     if (storage.get()) {
       try {
@@ -468,6 +589,9 @@
     mod: { view: "board", title: "Moderator Board", show: (view) => boardView(view, "mod") },
     admin: { view: "board", title: "Admin Board", show: (view) => boardView(view, "admin") },
     sessions: { view: "sessions", title: "Sessions", signedIn: true, feature: "sessions", show: sessionsView },
+    "forgot-password": { view: "forgot-password", title: "Forgot password", show: resetLinkPage },
+    "reset-password": { view: "reset-password", title: "Set a new password", show: resetLinkPage },
+    "verify-email": { view: "verify-email", title: "Confirm your email address", show: resetLinkPage },
     users: { view: "users", title: "Users", signedIn: true, feature: "users", show: usersView },
   };
 
@@ -479,7 +603,7 @@
   let rendered = null;
 
   function render() {
-    const name = (location.hash.match(/^#\/([a-z]+)/) || [])[1] || "home";
+    const name = (location.hash.match(/^#\/([a-z-]+)/) || [])[1] || "home";
     const user = storage.get();
     const route = routes[name];
     if (!route) return void (location.hash = "#/home");
@@ -526,6 +650,19 @@
       usersView($('[data-view="users"]'));
     });
     $('[data-action="logout"]').addEventListener("click", onLogout);
+    const forms = {
+      "forgot-password": onForgot,
+      "reset-password": onReset,
+      "verify-email": onVerify,
+      "change-email": onChangeEmail,
+    };
+    for (const [name, handler] of Object.entries(forms)) {
+      $(`[data-form="${name}"]`).addEventListener("submit", (event) => {
+        event.preventDefault();
+        handler(event.currentTarget);
+      });
+    }
+    $('[data-action="resend-verification"]').addEventListener("click", (event) => onResendVerification(event.currentTarget));
     // Another tab signed in or out: follow it.
     window.addEventListener("storage", (event) => {
       if (event.key === storage.key) {
