@@ -1,18 +1,25 @@
+import Common
+import Crypto
 import Foundation
 
-/// A single-use link token: 256 random bits for the mail, only its SHA-256 for the database.
+/// A single-use link token: 256 random bits for the mail (43 base64url characters), only its
+/// SHA-256 for the database.
 struct MailToken: Sendable {
     let token: String
     let hash: String
 
     static func new() -> MailToken {
-        let token = RefreshTokenFormat.newToken()
-        return MailToken(token: token, hash: RefreshTokenFormat.digest(token))
+        let token = Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        return MailToken(token: token, hash: Self.digest(token))
     }
 
     /// The hash of a presented token; `nil` when it cannot be one of ours (no database look-up then).
     static func hash(ofPresented token: String) -> String? {
-        RefreshTokenFormat.isWellFormed(token) ? RefreshTokenFormat.digest(token) : nil
+        token.utf8.count == 43 && Base64URL.decode(token) != nil ? Self.digest(token) : nil
+    }
+
+    private static func digest(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 
