@@ -11,7 +11,7 @@ struct MigratorTests {
     }
 
     private func versions(_ client: PostgresClient) async throws -> [String] {
-        try await column(client, "SELECT version::text FROM auth_schema_migrations ORDER BY version")
+        try await column(client, "SELECT version::text FROM auth_schema_migrations ORDER BY auth_schema_migrations.version")
     }
 
     @Test("an empty database gets the tables, the three role rows and the unique indexes")
