@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json as jsonlib
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ class Reply:
     elapsed: float
     method: str = "GET"
     path: str = "/"
+    #: Every ``Set-Cookie`` field as sent (``headers`` joins them into one value).
+    set_cookies: list[str] = field(default_factory=list)
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -49,6 +52,16 @@ class Reply:
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status} {self.body[:300]!r}"
+
+
+class NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that keeps and sends nothing: for a test that sends the cookies it means, itself."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
 
 
 class Client:
@@ -96,6 +109,7 @@ class Client:
             elapsed=time.monotonic() - started,
             method=method.upper(),
             path=path,
+            set_cookies=list(response.raw.headers.getlist("Set-Cookie")),
         )
         if check:
             check_response(method, path, reply.status, body)
@@ -112,6 +126,11 @@ class Client:
     def head(self, path: str, **kwargs: Any) -> Reply:
         """HEAD PATH."""
         return self.request("HEAD", path, **kwargs)
+
+    def without_cookie_jar(self) -> "Client":
+        """Stops requests' session from keeping or sending cookies on its own; returns this client."""
+        self.session.cookies.set_policy(NoCookies())
+        return self
 
     def close(self) -> None:
         """Closes the pooled connections."""
