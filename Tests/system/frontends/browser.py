@@ -17,8 +17,8 @@ protocol"), so a test can send exactly what a browser sends and refuse what a br
 A refusal raises ``CorsBlocked``: in a browser the frontend would see a network error instead.
 
 Cookies are the browser's too (``CookieJar``): kept from ``Set-Cookie`` of answers the page may read in
-credentials mode, sent by path, dropped at ``Max-Age``; never by requests' own session, whose cookie
-handling the Browser turns off so that a test sees exactly the cookies a browser would send.
+credentials mode, sent by path, dropped at ``Max-Age``; never by requests' own session (the Client keeps
+no cookies), so that a test sees exactly the cookies a browser would send.
 """
 
 from __future__ import annotations
@@ -164,9 +164,8 @@ class Browser:
 
     def __post_init__(self) -> None:
         self.preflights: list[tuple[str, str, str | None]] = []
-        #: The browser's cookies for the gateway; requests' session keeps none of its own.
+        #: The browser's cookies for the gateway (the Client keeps none of its own).
         self.jar = CookieJar()
-        self.client.without_cookie_jar()
 
     def _check_origin(self, reply: Reply, what: str) -> None:
         allowed = reply.headers.get("Access-Control-Allow-Origin")

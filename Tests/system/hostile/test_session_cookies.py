@@ -22,7 +22,7 @@ TRUSTED = "http://localhost:8081"  # one of the default CORS_ALLOWED_ORIGINS
 
 
 def client(system: System) -> Client:
-    return system.client().without_cookie_jar()
+    return system.client()  # keeps no cookies: each request sends the Cookie field it is given
 
 
 def cookie_value(reply: Reply, name: str) -> str:

@@ -65,7 +65,8 @@ class NoCookies(http.cookiejar.DefaultCookiePolicy):
 
 
 class Client:
-    """requests.Session bound to one base URL (a gateway). Not shared between threads: make one per thread.
+    """requests.Session bound to one base URL (a gateway), keeping no cookies. Not shared between threads:
+    make one per thread.
 
     Every answer is checked with ``checks.check_response`` unless ``check=False`` is passed (for
     health probes and answers a test inspects for rule-breaking on purpose).
@@ -76,6 +77,9 @@ class Client:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.trust_env = False  # never a proxy from the environment: loopback only
+        # No cookie jar of its own: a test sends the Cookie field it means (SESSION_COOKIES), and a
+        # client that replays cookies it was never told about would test the jar, not the system.
+        self.session.cookies.set_policy(NoCookies())
 
     def request(
         self,
@@ -126,11 +130,6 @@ class Client:
     def head(self, path: str, **kwargs: Any) -> Reply:
         """HEAD PATH."""
         return self.request("HEAD", path, **kwargs)
-
-    def without_cookie_jar(self) -> "Client":
-        """Stops requests' session from keeping or sending cookies on its own; returns this client."""
-        self.session.cookies.set_policy(NoCookies())
-        return self
 
     def close(self) -> None:
         """Closes the pooled connections."""
