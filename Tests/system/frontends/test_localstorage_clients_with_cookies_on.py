@@ -26,9 +26,16 @@ COOKIES_ON = {"SESSION_COOKIES": "on", "SESSION_COOKIE_SECURE": "false"}
 
 
 @pytest.fixture(scope="module")
-def tutorial_system() -> Iterator[System]:
-    """The default system, but SESSION_COOKIES=on."""
+def cookies_on_system() -> Iterator[System]:
+    """The default system, but SESSION_COOKIES=on. A ``*_system`` of its own, so that against an external
+    gateway (``SYSTEM_TEST_GATEWAY_URL``, every default) these tests are deselected, not run on cookies off."""
     yield from _run(system_with_default_cors("localstorage-cookies-on", COOKIES_ON))
+
+
+@pytest.fixture(scope="module")
+def tutorial_system(cookies_on_system: System) -> System:
+    """What the imported tests ask for, here the system with SESSION_COOKIES=on."""
+    return cookies_on_system
 
 
 @pytest.fixture(scope="module")
