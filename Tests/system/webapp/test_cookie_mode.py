@@ -65,6 +65,7 @@ def test_the_session_lives_in_httponly_cookies_survives_expiry_and_reload_and_lo
     for cookie in ("access-token", "refresh-token"):
         assert cookies[cookie]["value"] not in visible, f"the {cookie} is readable by page script: {visible}"
     assert "accessToken" not in visible and "refreshToken" not in visible, visible
+    assert browser.text('[data-field="profile-token"]') == "in an HttpOnly cookie (no script can read it)"
     assert board(browser, "user") == "User Content."
     assert board(browser, "admin") == "Require Admin Role!"
 

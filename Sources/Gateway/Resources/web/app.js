@@ -301,7 +301,9 @@
     verified.textContent = profile.emailVerified ? "verified" : "not verified";
     verified.classList.toggle("badge-warning", profile.emailVerified === false);
     field(view, "profile-username").textContent = profile.username;
-    field(view, "profile-token").textContent = token ? `${token.substring(0, 20)} … ${token.substring(token.length - 20)}` : "";
+    field(view, "profile-token").textContent = token
+      ? `${token.substring(0, 20)} … ${token.substring(token.length - 20)}`
+      : storage.get()?.cookieSession ? "in an HttpOnly cookie (no script can read it)" : "";
     field(view, "profile-id").textContent = profile.id;
     field(view, "profile-email").textContent = profile.email;
     const roles = field(view, "profile-roles");
