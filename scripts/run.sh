@@ -18,6 +18,9 @@
 # instead of the local ones (without SMTP_URL a local SMTP server keeps every
 # mail in .local/mail/ and prints one line per mail, with its link). GATEWAY_PORT (default 8080) is where readiness is checked;
 # READY_TIMEOUT (default 120 s) is how long to wait for it.
+# With SESSION_COOKIES=on or only and a gateway on loopback (plain http), it sets
+# SESSION_COOKIE_SECURE=false unless the caller set it: a browser keeps no
+# Secure cookie from http://localhost, so the session would be lost.
 #   RUN_BIN_DIR    run the Gateway, AuthService and ContentService binaries in
 #                  this folder instead of building (any build: the stop check
 #                  uses the debug build `make test` already has)
@@ -45,6 +48,20 @@ export GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 # Where the links in mails point: this gateway's web app, unless set.
 export PUBLIC_URL="${PUBLIC_URL:-http://127.0.0.1:$GATEWAY_PORT}"
 READY_URL="http://127.0.0.1:$GATEWAY_PORT/health/ready"
+COOKIE_NOTE=""
+SESSION_COOKIES_MODE="${SESSION_COOKIES:-off}"
+case "${SESSION_COOKIES_MODE,,}" in
+on | only)
+    case "${GATEWAY_HOST:-127.0.0.1}" in
+    127.0.0.1 | localhost | ::1 | "[::1]")
+        if [[ -z "${SESSION_COOKIE_SECURE:-}" ]]; then
+            export SESSION_COOKIE_SECURE=false
+            COOKIE_NOTE="SESSION_COOKIES=${SESSION_COOKIES}: SESSION_COOKIE_SECURE=false (plain http on loopback; never in production)"
+        fi
+        ;;
+    esac
+    ;;
+esac
 
 SERVICE_PIDS=()
 declare -A SERVICE_NAME=() # pid -> name
@@ -128,7 +145,7 @@ main() {
     PostgreSQL:        $(mask_password "$DATABASE_URL")
     Redis:             $REDIS_URL
     SMTP:              $(mask_password "$SMTP_URL") (mails: [mail] lines below$([[ -n "${_MAIL_PID}" ]] && printf ', kept in %s' "$STATE_DIR/mail"))
-    state:             $STATE_DIR
+    state:             $STATE_DIR$([[ -n "$COOKIE_NOTE" ]] && printf '\n    cookies:           %s' "$COOKIE_NOTE")
     Ctrl-C stops everything.
   ===========================================================
 

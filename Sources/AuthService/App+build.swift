@@ -26,6 +26,9 @@ struct AuthDependencies: Sendable {
     /// The mail routes and notices; `nil` in handler tests built from in-memory parts, which then
     /// have no mail routes.
     var mail: MailFeatures? = nil
+    /// Whether signin, refresh and a password change set session cookies, and whether their bodies
+    /// still carry the tokens (`SESSION_COOKIES`).
+    var sessionCookies = SessionCookieSettings()
 }
 
 /// Builds the auth service on PostgreSQL and Redis; migrations and the bootstrap admin run before
@@ -71,6 +74,7 @@ func buildApplication(
             ? RequestLog(service: "auth-service", format: configuration.logFormat, fallback: logger) : nil
     )
     dependencies.mail = mail
+    dependencies.sessionCookies = configuration.sessionCookies
     let router = try await buildRouter(
         dependencies,
         readiness: [
@@ -158,6 +162,9 @@ func buildRouter(
         )
     )
     let signedIn = router.group("api/auth").signedIn(verifier: verifier, sessions: dependencies.sessions)
+    let cookies = SessionCookieJar(
+        settings: dependencies.sessionCookies, sessions: dependencies.sessions, accessTokenTTL: dependencies.accessTokenTTL, clock: dependencies.clock
+    )
     AuthController(
         users: dependencies.users,
         sessions: dependencies.sessions,
@@ -167,7 +174,8 @@ func buildRouter(
         verifier: verifier,
         audit: dependencies.audit,
         clock: dependencies.clock,
-        mail: dependencies.mail
+        mail: dependencies.mail,
+        cookies: cookies
     ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
     if let mail = dependencies.mail {
         MailController(
@@ -183,7 +191,8 @@ func buildRouter(
         credentials: credentials,
         audit: dependencies.audit,
         clock: dependencies.clock,
-        mail: dependencies.mail
+        mail: dependencies.mail,
+        cookies: cookies
     ).addRoutes(to: signedIn)
     let admin = router.group("api/admin").signedIn(verifier: verifier, sessions: dependencies.sessions)
         .add(middleware: RequireAdminRoleMiddleware())

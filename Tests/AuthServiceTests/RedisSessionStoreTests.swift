@@ -41,6 +41,19 @@ struct RedisSessionStoreTests {
         }
     }
 
+    @Test("a session's end is its signin plus the absolute lifetime, however often it is refreshed; an unknown session has none")
+    func endOfSession() async throws {
+        try await self.withStore { store, clock in
+            let issued = try await store.open(userID: randomUserID())
+            let opened = Int(clock.now())
+            #expect(try await store.endOfSession(issued.sessionID) == opened + Self.policy.absoluteLifetime)
+            clock.advance(by: 100)
+            #expect(try await self.rotate(store, issued.token).outcome.successor != nil)
+            #expect(try await store.endOfSession(issued.sessionID) == opened + Self.policy.absoluteLifetime)
+            #expect(try await store.endOfSession(RefreshTokenFormat.newSessionID()) == nil)
+        }
+    }
+
     @Test("only digests are stored: the session record holds no token, secret or family, and no record per token exists")
     func storesDigestOnly() async throws {
         try await TestRedis.withOwnDatabase { redis in

@@ -13,6 +13,8 @@ struct AccountController: Sendable {
     let clock: any WallClock
     /// Sends the notice of a password change; `nil` without mail.
     var mail: MailFeatures? = nil
+    /// A password change hands its fresh pair over in session cookies too (only there in `only` mode).
+    let cookies: SessionCookieJar
 
     /// On a group whose routes already require an unrevoked access token.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -86,9 +88,14 @@ struct AccountController: Sendable {
         if let mail = self.mail, await !mail.notice(.passwordChanged, userID: user.id) {
             context.logger.error("Password change notice not queued", metadata: ["user_id": "\(user.id)"])
         }
+        var headers = HTTPFields.revocationPosition(position)
+        headers.append(contentsOf: try await self.cookies.setting(accessToken: issued.accessToken, refreshToken: issued.refreshToken, sessionID: issued.sessionID))
+        let inBody = self.cookies.tokensInBodies
         return EditedResponse(
-            headers: .revocationPosition(position),
-            response: PasswordChangedResponse(message: "Password changed", accessToken: issued.accessToken, refreshToken: issued.refreshToken)
+            headers: headers,
+            response: PasswordChangedResponse(
+                message: "Password changed", accessToken: inBody ? issued.accessToken : nil, refreshToken: inBody ? issued.refreshToken : nil
+            )
         )
     }
 

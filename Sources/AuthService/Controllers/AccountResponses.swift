@@ -22,11 +22,12 @@ struct ProfileResponse: ResponseEncodable {
     var emailVerified: Bool
 }
 
-/// The answer of a password change: the same session, with a fresh pair.
+/// The answer of a password change: the same session, with a fresh pair (in cookies only, without
+/// the tokens, in `SESSION_COOKIES=only` mode).
 struct PasswordChangedResponse: ResponseEncodable {
     var message: String
-    var accessToken: String
-    var refreshToken: String
+    var accessToken: String?
+    var refreshToken: String?
 }
 
 /// One session in a session list; absent details are `null`, never left out.

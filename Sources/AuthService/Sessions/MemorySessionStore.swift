@@ -193,6 +193,10 @@ actor MemorySessionStore: SessionStore {
 
     /// Whether something read at `epoch` may still be issued; a newer epoch read raises the mirror, as
     /// the scripts do.
+    func endOfSession(_ sessionID: String) async throws -> Int? {
+        self.records[sessionID]?.expiresAt
+    }
+
     private func admits(_ epoch: Int, ofUser userID: Int) -> Bool {
         let scope = CredentialEpoch.scope(userID: String(userID), epoch: epoch)
         guard epoch >= self.epochs[scope, default: -1] else { return false }

@@ -53,4 +53,8 @@ extension RedisSessionStore {
         let token = SessionRefreshToken(sessionID: sessionID, generation: generation, family: drawn.family, secret: drawn.secret)
         return IssuedRefreshToken(token: token.text, sessionID: sessionID)
     }
+
+    func endOfSession(_ sessionID: String) async throws -> Int? {
+        try await self.redis.send("HGET", Self.detailsKey(sessionID), "exp").int
+    }
 }

@@ -121,6 +121,9 @@ protocol SessionStore: Sendable {
     /// Replaces the session's live refresh token with a new one (same session, same end) for an account
     /// at `epoch`; `nil` when the session is not the user's live one, or the epoch has moved past it.
     func renewRefreshToken(ofSession sessionID: String, userID: Int, epoch: Int) async throws -> IssuedRefreshToken?
+    /// When the session ends however active it is (Unix seconds; its signin plus `REFRESH_TOKEN_TTL`):
+    /// how long a refresh cookie may live. `nil` for a session the store does not know.
+    func endOfSession(_ sessionID: String) async throws -> Int?
 }
 
 /// Where a request came from, as the gateway determined it: kept with a session and an audit event.

@@ -19,7 +19,7 @@ from .conftest import DOCUMENT_PATH
 from .routes import document_routes, source_routes
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
-TOKEN_SCHEMES = [{"accessTokenHeader": []}, {"bearerAuth": []}]
+TOKEN_SCHEMES = [{"accessTokenHeader": []}, {"bearerAuth": []}, {"sessionCookie": []}]
 #: Per client address (signup, signin, refresh), or per account: a password change's wrong current
 #: password counts in the signin back-off.
 RATE_LIMITED = {("/api/auth/signup", "post"), ("/api/auth/signin", "post"), ("/api/auth/refreshtoken", "post"),
@@ -112,8 +112,10 @@ def test_every_error_is_a_json_message(document: dict) -> None:
 
 
 def test_protected_operations_take_both_token_headers(document: dict) -> None:
-    """An operation that needs a token accepts ``x-access-token`` and ``Bearer`` and documents 401 and 403."""
+    """An operation that needs a token accepts ``x-access-token``, ``Bearer`` and the session cookie
+    (``SESSION_COOKIES``), and documents 401 and 403."""
     schemes = document["components"]["securitySchemes"]
+    assert (schemes["sessionCookie"]["type"], schemes["sessionCookie"]["in"]) == ("apiKey", "cookie")
     assert schemes["accessTokenHeader"] == {**schemes["accessTokenHeader"], "type": "apiKey", "in": "header",
                                             "name": "x-access-token"}
     assert schemes["bearerAuth"]["type"] == "http" and schemes["bearerAuth"]["scheme"] == "bearer"

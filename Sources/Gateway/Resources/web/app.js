@@ -7,19 +7,28 @@
 (() => {
   // ------------------------------------------------------------------ storage ---
 
-  /** The signin body under "user" in localStorage, as the tutorial's clients keep it. */
+  /**
+   * The signin body under "user" in localStorage, as the tutorial's clients keep it. Against a backend
+   * with SESSION_COOKIES=only the signin answer carries no token (the session is in HttpOnly cookies the
+   * page cannot read): then only the profile is kept, marked `cookieSession`, and no token ever is.
+   */
   const storage = {
     key: "user",
     get() {
       try {
         const user = JSON.parse(localStorage.getItem(this.key));
-        return user && typeof user.accessToken === "string" ? user : null;
+        return user && (typeof user.accessToken === "string" || user.cookieSession === true) ? user : null;
       } catch {
         return null;
       }
     },
     save(user) {
-      localStorage.setItem(this.key, JSON.stringify(user));
+      const kept = typeof user.accessToken === "string" ? user : { ...user, cookieSession: true };
+      if (kept.cookieSession) {
+        delete kept.accessToken;
+        delete kept.refreshToken;
+      }
+      localStorage.setItem(this.key, JSON.stringify(kept));
     },
     /** The refresh answer: unlike the tutorial's clients we keep the rotated refresh token too. */
     updateTokens(accessToken, refreshToken) {
@@ -48,19 +57,25 @@
     }
   }
 
-  /** One request, without the refresh rule. Resolves to {status, data}; rejects only when no answer came. */
+  /**
+   * One request, without the refresh rule. Resolves to {status, data}; rejects only when no answer came.
+   * Same-origin credentials: the session cookies of a cookie session go with it (and signin's are kept).
+   */
   async function send(method, path, { body, auth = true } = {}) {
     const headers = { Accept: "application/json" };
     const user = storage.get();
-    if (auth && user) headers["x-access-token"] = user.accessToken;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth && user && !user.cookieSession) headers["x-access-token"] = user.accessToken;
+    // The gateway takes a cookie-authenticated POST, PUT or DELETE only with a JSON type (its CSRF rule).
+    if (body !== undefined || (user && user.cookieSession && method !== "GET" && method !== "HEAD")) {
+      headers["Content-Type"] = "application/json";
+    }
     let response;
     try {
       response = await fetch(path, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: "omit",
+        credentials: "same-origin",
         cache: "no-store",
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
@@ -92,6 +107,13 @@
     if (!refreshing) {
       refreshing = (async () => {
         const user = storage.get();
+        if (user && user.cookieSession) {
+          // The refresh cookie (Path=/api/auth) is the token; the answer sets both cookies anew.
+          const answer = await send("POST", REFRESH, { body: {}, auth: false });
+          if (answer.status === 200) return true;
+          if (answer.status === 403) signedOut("Your session has ended. Please log in again.");
+          return false;
+        }
         if (!user || !user.refreshToken) return false;
         const answer = await send("POST", REFRESH, { body: { refreshToken: user.refreshToken }, auth: false });
         if (answer.status === 200 && answer.data && typeof answer.data.accessToken === "string") {
@@ -279,7 +301,9 @@
     verified.textContent = profile.emailVerified ? "verified" : "not verified";
     verified.classList.toggle("badge-warning", profile.emailVerified === false);
     field(view, "profile-username").textContent = profile.username;
-    field(view, "profile-token").textContent = token ? `${token.substring(0, 20)} … ${token.substring(token.length - 20)}` : "";
+    field(view, "profile-token").textContent = token
+      ? `${token.substring(0, 20)} … ${token.substring(token.length - 20)}`
+      : storage.get()?.cookieSession ? "in an HttpOnly cookie (no script can read it)" : "";
     field(view, "profile-id").textContent = profile.id;
     field(view, "profile-email").textContent = profile.email;
     const roles = field(view, "profile-roles");
@@ -672,8 +696,13 @@
     });
     window.addEventListener("hashchange", render);
     updateNav();
-    render();
-    detectFeatures();
+    const user = storage.get();
+    // A reload of a cookie session: a fresh access token from the refresh cookie before anything else.
+    (user && user.cookieSession ? refreshTokens() : Promise.resolve()).finally(() => {
+      updateNav();
+      render();
+      detectFeatures();
+    });
   }
 
   start();
