@@ -20,7 +20,7 @@ struct BootstrapAdminAccount: Sendable {
         }
         // A new account obeys the rules of signup; an existing one (found above) keeps its name.
         guard (try? UsernameProfile.enforce(self.admin.username)) != nil else {
-            throw ConfigurationError(message: "BOOTSTRAP_ADMIN_USERNAME is not a valid username (see \"Usernames and emails\" in the README)")
+            throw ConfigurationError(message: "BOOTSTRAP_ADMIN_USERNAME is not a valid username (see docs/identifiers.md)")
         }
         let hash = try await self.passwords.hash(self.admin.password)
         do {
