@@ -172,7 +172,23 @@ struct PostgresUserListTests {
                 #expect(try self.rowByRowReads(plan).isEmpty, "\(name) reads users row by row: \(plan)")
             }
             let rarePlan = try await self.plan(client, UserListStatements.fewMatches(rare, after: 0, wanted: 21, cap: UserListQuery.exactTotalLimit + 1))
-            #expect(rarePlan.contains("users_username_trgm") && rarePlan.contains("users_email_trgm"))
+            #expect(rarePlan.contains("users_search_trgm"), "\(rarePlan)")
+        }
+    }
+
+    @Test("a search finds a name or an address in any case, never a text that spans the two; a line feed or U+0000 finds nobody")
+    func searchLooksInTheNameOrTheAddress() async throws {
+        try await self.withRepository { repository, client in
+            try await self.load(client, count: 3)
+            let byName = try await repository.list(UserListQuery(text: "ALE0000002", limit: 5))
+            #expect(byName.users.map(\.id) == [2] && byName.total == 1)
+            let byAddress = try await repository.list(UserListQuery(text: "0000003@EXAMPLE.C", limit: 5))
+            #expect(byAddress.users.map(\.id) == [3])
+            // The indexed text is name, line feed, address: "...0000001\nscale..." is in it, in no field.
+            for text in ["0000001\nscale", "0000001\r\nscale", "scale\u{0}"] {
+                let page = try await repository.list(UserListQuery(text: text, limit: 5))
+                #expect(page.users.isEmpty && page.total == 0, "\(text.debugDescription) found \(page.users.map(\.id))")
+            }
         }
     }
 

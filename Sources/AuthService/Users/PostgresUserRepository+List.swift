@@ -18,8 +18,7 @@ extension PostgresUserRepository {
     static let searchWalkBudget = 5_000
 
     func list(_ query: UserListQuery) async throws -> UserPage {
-        // U+0000 cannot be stored, so it matches nobody; PostgreSQL would refuse the statement.
-        if let text = query.text, !PostgresText.canStore(text) { return UserPage(users: [], total: 0) }
+        if let text = query.text, !UserListStatements.canSearch(text) { return UserPage(users: [], total: 0) }
         let pattern = query.text.flatMap { $0.isEmpty ? nil : UserListStatements.containsPattern($0) }
         let logger = self.logger
         return try await self.database.run("list users") { connection, _ in

@@ -1,9 +1,21 @@
 import PostgresNIO
 
 /// The statements of the admin's user list (``PostgresUserRepository/list(_:)``), each served by an
-/// index: the primary key for pages in id order, the trigram indexes of migration 9 for a search.
+/// index: the primary key for pages in id order, the trigram index of migration 11 for a search.
 /// `pattern` is always an `ILIKE` pattern from ``containsPattern(_:)``.
 enum UserListStatements {
+    /// What a search looks in: a user's name and address as one text, the expression of the trigram
+    /// index `users_search_trgm` (migration 11), written exactly as there. A pattern never holds the
+    /// newline (``canSearch(_:)``), so no match spans the two.
+    static let searchable = #"(coalesce(username, '') || E'\n' || coalesce(email, ''))"#
+
+    /// Whether a search for `text` can be run as one pattern on ``searchable``: PostgreSQL stores no
+    /// U+0000 (and refuses a statement with one), and a line feed would let a match span the name
+    /// and the address (signup admits neither in a name or an address).
+    static func canSearch(_ text: String) -> Bool {
+        PostgresText.canStore(text) && !text.unicodeScalars.contains("\n")
+    }
+
     /// A pattern that matches any text containing `text` as typed: `ILIKE`'s own wildcards (`%`, `_`)
     /// and its escape character (`\`) in it stand for themselves.
     static func containsPattern(_ text: String) -> String {
@@ -24,7 +36,7 @@ enum UserListStatements {
     /// ``RequestParameters/maximumOffset``), where each skipped match is read anyway.
     static func searchPage(_ pattern: String, after: Int, wanted: Int, offset: Int) -> PostgresQuery {
         """
-        SELECT id FROM users WHERE id > \(after) AND (username ILIKE \(pattern) OR email ILIKE \(pattern))
+        SELECT id FROM users WHERE id > \(after) AND \(unescaped: Self.searchable) ILIKE \(pattern)
         ORDER BY id LIMIT \(wanted) OFFSET \(offset)
         """
     }
@@ -35,7 +47,7 @@ enum UserListStatements {
     /// search the planner expects fewer matches for.
     static func fewMatches(_ pattern: String, after: Int, wanted: Int, cap: Int) -> PostgresQuery {
         """
-        WITH m AS MATERIALIZED (SELECT id FROM users WHERE username ILIKE \(pattern) OR email ILIKE \(pattern) LIMIT \(cap))
+        WITH m AS MATERIALIZED (SELECT id FROM users WHERE \(unescaped: Self.searchable) ILIKE \(pattern) LIMIT \(cap))
         SELECT (SELECT count(*) FROM m), ARRAY(SELECT id FROM m WHERE id > \(after) ORDER BY id LIMIT \(wanted))
         """
     }
@@ -45,7 +57,7 @@ enum UserListStatements {
     /// planner from walking the primary key instead, which reads every row before the first match.
     static func matches(_ pattern: String, after: Int, wanted: Int) -> PostgresQuery {
         """
-        WITH m AS MATERIALIZED (SELECT id FROM users WHERE id > \(after) AND (username ILIKE \(pattern) OR email ILIKE \(pattern)))
+        WITH m AS MATERIALIZED (SELECT id FROM users WHERE id > \(after) AND \(unescaped: Self.searchable) ILIKE \(pattern))
         SELECT id FROM m ORDER BY id LIMIT \(wanted)
         """
     }
@@ -55,7 +67,7 @@ enum UserListStatements {
     static func walk(_ pattern: String, after: Int, wanted: Int, budget: Int) -> PostgresQuery {
         """
         SELECT id FROM (SELECT id, username, email FROM users WHERE id > \(after) ORDER BY id LIMIT \(budget)) AS w
-        WHERE username ILIKE \(pattern) OR email ILIKE \(pattern) ORDER BY id LIMIT \(wanted)
+        WHERE \(unescaped: Self.searchable) ILIKE \(pattern) ORDER BY id LIMIT \(wanted)
         """
     }
 
@@ -77,7 +89,7 @@ enum UserListStatements {
     /// How many users match, counting at most `cap`: from the primary key without a pattern.
     static func count(_ pattern: String?, cap: Int) -> PostgresQuery {
         if let pattern {
-            return "SELECT count(*) FROM (SELECT 1 FROM users WHERE username ILIKE \(pattern) OR email ILIKE \(pattern) LIMIT \(cap)) AS capped"
+            return "SELECT count(*) FROM (SELECT 1 FROM users WHERE \(unescaped: Self.searchable) ILIKE \(pattern) LIMIT \(cap)) AS capped"
         }
         return "SELECT count(*) FROM (SELECT id FROM users ORDER BY id LIMIT \(cap)) AS capped"
     }
@@ -86,7 +98,7 @@ enum UserListStatements {
     /// (from the table's statistics: nothing is read).
     static func estimate(_ pattern: String?) -> PostgresQuery {
         if let pattern {
-            return "EXPLAIN (FORMAT JSON) SELECT 1 FROM users WHERE username ILIKE \(pattern) OR email ILIKE \(pattern)"
+            return "EXPLAIN (FORMAT JSON) SELECT 1 FROM users WHERE \(unescaped: Self.searchable) ILIKE \(pattern)"
         }
         return "EXPLAIN (FORMAT JSON) SELECT 1 FROM users"
     }
