@@ -1,3 +1,4 @@
+@testable import AuthService
 import Common
 
 /// In-memory sessions with the Redis store's semantics, for handler tests: one record per session,

@@ -1,3 +1,4 @@
+@testable import AuthService
 import Foundation
 
 /// The trail in memory, for handler tests: recording stores at once.

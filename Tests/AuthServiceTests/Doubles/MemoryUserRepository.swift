@@ -1,3 +1,4 @@
+@testable import AuthService
 import Common
 import Foundation
 
