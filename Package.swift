@@ -53,7 +53,6 @@ extension Target {
 
 let package = Package(
     name: "auth-backend",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "TokenVerificationBench", targets: ["TokenVerificationBench"]),
         .executable(name: "Gateway", targets: ["Gateway"]),
