@@ -27,7 +27,7 @@ struct SignupLookalikeTests {
 
     @Test(
         "a name that looks like an existing one as typed is taken: capital I beside l, 0 beside O, an i with a dot above",
-        arguments: [("xxxl", "xxxI"), ("xxxl", "xxx1"), ("XXXO", "XXX0"), ("xxxo", "XXX0"), ("rootadmin", "rootadmi\u{307}n"), ("Paypal", "PaypaI")]
+        arguments: LookalikeSkeletonTests.lookalikePairs
     )
     func typedLookalikesAreTaken(existing: String, username: String) async throws {
         try await self.fixture.addUser(existing)
