@@ -6,13 +6,6 @@ import Testing
 
 @Suite("PostgresUserRepository administration: list, change, and never lose the last admin")
 struct PostgresAdministrationTests {
-    private func withRepository(_ body: (PostgresUserRepository, PostgresClient) async throws -> Void) async throws {
-        try await withTestDatabase { client in
-            try await Migrator(client: client, logger: storeLogger).migrate()
-            try await body(PostgresUserRepository(client: client, logger: storeLogger), client)
-        }
-    }
-
     @discardableResult
     private func create(_ repository: PostgresUserRepository, _ name: String, roles: [Role] = [.user]) async throws -> Int {
         try await repository.create(NewUser(username: name, email: "\(name)@example.com", passwordHash: "h", roles: roles))
@@ -30,7 +23,7 @@ struct PostgresAdministrationTests {
 
     @Test("the list pages by id with the total, and q matches name or email case-insensitively, as text")
     func listAndSearch() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             for index in 1...25 { try await self.create(repository, String(format: "user%02d", index)) }
             try await self.create(repository, "per%cent")
 
@@ -49,7 +42,7 @@ struct PostgresAdministrationTests {
 
     @Test("a role change replaces the roles; disable and enable set and clear disabledAt; delete removes the user and its role rows")
     func changes() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             let admin = try await self.create(repository, "boss", roles: [.user, .admin])
             let alice = try await self.create(repository, "alice")
 
@@ -77,7 +70,7 @@ struct PostgresAdministrationTests {
     @Test("beforeCommit sees the account as it was, and when it fails nothing changes")
     func beforeCommitFailureRollsBack() async throws {
         struct RedisDown: Error {}
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             let admin = try await self.create(repository, "boss", roles: [.user, .admin])
             let alice = try await self.create(repository, "alice")
             await #expect(throws: RedisDown.self) {
@@ -96,7 +89,7 @@ struct PostgresAdministrationTests {
 
     @Test("the last enabled admin cannot lose admin, be disabled or be deleted; a caller who is no enabled admin is refused")
     func lastAdmin() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             let boss = try await self.create(repository, "boss", roles: [.user, .admin])
             let other = try await self.create(repository, "other", roles: [.admin])
             let alice = try await self.create(repository, "alice")
@@ -119,7 +112,7 @@ struct PostgresAdministrationTests {
 
     @Test("admins stepping down all at once, round after round: exactly one of them stays admin every time")
     func concurrentDemotions() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             for round in 0..<6 {
                 let ids = try await withThrowingTaskGroup(of: Int.self) { group in
                     for index in 0..<4 { group.addTask { try await self.create(repository, "r\(round)admin\(index)", roles: [.admin]) } }
@@ -152,7 +145,7 @@ struct PostgresAdministrationTests {
 
     @Test("two admins disabling each other at once: one wins, the other is no admin by the time its change runs")
     func concurrentMutualDisable() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             for round in 0..<6 {
                 let a = try await self.create(repository, "a\(round)", roles: [.admin])
                 let b = try await self.create(repository, "b\(round)", roles: [.admin])

@@ -7,8 +7,7 @@ import Testing
 @Suite("The audit trail in PostgreSQL: batches in order, newest first, filters, paging, retention")
 struct PostgresAuditRepositoryTests {
     private func withTrail(_ body: (PostgresAuditRepository, PostgresClient) async throws -> Void) async throws {
-        try await withTestDatabase { client in
-            try await Migrator(client: client, logger: storeLogger).migrate()
+        try await withMigratedDatabase { client in
             try await body(PostgresAuditRepository(database: TimeBoundDatabase(client: client), logger: storeLogger), client)
         }
     }

@@ -6,16 +6,6 @@ import Testing
 
 @Suite("Database deadlines: a stalled PostgreSQL answers 503 fast and a late write changes nothing")
 struct PostgresDeadlineTests {
-    private func withRepository(
-        timeouts: DatabaseTimeouts = .standard,
-        _ body: (PostgresUserRepository, PostgresClient) async throws -> Void
-    ) async throws {
-        try await withTestDatabase { client in
-            try await Migrator(client: client, logger: storeLogger).migrate()
-            try await body(PostgresUserRepository(database: TimeBoundDatabase(client: client, timeouts: timeouts), logger: storeLogger), client)
-        }
-    }
-
     /// What `body` returned or threw.
     private static func outcome<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
         do {
@@ -31,7 +21,7 @@ struct PostgresDeadlineTests {
 
     @Test("the insert statement carries its deadline: executed after it, it inserts neither the user nor its roles")
     func lateInsertChangesNothing() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             let error = await #expect(throws: DatabaseUnavailable.self) {
                 try await repository.database.run("late insert") { connection, _ in
                     try await repository.insert(self.user("late"), notAfter: Date().addingTimeInterval(-1), on: connection)
@@ -49,7 +39,7 @@ struct PostgresDeadlineTests {
     @Test("an INSERT held by a lock past the deadline: the caller gets 503 within the timeout, and once the lock goes the statement inserts nothing")
     func stalledInsertTimesOutAndLandsNothing() async throws {
         let timeouts = DatabaseTimeouts(operation: .seconds(2), writeMargin: .seconds(1))
-        try await self.withRepository(timeouts: timeouts) { repository, client in
+        try await withUserRepository(timeouts: timeouts) { repository, client in
             // Another session holds the table, as a stalled server would hold the statement.
             try await client.withConnection { blocker in
                 try await blocker.query("BEGIN", logger: storeLogger)
@@ -77,7 +67,7 @@ struct PostgresDeadlineTests {
     @Test("a password change that runs after its write deadline yet answers within the operation's: writeDeadlinePassed (503), the old hash stays")
     func latePasswordChangeIsUnavailable() async throws {
         let timeouts = DatabaseTimeouts(operation: .seconds(3), writeMargin: .seconds(2))
-        try await self.withRepository(timeouts: timeouts) { repository, client in
+        try await withUserRepository(timeouts: timeouts) { repository, client in
             let id = try await repository.create(self.user("late"))
             let epoch = try #require(try await repository.find(id: id)).credentialEpoch
             // Another session holds the table for 1.5 s, as a stalled server would hold the statement:
@@ -101,8 +91,7 @@ struct PostgresDeadlineTests {
 
     @Test("a statement that does not answer in time is abandoned at the deadline (its connection closed), not waited for")
     func slowStatementAbandoned() async throws {
-        try await withTestDatabase { client in
-            try await Migrator(client: client, logger: storeLogger).migrate()
+        try await withMigratedDatabase { client in
             let database = TimeBoundDatabase(client: client, timeouts: DatabaseTimeouts(operation: .seconds(1), writeMargin: .milliseconds(500)))
             let started = ContinuousClock.now
             await #expect(throws: DatabaseUnavailable.self) {
@@ -143,7 +132,7 @@ struct PostgresDeadlineTests {
 
     @Test("a name with U+0000 is simply not found, without a statement PostgreSQL would refuse")
     func nulNameNotFound() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             _ = try await repository.create(self.user("alice"))
             #expect(try await repository.find(username: "ali\u{0}ce") == nil)
             #expect(try await repository.conflict(username: "ali\u{0}ce", email: "x\u{0}@example.com") == nil)
@@ -152,7 +141,7 @@ struct PostgresDeadlineTests {
 
     @Test("8 concurrent creates of spellings that normalise alike: exactly one wins, the rest are username conflicts")
     func concurrentNormalisedSignups() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             let names = ["straße", "STRASSE", "Strasse", "strasse", "ｓｔｒａｓｓｅ", "STRAßE", "\u{0455}tra\u{0455}\u{0455}e", "ſtraſſe"]
             let outcomes = try await withThrowingTaskGroup(of: UserConflict.Field?.self) { group in
                 for (index, name) in names.enumerated() {

@@ -14,8 +14,7 @@ struct PostgresMailOutboxTests {
     }
 
     private func withStores(_ body: (Stores) async throws -> Void) async throws {
-        try await withTestDatabase { client in
-            try await Migrator(client: client, logger: storeLogger).migrate()
+        try await withMigratedDatabase { client in
             let database = TimeBoundDatabase(client: client)
             try await body(Stores(
                 users: PostgresUserRepository(database: database, logger: storeLogger),

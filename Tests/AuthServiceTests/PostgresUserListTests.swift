@@ -6,13 +6,6 @@ import Testing
 
 @Suite("The admin's user list at scale: keyset pages, a search served by its indexes, a total exact when cheap")
 struct PostgresUserListTests {
-    private func withRepository(_ body: (PostgresUserRepository, PostgresClient) async throws -> Void) async throws {
-        try await withTestDatabase { client in
-            try await Migrator(client: client, logger: storeLogger).migrate()
-            try await body(PostgresUserRepository(client: client, logger: storeLogger), client)
-        }
-    }
-
     /// `count` users `scale0000001`... with the role `user`, straight into the tables (no password
     /// hashing), then ANALYZE, so that the planner sees the tables as they are.
     private func load(_ client: PostgresClient, count: Int, from first: Int = 1) async throws {
@@ -89,7 +82,7 @@ struct PostgresUserListTests {
 
     @Test("keyset pages: each starts above after, next is its last id, null on the last page, which is never empty but for no users")
     func keysetPages() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             #expect(try await repository.list(UserListQuery(limit: 10)) == UserPage(users: [], total: 0, next: nil))
             try await self.load(client, count: 45)
 
@@ -107,7 +100,7 @@ struct PostgresUserListTests {
 
     @Test("a keyset walk through the list sees every user that stayed exactly once, in order, while others are added and deleted")
     func stableUnderConcurrentChanges() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             try await self.load(client, count: 600)
             let deleted = Set(stride(from: 3, through: 600, by: 7))
             let churn = Task {
@@ -136,7 +129,7 @@ struct PostgresUserListTests {
 
     @Test("offset pages under the same deletions skip users that stayed: what keyset pages are for")
     func offsetPagesSkipUnderDeletions() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             try await self.load(client, count: 30)
             let first = try await repository.list(UserListQuery(limit: 10))
             // Two users of the first page are deleted before the second page is read.
@@ -151,7 +144,7 @@ struct PostgresUserListTests {
 
     @Test("at 100,000 users no statement of the list or of a search reads users or their roles row by row: every condition is an index's", .timeLimit(.minutes(5)))
     func plansUseIndexes() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             try await self.load(client, count: 100_000)
             let rare = UserListStatements.containsPattern("CALE0054321")
             let common = UserListStatements.containsPattern("example")
@@ -178,7 +171,7 @@ struct PostgresUserListTests {
 
     @Test("a search finds a name or an address in any case, never a text that spans the two; a line feed or U+0000 finds nobody")
     func searchLooksInTheNameOrTheAddress() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             try await self.load(client, count: 3)
             let byName = try await repository.list(UserListQuery(text: "ALE0000002", limit: 5))
             #expect(byName.users.map(\.id) == [2] && byName.total == 1)
@@ -194,7 +187,7 @@ struct PostgresUserListTests {
 
     @Test("a page's roles are read by user: a few pages per user, not all of user_roles per user", .timeLimit(.minutes(5)))
     func rolesAreReadByUser() async throws {
-        try await self.withRepository { _, client in
+        try await withUserRepository { _, client in
             // At this size, with the tutorial's key ("roleId", "userId") alone and roles never
             // analysed (nothing changes it), the planner reads all of user_roles for every user.
             try await self.load(client, count: 20_000)
@@ -205,7 +198,7 @@ struct PostgresUserListTests {
 
     @Test("the total is exact up to the limit and estimated beyond, and says which; searches find the same users either way", .timeLimit(.minutes(5)))
     func totalsAndWaysAgree() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             try await self.load(client, count: 30_000)
 
             let all = try await repository.list(UserListQuery(limit: 5))

@@ -5,21 +5,13 @@ import Testing
 
 @Suite("PostgresUserRepository keeps users unique case-insensitively, even under concurrent signups")
 struct PostgresUserRepositoryTests {
-    /// A migrated database of its own and a repository over it.
-    private func withRepository(_ body: (PostgresUserRepository, PostgresClient) async throws -> Void) async throws {
-        try await withTestDatabase { client in
-            try await Migrator(client: client, logger: storeLogger).migrate()
-            try await body(PostgresUserRepository(client: client, logger: storeLogger), client)
-        }
-    }
-
     private func user(_ username: String, email: String? = nil, roles: [Role] = [.user]) -> NewUser {
         NewUser(username: username, email: email ?? "\(username.lowercased())@example.com", passwordHash: "$argon2id$hash-of-\(username)", roles: roles)
     }
 
     @Test("a created user is found by id and by name in any case, with its roles in id order")
     func createAndFind() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             let id = try await repository.create(self.user("Alice", roles: [.admin, .user]))
 
             let epoch = try #require(try await repository.find(id: id)).credentialEpoch
@@ -37,7 +29,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("8 concurrent creates of one name in different cases: exactly one wins, the rest are username conflicts")
     func concurrentSameUsername() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             let names = ["racer", "Racer", "RACER", "rAcer", "raCer", "racEr", "raceR", "RaCeR"]
             let outcomes = try await withThrowingTaskGroup(of: Result<Int, UserConflict>.self) { group in
                 for (index, name) in names.enumerated() {
@@ -63,7 +55,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("concurrent creates sharing an email in different cases: one wins, the rest are email conflicts")
     func concurrentSameEmail() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             let outcomes = try await withThrowingTaskGroup(of: UserConflict.Field?.self) { group in
                 for index in 0..<6 {
                     group.addTask {
@@ -84,7 +76,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("the friendly pre-check names the username first, then the email")
     func conflictPreCheck() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             _ = try await repository.create(self.user("taken", email: "taken@example.com"))
 
             #expect(try await repository.conflict(username: "TAKEN", email: "TAKEN@example.com") == .username)
@@ -95,7 +87,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("a password change replaces the hash it was checked against and advances the epoch; from a replaced hash it is lost, after another change of the account it writes nothing")
     func changePasswordComparesAndSets() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             let id = try await repository.create(self.user("bob"))
             let before = try #require(try await repository.find(id: id))
             let epoch = before.credentialEpoch
@@ -115,7 +107,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("8 concurrent password changes from one hash: exactly one wins, the others lose, the epoch advances once")
     func concurrentPasswordChangesHaveOneWinner() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             let id = try await repository.create(self.user("carol"))
             let before = try #require(try await repository.find(id: id))
             let writes = try await withThrowingTaskGroup(of: PasswordWrite.self) { group in
@@ -134,7 +126,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("a disabled account's password is not changed")
     func disabledAccountKeepsItsPassword() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             let id = try await repository.create(self.user("dave"))
             let epoch = try #require(try await repository.find(id: id)).credentialEpoch
             _ = try await client.query(#"UPDATE users SET "disabledAt" = now() WHERE id = \#(id)"#, logger: storeLogger)
@@ -145,7 +137,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("a hash upgrade keeps the epoch and loses to a password change that came first")
     func upgradeKeepsTheEpochAndLosesToAChange() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             let id = try await repository.create(self.user("erin"))
             let epoch = try #require(try await repository.find(id: id)).credentialEpoch
             try await repository.upgradePasswordHash(userID: id, replacing: "$argon2id$hash-of-erin", with: "$argon2id$stronger")
@@ -160,7 +152,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("granting a role advances the epoch once, granting it again is harmless; the epoch advances alone for an unknown user not at all")
     func grantAndAdvance() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             let id = try await repository.create(self.user("bob"))
             let epoch = try #require(try await repository.find(id: id)).credentialEpoch
             #expect(try await repository.grant(.admin, toUserID: id) == epoch + 1)
@@ -176,7 +168,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("every account draws its own lineage: epochs of two accounts never compare")
     func accountsDrawTheirOwnLineage() async throws {
-        try await self.withRepository { repository, _ in
+        try await withUserRepository { repository, _ in
             var lineages = Set<Int>()
             for name in ["lin1", "lin2", "lin3", "lin4"] {
                 let user = try #require(try await repository.find(id: try await repository.create(self.user(name))))
@@ -189,7 +181,7 @@ struct PostgresUserRepositoryTests {
 
     @Test("names that look like SQL are stored and found literally")
     func sqlLookingNames() async throws {
-        try await self.withRepository { repository, client in
+        try await withUserRepository { repository, client in
             let name = "x'); DROP TABLE users; --"
             let id = try await repository.create(self.user(name, email: "sql@example.com"))
             #expect(try await repository.find(username: name)?.id == id)

@@ -39,6 +39,24 @@ func withTestDatabase(_ body: (PostgresClient) async throws -> Void) async throw
     }
 }
 
+/// A database of its own (``withTestDatabase(_:)``) with every migration applied.
+func withMigratedDatabase(_ body: (PostgresClient) async throws -> Void) async throws {
+    try await withTestDatabase { client in
+        try await Migrator(client: client, logger: storeLogger).migrate()
+        try await body(client)
+    }
+}
+
+/// A migrated database of its own and a user repository over it, bounded by `timeouts`.
+func withUserRepository(
+    timeouts: DatabaseTimeouts = .standard,
+    _ body: (PostgresUserRepository, PostgresClient) async throws -> Void
+) async throws {
+    try await withMigratedDatabase { client in
+        try await body(PostgresUserRepository(database: TimeBoundDatabase(client: client, timeouts: timeouts), logger: storeLogger), client)
+    }
+}
+
 /// A client whose connection pool runs for the duration of `body`.
 func withPostgresClient(url: String, _ body: (PostgresClient) async throws -> Void) async throws {
     let client = PostgresClient(configuration: try .init(url: url), backgroundLogger: storeLogger)
