@@ -7,8 +7,8 @@
 #                     SWIFT_TEST_ARGS="--filter X" narrows swift test
 #   make system-test  only the Python system tests (Tests/system), with their
 #                     own throwaway stores; SYSTEM_TEST_ARGS="-k X" narrows
-#   make bench        run scripts/bench.sh
-#   make bench-scale  run scripts/bench-scale.sh: the same requests on stores of
+#   make bench        run Benchmarks/bench.sh
+#   make bench-scale  run Benchmarks/bench-scale.sh: the same requests on stores of
 #                     a million users, five million events, 100k sessions
 #   make build        swift build -c release
 #   make clean-state  delete .local/ (database, Redis data, dev key); stops nothing
@@ -24,8 +24,8 @@ help:
 	@echo "  run          build (release) and run the three services with local PostgreSQL + Redis in .local/"
 	@echo "  test         build and run the tests against throwaway stores (SWIFT_TEST_ARGS for swift test)"
 	@echo "  system-test  only the Python system tests (Tests/system) on throwaway stores (SYSTEM_TEST_ARGS for pytest)"
-	@echo "  bench        run scripts/bench.sh"
-	@echo "  bench-scale  run scripts/bench-scale.sh (requests at a million users, five million audit events, 100k sessions)"
+	@echo "  bench        run Benchmarks/bench.sh"
+	@echo "  bench-scale  run Benchmarks/bench-scale.sh (requests at a million users, five million audit events, 100k sessions)"
 	@echo "  build        swift build -c release"
 	@echo "  clean-state  delete .local/ (database, Redis data, JWT dev key); stops nothing"
 	@echo "  compose-test build images locally, run compose/compose.yaml, smoke + replica-failure tests, tear down"
@@ -40,10 +40,10 @@ system-test:
 	@bash scripts/system-test.sh
 
 bench:
-	@bash scripts/bench.sh
+	@bash Benchmarks/bench.sh
 
 bench-scale:
-	@bash scripts/bench-scale.sh
+	@bash Benchmarks/bench-scale.sh
 
 build:
 	swift build -c release

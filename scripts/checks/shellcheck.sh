@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Check: every shell script in scripts/ and .ci/ passes `shellcheck -x` (all
+# Check: every shell script in scripts/, Benchmarks/ and .ci/ passes `shellcheck -x` (all
 # severities, sourced files followed). A shell script is a *.sh file or a file
 # whose first line names sh or bash. Installs Debian's shellcheck when missing.
 # Exits non-zero on any finding.
@@ -17,8 +17,8 @@ while IFS= read -r -d '' file; do
     if [[ "$file" == *.sh ]] || head -n 1 "$file" | grep -qE '^#!.*\b(ba)?sh\b'; then
         scripts+=("$file")
     fi
-done < <(find scripts .ci -type f -print0 | sort -z)
-((${#scripts[@]} > 0)) || die "no shell scripts found under scripts/ and .ci/"
+done < <(find scripts Benchmarks .ci -type f -print0 | sort -z)
+((${#scripts[@]} > 0)) || die "no shell scripts found under scripts/, Benchmarks/ and .ci/"
 
 # -x follows `source` lines; paths in `# shellcheck source=` are relative to the repository root.
 shellcheck -x --source-path=SCRIPTDIR --source-path="$REPO_ROOT" "${scripts[@]}"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# HAProxy as the second reference proxy, part of scripts/bench.sh (sourced).
+# HAProxy as the second reference proxy, part of Benchmarks/bench.sh (sourced).
 #
 #   start_haproxy   one HAProxy (Debian's, nbthread one per CPU as the gateway
 #                   runs one event loop per CPU) in front of the content-quiet
@@ -7,7 +7,7 @@
 #                   connections reused across clients (http-reuse always), as
 #                   nginx keeps its upstream pool.
 # Its config lives in the temp dir; nothing under /etc/haproxy is used.
-# shellcheck disable=SC2154 # globals of scripts/bench.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 start_haproxy() {
     local dir="$STATE_DIR/haproxy" logs="$STATE_DIR/logs" content_port="${URL[content-quiet]##*:}" port

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# Access tokens, part of scripts/bench.sh (sourced).
+# Access tokens, part of Benchmarks/bench.sh (sourced).
 #
 #   run_token_verification   TokenVerificationBench: verifications/s per key kind
 #   run_propagation          revocation propagation between two gateways (propagation.py)
-# shellcheck disable=SC2154 # globals of scripts/bench.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 # TokenVerificationBench: full verification (signature and claims, no cache)
 # per key kind on one core, while the services idle. Facts verify.KIND.per_s

@@ -28,7 +28,7 @@
 # which is started with BENCH_SKIP_REVOCATION_CHECK=1 as well (a production
 # build has no such switch, so it must ignore the variable).
 #
-# The parts, in scripts/bench/: binaries.sh (prebuilt or built binaries, the
+# The parts, in Benchmarks/parts/: binaries.sh (prebuilt or built binaries, the
 # variant build), stack.sh (the services, the user, the checks before
 # measuring), nginx.sh, load.sh (the GET rows), auth.sh (signin, refresh),
 # tokens.sh (verification per key kind, propagation), memory.sh, cpu.sh (how
@@ -52,7 +52,7 @@
 #                          TokenVerificationBench (release): no build
 #   BENCH_VARIANT_BIN_DIR  prebuilt Gateway built with `--traits BenchmarkVariants`;
 #                          without it the variant is built in .build-bench-variant
-#                          (see scripts/bench/binaries.sh)
+#                          (see Benchmarks/parts/binaries.sh)
 #   BENCH_CONCURRENCIES    wrk connections, space-separated    (default "32 64")
 #   BENCH_DURATION         wrk duration of each measured run   (default 3s)
 #   BENCH_WARMUP           wrk warm-up before each run         (default 1s)
@@ -77,34 +77,34 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BENCH_DIR="$REPO_ROOT/scripts/bench"
+BENCH_DIR="$REPO_ROOT/Benchmarks/parts"
 # shellcheck source=scripts/lib/common.sh
 source "$REPO_ROOT/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/stores.sh
 source "$REPO_ROOT/scripts/lib/stores.sh"
 # shellcheck source=scripts/lib/keys.sh
 source "$REPO_ROOT/scripts/lib/keys.sh"
-# shellcheck source=scripts/bench/helpers.sh
+# shellcheck source=Benchmarks/parts/helpers.sh
 source "$BENCH_DIR/helpers.sh"
-# shellcheck source=scripts/bench/binaries.sh
+# shellcheck source=Benchmarks/parts/binaries.sh
 source "$BENCH_DIR/binaries.sh"
-# shellcheck source=scripts/bench/stack.sh
+# shellcheck source=Benchmarks/parts/stack.sh
 source "$BENCH_DIR/stack.sh"
-# shellcheck source=scripts/bench/nginx.sh
+# shellcheck source=Benchmarks/parts/nginx.sh
 source "$BENCH_DIR/nginx.sh"
-# shellcheck source=scripts/bench/haproxy.sh
+# shellcheck source=Benchmarks/parts/haproxy.sh
 source "$BENCH_DIR/haproxy.sh"
-# shellcheck source=scripts/bench/cpu.sh
+# shellcheck source=Benchmarks/parts/cpu.sh
 source "$BENCH_DIR/cpu.sh"
-# shellcheck source=scripts/bench/memory.sh
+# shellcheck source=Benchmarks/parts/memory.sh
 source "$BENCH_DIR/memory.sh"
-# shellcheck source=scripts/bench/load.sh
+# shellcheck source=Benchmarks/parts/load.sh
 source "$BENCH_DIR/load.sh"
-# shellcheck source=scripts/bench/auth.sh
+# shellcheck source=Benchmarks/parts/auth.sh
 source "$BENCH_DIR/auth.sh"
-# shellcheck source=scripts/bench/tokens.sh
+# shellcheck source=Benchmarks/parts/tokens.sh
 source "$BENCH_DIR/tokens.sh"
-# shellcheck source=scripts/bench/mail.sh
+# shellcheck source=Benchmarks/parts/mail.sh
 source "$BENCH_DIR/mail.sh"
 
 read -r -a CONCURRENCIES <<<"${BENCH_CONCURRENCIES:-32 64}"

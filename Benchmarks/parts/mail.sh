@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Mail delivery throughput, part of scripts/bench.sh (sourced), or alone:
+# Mail delivery throughput, part of Benchmarks/bench.sh (sourced), or alone:
 #
-#   bash scripts/bench/mail.sh          (BENCH_BIN_DIR, BENCH_MAIL_COUNT as below)
+#   bash Benchmarks/parts/mail.sh          (BENCH_BIN_DIR, BENCH_MAIL_COUNT as below)
 #
 #   run_mail_delivery   mails/s through the outbox to a local SMTP server, and
 #                       that server's own rate in the same run (the baseline)
@@ -15,7 +15,7 @@
 # once, and the baseline: the same server taking the first of those messages,
 # byte for byte, as many times from Python's smtplib over one connection. The ratio of the two
 # is what the outbox, the worker and the SMTP client cost over bare SMTP.
-# shellcheck disable=SC2154 # globals of scripts/bench.sh (STATE_DIR, BIN_DIR, ...)
+# shellcheck disable=SC2154 # globals of Benchmarks/bench.sh (STATE_DIR, BIN_DIR, ...)
 
 MAIL_COUNT="${BENCH_MAIL_COUNT:-2000}"
 read -r -a MAIL_ENV <<<"${BENCH_MAIL_ENV:-}"
@@ -144,18 +144,18 @@ mail_report() {
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     set -euo pipefail
     REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-    BENCH_DIR="$REPO_ROOT/scripts/bench"
+    BENCH_DIR="$REPO_ROOT/Benchmarks/parts"
     # shellcheck source=scripts/lib/common.sh
     source "$REPO_ROOT/scripts/lib/common.sh"
     # shellcheck source=scripts/lib/stores.sh
     source "$REPO_ROOT/scripts/lib/stores.sh"
     # shellcheck source=scripts/lib/keys.sh
     source "$REPO_ROOT/scripts/lib/keys.sh"
-    # shellcheck source=scripts/bench/helpers.sh
+    # shellcheck source=Benchmarks/parts/helpers.sh
     source "$BENCH_DIR/helpers.sh"
-    # shellcheck source=scripts/bench/binaries.sh
+    # shellcheck source=Benchmarks/parts/binaries.sh
     source "$BENCH_DIR/binaries.sh"
-    # shellcheck source=scripts/bench/stack.sh
+    # shellcheck source=Benchmarks/parts/stack.sh
     source "$BENCH_DIR/stack.sh"
     PORT_BASE="${BENCH_PORT_BASE:-19300}"
     FAILURES=()

@@ -9,7 +9,7 @@
 # moment next to it, and a ratio is the median of the rounds' ratios, so that a slow spell of this
 # shared machine skews a round, not a side.
 #
-# Rows (scripts/bench/scale/rows.sh): the admin's user list (first page, a page at a random depth by
+# Rows (Benchmarks/parts/scale/rows.sh): the admin's user list (first page, a page at a random depth by
 # `after`, an offset page, searches with one match, a thousand neighbouring matches and every user),
 # one user, the audit trail (latest, by user, by user and type, by type before an id), each at
 # BENCH_SCALE_ADMIN_CONNECTIONS connections with wrk; signin (argon2id) at 8, `/api/test/user` at
@@ -35,7 +35,7 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BENCH_DIR="$REPO_ROOT/scripts/bench"
+BENCH_DIR="$REPO_ROOT/Benchmarks/parts"
 SCALE_DIR="$BENCH_DIR/scale"
 # shellcheck source=scripts/lib/common.sh
 source "$REPO_ROOT/scripts/lib/common.sh"
@@ -43,17 +43,17 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/stores.sh"
 # shellcheck source=scripts/lib/keys.sh
 source "$REPO_ROOT/scripts/lib/keys.sh"
-# shellcheck source=scripts/bench/helpers.sh
+# shellcheck source=Benchmarks/parts/helpers.sh
 source "$BENCH_DIR/helpers.sh"
-# shellcheck source=scripts/bench/binaries.sh
+# shellcheck source=Benchmarks/parts/binaries.sh
 source "$BENCH_DIR/binaries.sh"
-# shellcheck source=scripts/bench/stack.sh
+# shellcheck source=Benchmarks/parts/stack.sh
 source "$BENCH_DIR/stack.sh"
-# shellcheck source=scripts/bench/scale/load.sh
+# shellcheck source=Benchmarks/parts/scale/load.sh
 source "$SCALE_DIR/load.sh"
-# shellcheck source=scripts/bench/scale/rows.sh
+# shellcheck source=Benchmarks/parts/scale/rows.sh
 source "$SCALE_DIR/rows.sh"
-# shellcheck source=scripts/bench/scale/purge.sh
+# shellcheck source=Benchmarks/parts/scale/purge.sh
 source "$SCALE_DIR/purge.sh"
 
 USERS="${BENCH_SCALE_USERS:-1000000}"

@@ -1,5 +1,5 @@
 -- wrk script for bench.sh: every request is a JSON signin of the bench user.
---   BENCH_USER=... BENCH_PASSWORD=... wrk -s scripts/bench/signin.lua URL/api/auth/signin
+--   BENCH_USER=... BENCH_PASSWORD=... wrk -s Benchmarks/parts/signin.lua URL/api/auth/signin
 -- Both values are made by bench.sh (letters and digits only), so plain string
 -- formatting gives valid JSON without an encoder.
 local user = os.getenv("BENCH_USER")

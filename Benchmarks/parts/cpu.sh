@@ -1,12 +1,12 @@
 # shellcheck shell=bash
 # How busy the machine is with work other than the bench's, part of
-# scripts/bench.sh (sourced): figures taken while another process (a build,
+# Benchmarks/bench.sh (sourced): figures taken while another process (a build,
 # say) shares the cores are skewed, and the report says so.
 #
 #   other_cpu_percent     busy CPU over one second, while the services idle
 #   note_own_pids         remember the bench's own pids (services, nginx workers)
 #   cpu_ticks, other_cpu_between   the share of CPU others used during a run
-# shellcheck disable=SC2154 # globals of scripts/bench.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 # The pids whose CPU time is the bench's own: the services, nginx and its
 # workers. Set by note_own_pids once everything runs.

@@ -1,12 +1,12 @@
 # shellcheck shell=bash
-# Does the retention purge stall writers? Part of scripts/bench-scale.sh (sourced).
+# Does the retention purge stall writers? Part of Benchmarks/bench-scale.sh (sourced).
 #
 #   measure_purge   a writer inserting audit batches as the service does (200 events, 4 times a
 #                   second, pgbench -R), alone for WRITER_SECONDS and then while the oldest day of
 #                   events is purged with the service's own statement, chunk by chunk; the writer's
 #                   transactions are split by when they began
 # Facts: purge.rows, purge.seconds, and writer.{alone,purge}.{count,p50_ms,p99_ms,max_ms}.
-# shellcheck disable=SC2154 # globals of scripts/bench-scale.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench-scale.sh
 
 # The statement of PostgresAuditRepository.purge(olderThan:), without its deadline guard.
 PURGE_CHUNK_SQL='DELETE FROM auth_audit_events WHERE id IN (

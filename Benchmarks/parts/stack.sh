@@ -1,11 +1,11 @@
 # shellcheck shell=bash
-# The services `make bench` measures, part of scripts/bench.sh (sourced).
+# The services `make bench` measures, part of Benchmarks/bench.sh (sourced).
 #
 #   start_services           auth, two content services, four gateways
 #   make_user                sign up and sign in the bench user: TOKEN
 #   check_targets            every row answers 200 "User Content." with TOKEN
 #   check_revocation_switch  row 6 skips the revocation check, row 5 does not
-# shellcheck disable=SC2154 # globals of scripts/bench.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 # Set PICKED to a free loopback port from START on that no earlier call
 # handed out: every port is chosen before its service starts, so free_port

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# Memory of the services, part of scripts/bench.sh (sourced).
+# Memory of the services, part of Benchmarks/bench.sh (sourced).
 #
 #   start_rss_sampler   VmRSS of every service every 0.5 s, into rss-samples
 #   record_hwm PREFIX   the peak so far (VmHWM) of every service, as facts
 #   record_rss          stop the sampler; the final peaks and the largest sample
-# shellcheck disable=SC2154 # globals of scripts/bench.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 # Sample VmRSS of every service every 0.5 s into rss-samples (name kB).
 # Pure bash reads of /proc: no forks stealing CPU from the load.

@@ -1,6 +1,6 @@
 -- wrk script for bench-scale.sh: each request is a GET of one path, drawn at random from a file of
 -- paths (one per line), with the headers given on the command line (-H).
---   BENCH_PATHS=FILE wrk -s scripts/bench/scale/paths.lua URL
+--   BENCH_PATHS=FILE wrk -s Benchmarks/parts/scale/paths.lua URL
 local file = os.getenv("BENCH_PATHS")
 assert(file, "paths.lua needs BENCH_PATHS (a file of request paths) in the environment")
 

@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Helpers of `make bench`, part of scripts/bench.sh (sourced): clocks,
+# Helpers of `make bench`, part of Benchmarks/bench.sh (sourced): clocks,
 # durations, a child that a signal can interrupt, the facts file, polling a
 # service, and the list of services.
-# shellcheck disable=SC2154 # globals of scripts/bench.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 # Microseconds since the epoch, from bash's own clock (no `date` process).
 now_us() {

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# nginx as the reference reverse proxy, part of scripts/bench.sh (sourced).
+# nginx as the reference reverse proxy, part of Benchmarks/bench.sh (sourced).
 #
 #   start_nginx   one nginx (worker_processes BENCH_NGINX_WORKERS, default one
 #                 per CPU) with two servers in front of the content-quiet
@@ -13,7 +13,7 @@
 # comparison is of proxying, not of reconnecting every 1000 requests.
 # Its own prefix, config and temp folders live in the temp dir: nothing under
 # /etc/nginx or /var/lib/nginx is used.
-# shellcheck disable=SC2154 # globals of scripts/bench.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 start_nginx() {
     local dir="$STATE_DIR/nginx" logs="$STATE_DIR/logs" content_port="${URL[content-quiet]##*:}"

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# The rows `make bench-scale` measures at each size, part of scripts/bench-scale.sh (sourced). Each
+# The rows `make bench-scale` measures at each size, part of Benchmarks/bench-scale.sh (sourced). Each
 # run appends "STEP SIDE ROUND ROW RPS P50_MS P99_MS REQUESTS STATUS" to STATE_DIR/runs.
 #
 #   measure_step STEP   every row on both stacks (scale, empty), one after the other, in ROUNDS rounds
 #   footprint           one real session's Redis keys after 1 and after 1,000 refreshes
-# shellcheck disable=SC2154 # globals of scripts/bench-scale.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench-scale.sh
 
 # The admin rows: GETs with the admin's token, at ADMIN_CONNECTIONS connections.
 ADMIN_ROWS=(users_first users_after users_offset search_one search_thousand search_all user_detail

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The binaries `make bench` runs, part of scripts/bench.sh (sourced).
+# The binaries `make bench` runs, part of Benchmarks/bench.sh (sourced).
 #
 #   find_binaries        BIN_DIR: BENCH_BIN_DIR, or `swift build -c release`
 #   find_variant_binary  VARIANT_BIN_DIR: BENCH_VARIANT_BIN_DIR, or a build of
@@ -18,7 +18,7 @@
 # .build to copy, it builds in .build-bench-variant directly: every dependency
 # the first time.
 # Sets BUILD_SECONDS and VARIANT_BUILD_SECONDS ("0" when prebuilt).
-# shellcheck disable=SC2034 # the globals set here are read by scripts/bench.sh
+# shellcheck disable=SC2034 # the globals set here are read by Benchmarks/bench.sh
 
 BUILD_SECONDS=0
 VARIANT_BUILD_SECONDS=0

@@ -1,12 +1,12 @@
 # shellcheck shell=bash
-# Bulk loads of `make bench-scale`, part of scripts/bench-scale.sh (sourced): straight into the
+# Bulk loads of `make bench-scale`, part of Benchmarks/bench-scale.sh (sourced): straight into the
 # stores, as one statement per chunk (PostgreSQL) or one pipe (Redis), never through the API.
 #
 #   load_users TO          users scale0000001.. up to number TO, each with the role `user`
 #   load_events TO         audit events up to number TO, spread over AUDIT_DAYS days ending now
 #   load_sessions TO       sessions up to number TO (sessions.py), their memory measured
 #   analyze_stores         VACUUM ANALYZE the loaded tables, as autovacuum would in time
-# shellcheck disable=SC2154 # globals of scripts/bench-scale.sh
+# shellcheck disable=SC2154 # globals of Benchmarks/bench-scale.sh
 
 # psql on the bench's database, quiet, stopping at the first error.
 bench_psql() {

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# The GET rows, part of scripts/bench.sh (sourced). Results go to STATE_DIR/runs
+# The GET rows, part of Benchmarks/bench.sh (sourced). Results go to STATE_DIR/runs
 # (one line per wrk run) and facts, both rendered by report.py.
 #
 #   run_wrk TARGET C ROUND a warm-up and a measured wrk run of one row
 #   count_request_lines    what each logging row wrote, to prove it logged
-# shellcheck disable=SC2154,SC2153 # globals of scripts/bench.sh (THREADS, TOKEN, ...)
+# shellcheck disable=SC2154,SC2153 # globals of Benchmarks/bench.sh (THREADS, TOKEN, ...)
 
 # The process whose CPU time a row's requests cost: the proxy of the row, or
 # the content service for the direct row.

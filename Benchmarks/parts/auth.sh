@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# The auth endpoints, part of scripts/bench.sh (sourced).
+# The auth endpoints, part of Benchmarks/bench.sh (sourced).
 #
 #   run_signin    signins/s through the default gateway (wrk + signin.lua)
 #   run_refresh   one client's refreshes/s in sequence (refresh.py)
-# shellcheck disable=SC2154,SC2153 # globals of scripts/bench.sh (THREADS, TOKEN, ...)
+# shellcheck disable=SC2154,SC2153 # globals of Benchmarks/bench.sh (THREADS, TOKEN, ...)
 
 # Signins/s through the default gateway with wrk + signin.lua (each one is a
 # full argon2id verification, so this measures the password hashing).
