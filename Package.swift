@@ -89,15 +89,21 @@ let package = Package(
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]),
         .library("Redis", uses: uses("CHiredis", "Logging", "Metrics", "NIOCore", "NIOPosix", "ServiceLifecycle")),
         .library("SMTP", uses: uses("NIOCore", "NIOPosix", "NIOSSL", "NIOTLS")),
+        // The contract the gateway and both services share: tokens, the revocation stream, errors, roles,
+        // configuration, logs and metrics. No web framework: the gateway is plain NIO.
         .library("Common", uses: uses(
-            "AsyncHTTPClient", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdAuth", "JWTKit", "Logging",
-            "Metrics", "NIOCore", "NIOPosix", "Prometheus", "ServiceLifecycle"
+            "AsyncHTTPClient", "Configuration", "Crypto", "HTTPTypes", "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix",
+            "Prometheus", "ServiceLifecycle"
+        )),
+        // The Hummingbird kit of the auth and content services: their middleware, health and metrics routes.
+        .library("ServiceKit", uses: uses(
+            "Common", "HTTPTypes", "Hummingbird", "HummingbirdAuth", "Logging", "NIOCore", "NIOPosix", "Prometheus"
         )),
         .service("AuthService", uses: uses(
-            "CArgon2", "CICU", "Common", "Redis", "SMTP", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdBcrypt",
+            "CArgon2", "CICU", "Common", "ServiceKit", "Redis", "SMTP", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdBcrypt",
             "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix", "PostgresNIO", "Prometheus", "ServiceLifecycle"
         )),
-        .service("ContentService", uses: uses("Common", "AsyncHTTPClient", "Configuration", "Hummingbird", "Logging", "NIOCore", "Prometheus")),
+        .service("ContentService", uses: uses("Common", "ServiceKit", "AsyncHTTPClient", "Configuration", "Hummingbird", "Logging", "NIOCore", "Prometheus")),
         .service(
             "Gateway",
             uses: uses(
@@ -117,15 +123,15 @@ let package = Package(
         .library("TestSupport", path: "Tests/TestSupport", uses: uses("Common", "Redis", "Crypto", "JWTKit")),
         .tests("RedisTests", uses: uses("Redis", "TestSupport", "NIOPosix")),
         .tests("SMTPTests", uses: uses("SMTP", "NIOCore", "NIOEmbedded")),
-        .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Configuration", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
+        .tests("CommonTests", uses: uses("Common", "ServiceKit", "TestSupport", "AsyncHTTPClient", "Configuration", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
         .tests("AuthServiceTests", uses: uses(
-            "AuthService", "Common", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
+            "AuthService", "Common", "ServiceKit", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
             "PostgresNIO", "ServiceLifecycle"
         )),
         .tests("ContentServiceTests", uses: uses("ContentService", "Common", "TestSupport", "Hummingbird", "HummingbirdTesting")),
         .tests("GatewayTests", uses: uses(
             "Gateway", "Common", "Redis", "TestSupport", "AsyncHTTPClient", "Logging", "Metrics", "MetricsTestKit", "NIOCore",
-            "NIOEmbedded", "NIOHTTP1", "NIOPosix", "ServiceLifecycle"
+            "NIOEmbedded", "NIOHTTP1", "NIOPosix", "Prometheus", "ServiceLifecycle"
         )),
         .tests("EndToEndTests", uses: uses(
             "Common", "TestSupport", "AsyncHTTPClient", "Crypto", "HummingbirdBcrypt", "JWTKit", "NIOCore", "NIOHTTP1", "NIOPosix"

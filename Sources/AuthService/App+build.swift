@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import Prometheus
 import Redis
+import ServiceKit
 import SMTP
 
 /// What the auth service's routes need; tests assemble it from in-memory parts.

@@ -1,6 +1,7 @@
 import Common
 import Hummingbird
 import NIOCore
+import ServiceKit
 
 /// The auth service's request context: the caller's verified claims on routes behind
 /// ``AccessTokenAuthenticator``, and the event loop of its connection.

@@ -3,6 +3,7 @@ import Common
 import Hummingbird
 import Logging
 import Prometheus
+import ServiceKit
 
 /// Builds the content service; tests call this too, with their own key provider.
 func buildApplication(

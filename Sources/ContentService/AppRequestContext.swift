@@ -1,5 +1,6 @@
 import Common
 import Hummingbird
+import ServiceKit
 import NIOCore
 
 /// The content service's request context: the caller's verified claims, if any, and the event loop

@@ -1,5 +1,6 @@
 import Common
 import Hummingbird
+import ServiceKit
 
 /// The tutorial's test content, one route per access level. Decisions rest only on the claims of
 /// a token this service verified itself; no header a client could set is trusted. The public route

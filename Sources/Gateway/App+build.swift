@@ -73,7 +73,7 @@ func buildApplication(
         RevocationFeed(redis: redis, states: states, logger: logger, eventLoop: group.next()),
     ]
     if let metrics {
-        services.append(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
+        services.append(MetricsServer(registry: metrics, address: configuration.metricsAddress, logger: logger, group: group))
     }
     services.append(GatewayServer(address: configuration.address, shared: shared, logger: logger, group: group))
     return GatewayApplication(services: services, logger: logger)

@@ -3,6 +3,7 @@ import Common
 import Hummingbird
 import HummingbirdTesting
 import Redis
+import ServiceKit
 import Testing
 
 @Suite("A store that does not answer is the fail-closed 503, and its detail stays in the log")

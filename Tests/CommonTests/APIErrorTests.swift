@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import Hummingbird
+import ServiceKit
 import Testing
 
 @Suite("APIError renders the contract's JSON error body")

@@ -2,6 +2,7 @@ import Common
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import ServiceKit
 import Testing
 
 @Suite("Health: liveness always answers, readiness reports each dependency")

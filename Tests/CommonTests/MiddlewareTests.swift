@@ -2,6 +2,7 @@ import Common
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import ServiceKit
 import Testing
 
 /// An error whose text must never reach a client.

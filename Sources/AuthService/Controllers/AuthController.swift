@@ -1,6 +1,7 @@
 import Common
 import Hummingbird
 import Logging
+import ServiceKit
 
 /// Signup, signin, refresh and signout, as the contract words them.
 ///

@@ -1,12 +1,11 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
-import NIOCore
 
 /// The one error type that reaches clients: a status and the contract's `{"message": ...}` body.
+/// The gateway writes it itself; the services throw it to Hummingbird (`ServiceKit`'s conformance).
 ///
 /// Internal causes never travel in it; log them where they happen.
-package struct APIError: HTTPResponseError, Sendable, Equatable {
+package struct APIError: Error, Sendable, Equatable {
     package let status: HTTPResponse.Status
     package let message: String
     package let extraHeaders: HTTPFields
@@ -22,21 +21,6 @@ package struct APIError: HTTPResponseError, Sendable, Equatable {
         self.message = message
         self.extraHeaders = headers
         self.extraFields = extraFields
-    }
-
-    package func response(from request: Request, context: some RequestContext) throws -> Response {
-        self.response()
-    }
-
-    /// Renders the error without a request, for code that answers before routing.
-    package func response() -> Response {
-        var headers = self.extraHeaders
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(
-            status: self.status,
-            headers: headers,
-            body: .init(byteBuffer: ByteBuffer(bytes: self.jsonBody()))
-        )
     }
 
     /// `{"message": ...}` plus any extra fields (the signin 401 carries `"accessToken": null`).

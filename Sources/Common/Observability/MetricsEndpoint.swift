@@ -1,5 +1,4 @@
 import Configuration
-import Hummingbird
 import Logging
 import Metrics
 import Prometheus
@@ -26,27 +25,6 @@ package enum MetricsEndpoint {
 
     static func sanitize(_ name: String) -> String {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" ? $0 : "_" })
-    }
-
-    /// A small application serving `GET /metrics`, run beside the service in its service group.
-    package static func application(
-        registry: PrometheusCollectorRegistry,
-        address: ListenAddress,
-        logger: Logger
-    ) -> some ApplicationProtocol {
-        let router = Router()
-        router.get("/metrics") { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: .init(bytes: registry.emitToBuffer()))
-            )
-        }
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
-            logger: logger
-        )
     }
 
     /// Where the service's metrics listen: its own host, `<prefix>.metrics.port`.

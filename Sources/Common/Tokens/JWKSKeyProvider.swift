@@ -57,7 +57,7 @@ package actor JWKSKeyProvider: VerificationKeyProvider {
                 throw SigningKeyError(message: "JWKS answered \(response.status.code)")
             }
             let body = try await response.body.collect(upTo: 256 * 1024)
-            let document = try JSONDecoder().decode(JWKSDocument.self, from: body)
+            let document = try JSONDecoder().decode(JWKSDocument.self, from: Data(body.readableBytesView))
             let keys = try await VerificationKeySet(jwks: document)
             guard !keys.isEmpty else { throw SigningKeyError(message: "JWKS has no usable key") }
             if keys.kids != self.keys.kids {

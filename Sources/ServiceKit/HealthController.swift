@@ -1,3 +1,4 @@
+import Common
 import Hummingbird
 
 /// `/health/live` (the process answers) and `/health/ready` (its stores and upstreams answer).

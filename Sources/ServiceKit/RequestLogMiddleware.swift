@@ -1,3 +1,4 @@
+import Common
 import Hummingbird
 import NIOCore
 import NIOPosix

@@ -1,3 +1,4 @@
+import Common
 import Hummingbird
 
 extension Router where Context: EventLoopRequestContext {
