@@ -4,9 +4,7 @@ import Redis
 /// Answers "has this access token been revoked?" in one Redis round trip, for the auth service's own
 /// checks (a privileged signup). Gateways keep the same record in memory from ``RevocationStream``.
 ///
-/// A token is revoked when its `jti` is denylisted (signout), its session is (signout, refresh-token
-/// reuse, global signout), it was issued before its user's cut-off, or under a credential epoch below
-/// the user's (an account change).
+/// The rule itself is ``AccessTokenClaims/isRevoked(by:)``, the gateways' too.
 struct RevocationList: Sendable {
     private let redis: RedisClient
 
@@ -27,15 +25,11 @@ struct RevocationList: Sendable {
         guard let values = reply.array, values.count == 4 else {
             throw RedisError(.unexpectedReply, "MGET")
         }
-        if values[0] != .null || values[1] != .null {
-            return true
-        }
-        if let cutoff = values[2].int, claims.issuedAtMilliseconds < Int64(cutoff) {
-            return true
-        }
-        if let epoch = claims.epoch, let mirror = values[3].int, epoch < mirror {
-            return true
-        }
-        return false
+        return claims.isRevoked(by: RevocationFacts(
+            tokenDenylisted: values[0] != .null,
+            sessionDenylisted: values[1] != .null,
+            userCutoffMilliseconds: values[2].int.map(Int64.init),
+            epochFloor: values[3].int
+        ))
     }
 }

@@ -31,14 +31,15 @@ final class RevocationView {
     }
 
     func isRevoked(_ claims: AccessTokenClaims) -> Bool {
-        if self.tokens[claims.jti] != nil || self.sessions[claims.sid] != nil { return true }
-        if let cutoff = self.userCutoffs[claims.sub]?.cutoff, claims.issuedAtMilliseconds < cutoff { return true }
-        if !self.epochFloors.isEmpty, let epoch = claims.epoch,
-            let floor = self.epochFloors[EpochScope(user: claims.sub, lineage: CredentialEpoch.lineage(of: epoch))]?.epoch, epoch < floor
-        {
-            return true
+        let floor = self.epochFloors.isEmpty ? nil : claims.epoch.flatMap { epoch in
+            self.epochFloors[EpochScope(user: claims.sub, lineage: CredentialEpoch.lineage(of: epoch))]?.epoch
         }
-        return false
+        return claims.isRevoked(by: RevocationFacts(
+            tokenDenylisted: self.tokens[claims.jti] != nil,
+            sessionDenylisted: self.sessions[claims.sid] != nil,
+            userCutoffMilliseconds: self.userCutoffs[claims.sub]?.cutoff,
+            epochFloor: floor
+        ))
     }
 
     /// Replaces everything with a full load of the stream.

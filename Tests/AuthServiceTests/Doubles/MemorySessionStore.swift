@@ -131,9 +131,12 @@ actor MemorySessionStore: SessionStore {
     }
 
     func isRevoked(_ claims: AccessTokenClaims) async throws -> Bool {
-        self.revokedAccessTokens.contains(claims.jti) || self.revokedSessions.contains(claims.sid)
-            || claims.issuedAtMilliseconds < self.tokenCutoffs[claims.id, default: 0]
-            || claims.epoch.map { $0 < self.epochs[CredentialEpoch.scope(userID: claims.sub, epoch: $0), default: 0] } == true
+        claims.isRevoked(by: RevocationFacts(
+            tokenDenylisted: self.revokedAccessTokens.contains(claims.jti),
+            sessionDenylisted: self.revokedSessions.contains(claims.sid),
+            userCutoffMilliseconds: self.tokenCutoffs[claims.id],
+            epochFloor: claims.epoch.flatMap { self.epochs[CredentialEpoch.scope(userID: claims.sub, epoch: $0)] }
+        ))
     }
 
     func isSessionRevoked(_ sessionID: String) -> Bool {
