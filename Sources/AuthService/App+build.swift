@@ -81,7 +81,7 @@ func buildApplication(
     let secretBox = try configuration.secondFactor.box()
     dependencies.secondFactor = SecondFactorFeatures(
         repository: factorRepository, box: secretBox, pending: PendingSignins(redis: redis), issuer: configuration.secondFactor.issuer,
-        clock: dependencies.clock
+        clock: dependencies.clock, requiredRoles: configuration.secondFactor.requiredRoles
     )
     let router = try await buildRouter(
         dependencies,

@@ -79,12 +79,19 @@ struct SecondFactorSettings: Sendable {
     var keyFile: String?
     var previousKeyFiles: [String]
     var issuer: String
+    /// `MFA_REQUIRED_ROLES`, read as the gateway reads it: here it guards what the gateway lets pass
+    /// unchecked (an admin's token on the public signup route).
+    var requiredRoles: Set<String>
 
     init(config: ConfigReader) {
         self.keyFile = config.string(forKey: "mfa.encryption.key.file").flatMap { $0.isEmpty ? nil : $0 }
         self.previousKeyFiles = config.string(forKey: "mfa.encryption.previous.key.files", default: "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self.issuer = config.string(forKey: "mfa.issuer", default: "Auth")
+        self.requiredRoles = Set(
+            config.string(forKey: "mfa.required.roles", default: "").split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        )
     }
 
     /// The sealing key and the earlier ones; `nil` without `MFA_ENCRYPTION_KEY_FILE`.

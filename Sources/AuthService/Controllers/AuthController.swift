@@ -338,6 +338,8 @@ struct AuthController: Sendable {
         // token must not grant roles here.
         guard try await !self.sessions.isRevoked(claims) else { throw APIError.unauthorized }
         guard claims.hasRole(Role.admin.rawValue) else { throw APIError.requireAdmin }
+        // The gateway's MFA_REQUIRED_ROLES rule, for the one public route that takes a token.
+        if let factors = self.secondFactor, factors.lacksRequiredFactor(claims) { throw SecondFactorFeatures.required }
         return claims
     }
 

@@ -11,6 +11,15 @@ struct SecondFactorFeatures: Sendable {
     /// `MFA_ISSUER`: the issuer of the `otpauth://` URI.
     var issuer: String
     var clock: any WallClock
+    /// `MFA_REQUIRED_ROLES`.
+    var requiredRoles: Set<String> = []
+
+    /// Whether `claims` hold a role that requires a second factor their session never proved.
+    func lacksRequiredFactor(_ claims: AccessTokenClaims) -> Bool {
+        !claims.hasSecondFactor && claims.roles.contains(where: self.requiredRoles.contains)
+    }
+
+    static let required = APIError(.forbidden, "Two-factor authentication required")
 
     /// A code or a recovery code, as a request gave it.
     enum Proof: Sendable {
