@@ -20,7 +20,10 @@ struct MigratorTests {
             try await self.migrate(client)
 
             let tables = try await column(client, "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
-            #expect(tables == ["auth_audit_events", "auth_mail_outbox", "auth_mail_tokens", "auth_schema_migrations", "roles", "user_roles", "users"])
+            #expect(tables == [
+                "auth_audit_events", "auth_mail_outbox", "auth_mail_tokens", "auth_recovery_codes", "auth_schema_migrations", "auth_totp_factors", "roles",
+                "user_roles", "users",
+            ])
             let roles = try await column(client, "SELECT id || ':' || name FROM roles ORDER BY id")
             #expect(roles == ["1:user", "2:moderator", "3:admin"])
             let indexes = try await column(client, "SELECT indexdef FROM pg_indexes WHERE tablename = 'users' AND indexname LIKE 'users_%_lower_key' ORDER BY indexname")
@@ -28,7 +31,7 @@ struct MigratorTests {
             #expect(indexes.allSatisfy { $0.hasPrefix("CREATE UNIQUE INDEX") })
             #expect(indexes.contains { $0.contains("lower((email)") })
             #expect(indexes.contains { $0.contains("lower((username)") })
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"])
         }
     }
 
@@ -40,7 +43,7 @@ struct MigratorTests {
                 .create(NewUser(username: "kept", email: "kept@example.com", passwordHash: "h", roles: [.user]))
             try await self.migrate(client)
 
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"])
             #expect(try await column(client, "SELECT count(*)::text FROM roles") == ["3"])
             #expect(try await PostgresUserRepository(client: client, logger: storeLogger).find(id: id)?.username == "kept")
         }
@@ -55,7 +58,7 @@ struct MigratorTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"])
             #expect(try await column(client, "SELECT count(*)::text FROM roles") == ["3"])
         }
     }
@@ -89,7 +92,7 @@ struct MigratorTests {
 
             try await self.migrate(client)
 
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"])
             #expect(try await column(client, #"SELECT name || '@' || to_char("createdAt" AT TIME ZONE 'UTC', 'YYYY') FROM roles ORDER BY id"#) == ["user@2021", "moderator@2021", "admin@2021"])
             let repository = PostgresUserRepository(client: client, logger: storeLogger)
             let user = try #require(try await repository.find(username: "LEGACY"))
@@ -150,7 +153,7 @@ struct MigratorTests {
             try await client.query("UPDATE users SET username = 'strasse3' WHERE id = 5", logger: storeLogger)
             try await client.query("UPDATE users SET email = 'dave2@example.com' WHERE id = 6", logger: storeLogger)
             try await self.migrate(client)
-            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+            #expect(try await self.versions(client) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"])
         }
     }
 
