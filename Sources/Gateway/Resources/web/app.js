@@ -453,6 +453,20 @@
     password: (v) => (v.length < 6 || v.length > 40 ? "The password must be between 6 and 40 characters." : null),
   };
   const loginRules = { username: () => null, password: () => null };
+  const codeRules = { code: () => null };
+
+  /** The `mfaToken` of a signin whose password was right and whose second factor is asked for. */
+  let pendingSignin = null;
+
+  /** Shows or hides the login form's code field (the second step of an enrolled account's signin). */
+  function askForCode(form, token) {
+    pendingSignin = token;
+    field(form, "login-code-group").hidden = !token;
+    form.elements.username.readOnly = Boolean(token);
+    form.elements.password.readOnly = Boolean(token);
+    form.elements.code.value = "";
+    if (token) form.elements.code.focus();
+  }
 
   async function submitting(form, work) {
     const button = $('button[type="submit"]', form);
@@ -471,12 +485,33 @@
   }
 
   async function onLogin(form) {
-    if (!validate(form, loginRules)) return;
+    if (!validate(form, pendingSignin ? codeRules : loginRules)) return;
     await submitting(form, async () => {
-      const user = await api("POST", SIGNIN, {
-        body: { username: form.elements.username.value, password: form.elements.password.value },
-        auth: false,
-      });
+      let user;
+      if (pendingSignin) {
+        // Six digits are the app's code; anything else is tried as a recovery code.
+        const typed = form.elements.code.value.trim();
+        const proof = /^[0-9]{6}$/.test(typed) ? { code: typed } : { recoveryCode: typed };
+        try {
+          user = await api("POST", "/api/auth/signin/mfa", { body: { mfaToken: pendingSignin, ...proof }, auth: false });
+        } catch (failure) {
+          // A spent, expired or dead token: start again from the password.
+          if (/mfaToken/.test(failure.message)) askForCode(form, null);
+          throw failure;
+        }
+      } else {
+        user = await api("POST", SIGNIN, {
+          body: { username: form.elements.username.value, password: form.elements.password.value },
+          auth: false,
+        });
+        if (user && user.mfaRequired === true && typeof user.mfaToken === "string") {
+          // No token yet: nothing is stored until the second factor is proved.
+          askForCode(form, user.mfaToken);
+          field(form, "error").textContent = user.message || "Enter your authentication code";
+          return;
+        }
+      }
+      askForCode(form, null);
       storage.save(user);
       form.reset();
       notify("");
