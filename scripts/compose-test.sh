@@ -305,6 +305,10 @@ prepare_secrets() {
     chown 10001:10001 "$WORK/secrets/jwt_private_key.pem"
     chmod 400 "$WORK/secrets/jwt_private_key.pem"
     export JWT_PRIVATE_KEY_PATH="$WORK/secrets/jwt_private_key.pem"
+    openssl rand -base64 32 >"$WORK/secrets/mfa_encryption.key"
+    chown 10001:10001 "$WORK/secrets/mfa_encryption.key"
+    chmod 400 "$WORK/secrets/mfa_encryption.key"
+    export MFA_ENCRYPTION_KEY_PATH="$WORK/secrets/mfa_encryption.key"
     POSTGRES_PASSWORD="$(openssl rand -hex 16)"
     REDIS_PASSWORD="$(openssl rand -hex 16)"
     # The admin the system tests sign in as (Tests/system/support/system.py).

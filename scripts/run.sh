@@ -2,7 +2,7 @@
 # `make run`: build the three services in release mode and run them locally
 # with PostgreSQL and Redis, until it is told to stop or one of them dies.
 #
-# State (database, Redis data, JWT dev key, mail) lives in .local/ in the checkout
+# State (database, Redis data, JWT and MFA dev keys, mail) lives in .local/ in the checkout
 # and is kept between runs; `make clean-state` removes it.
 #
 # However it is stopped, it stops everything it started (the services first,
@@ -14,7 +14,7 @@
 # proves each of these in `make test`.
 #
 # Environment: everything set by the caller reaches the services. Preset
-# DATABASE_URL / REDIS_URL / JWT_PRIVATE_KEY_FILE / SMTP_URL to use your own
+# DATABASE_URL / REDIS_URL / JWT_PRIVATE_KEY_FILE / MFA_ENCRYPTION_KEY_FILE / SMTP_URL to use your own
 # instead of the local ones (without SMTP_URL a local SMTP server keeps every
 # mail in .local/mail/ and prints one line per mail, with its link). GATEWAY_PORT (default 8080) is where readiness is checked;
 # READY_TIMEOUT (default 120 s) is how long to wait for it.
@@ -128,6 +128,7 @@ main() {
     start_stores "$STATE_DIR"
     start_mail_server "$STATE_DIR"
     ensure_dev_key "$STATE_DIR/jwt-dev-key.pem"
+    ensure_mfa_key "$STATE_DIR/mfa-dev-key"
 
     find_binaries
     local name

@@ -30,6 +30,8 @@ struct AuthDependencies: Sendable {
     /// Whether signin, refresh and a password change set session cookies, and whether their bodies
     /// still carry the tokens (`SESSION_COOKIES`).
     var sessionCookies = SessionCookieSettings()
+    /// Second factors; `nil` in handler tests built from in-memory parts, which then have no MFA routes.
+    var secondFactor: SecondFactorFeatures? = nil
 }
 
 /// Builds the auth service on PostgreSQL and Redis; migrations and the bootstrap admin run before
@@ -76,6 +78,12 @@ func buildApplication(
     )
     dependencies.mail = mail
     dependencies.sessionCookies = configuration.sessionCookies
+    let factorRepository = PostgresSecondFactorRepository(database: database, logger: logger)
+    let secretBox = try configuration.secondFactor.box()
+    dependencies.secondFactor = SecondFactorFeatures(
+        repository: factorRepository, box: secretBox, pending: PendingSignins(redis: redis), issuer: configuration.secondFactor.issuer,
+        clock: dependencies.clock, requiredRoles: configuration.secondFactor.requiredRoles
+    )
     let router = try await buildRouter(
         dependencies,
         readiness: [
@@ -125,6 +133,10 @@ func buildApplication(
         try await Migrator(client: postgres, logger: logger).migrate(
             Migration.all(existingEmailsVerified: configuration.mail.existingEmailsVerified)
         )
+        if secretBox == nil, try await factorRepository.anyFactorStored() {
+            // Their owners could not sign in: refuse to start rather than fail every one of them.
+            throw ConfigurationError(message: "MFA_ENCRYPTION_KEY_FILE is required: second factors are stored, sealed under it")
+        }
         if let admin = configuration.bootstrapAdmin {
             try await BootstrapAdminAccount(admin: admin, users: users, sessions: sessions, passwords: passwords).ensure(logger: logger)
         }
@@ -176,15 +188,10 @@ func buildRouter(
         audit: dependencies.audit,
         clock: dependencies.clock,
         mail: dependencies.mail,
-        cookies: cookies
+        cookies: cookies,
+        secondFactor: dependencies.secondFactor
     ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
-    if let mail = dependencies.mail {
-        MailController(
-            users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle, passwords: dependencies.passwords,
-            mail: mail, audit: dependencies.audit, clock: dependencies.clock
-        ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
-    }
-    AccountController(
+    let account = AccountController(
         users: dependencies.users,
         sessions: dependencies.sessions,
         throttle: dependencies.throttle,
@@ -193,8 +200,22 @@ func buildRouter(
         audit: dependencies.audit,
         clock: dependencies.clock,
         mail: dependencies.mail,
-        cookies: cookies
-    ).addRoutes(to: signedIn)
+        cookies: cookies,
+        secondFactor: dependencies.secondFactor
+    )
+    if let mail = dependencies.mail {
+        MailController(
+            users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle, passwords: dependencies.passwords,
+            mail: mail, audit: dependencies.audit, clock: dependencies.clock, account: account
+        ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
+    }
+    account.addRoutes(to: signedIn)
+    if let factors = dependencies.secondFactor {
+        SecondFactorController(
+            users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle, passwords: dependencies.passwords,
+            credentials: credentials, factors: factors, audit: dependencies.audit, clock: dependencies.clock, cookies: cookies
+        ).addRoutes(to: signedIn)
+    }
     let admin = router.group("api/admin").signedIn(verifier: verifier, sessions: dependencies.sessions)
         .add(middleware: RequireAdminRoleMiddleware())
     AdminUsersController(
@@ -206,6 +227,12 @@ func buildRouter(
         audit: dependencies.audit, clock: dependencies.clock
     ).addRoutes(to: admin)
     AdminAuditController(trail: dependencies.auditTrail).addRoutes(to: admin)
+    if let factors = dependencies.secondFactor {
+        AdminSecondFactorController(
+            users: dependencies.users, sessions: dependencies.sessions, factors: factors, audit: dependencies.audit, clock: dependencies.clock,
+            mail: dependencies.mail
+        ).addRoutes(to: admin)
+    }
     if let mail = dependencies.mail {
         AdminMailController(users: dependencies.users, mail: mail, audit: dependencies.audit, clock: dependencies.clock).addRoutes(to: admin)
     }

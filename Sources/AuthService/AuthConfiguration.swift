@@ -27,6 +27,8 @@ struct AuthConfiguration: Sendable {
     var mail: MailSettings
     /// `SESSION_COOKIES` and the `SESSION_COOKIE_*` settings, read as the gateway reads them.
     var sessionCookies: SessionCookieSettings
+    /// `MFA_ENCRYPTION_KEY_FILE`, `MFA_ENCRYPTION_PREVIOUS_KEY_FILES`, `MFA_ISSUER`.
+    var secondFactor: SecondFactorSettings
 
     init(config: ConfigReader) throws {
         self.address = try ListenAddress(config: config.scoped(to: "auth"), defaultPort: 8082)
@@ -67,6 +69,35 @@ struct AuthConfiguration: Sendable {
         self.logsRequests = config.logLevel() <= .info
         self.mail = try MailSettings(config: config)
         self.sessionCookies = try SessionCookieSettings(config: config)
+        self.secondFactor = SecondFactorSettings(config: config)
+    }
+}
+
+/// Second factors: the key their secrets are sealed with (none: nobody can enrol, and the service
+/// refuses to start once a factor is stored), keys of earlier rotations, and the issuer name.
+struct SecondFactorSettings: Sendable {
+    var keyFile: String?
+    var previousKeyFiles: [String]
+    var issuer: String
+    /// `MFA_REQUIRED_ROLES`, read as the gateway reads it: here it guards what the gateway lets pass
+    /// unchecked (an admin's token on the public signup route).
+    var requiredRoles: Set<String>
+
+    init(config: ConfigReader) {
+        self.keyFile = config.string(forKey: "mfa.encryption.key.file").flatMap { $0.isEmpty ? nil : $0 }
+        self.previousKeyFiles = config.string(forKey: "mfa.encryption.previous.key.files", default: "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        self.issuer = config.string(forKey: "mfa.issuer", default: "Auth")
+        self.requiredRoles = Set(
+            config.string(forKey: "mfa.required.roles", default: "").split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        )
+    }
+
+    /// The sealing key and the earlier ones; `nil` without `MFA_ENCRYPTION_KEY_FILE`.
+    func box() throws -> SecretBox? {
+        guard let keyFile = self.keyFile else { return nil }
+        return SecretBox(current: try SecretBox.key(fromFile: keyFile), previous: try self.previousKeyFiles.map(SecretBox.key(fromFile:)))
     }
 }
 

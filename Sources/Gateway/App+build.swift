@@ -52,7 +52,7 @@ func buildApplication(
     }
     let shared = GatewayConnectionContext(
         routes: RouteMatcher(),
-        gate: AccessTokenGate(rules: AccessTokenRules(configuration.tokens)),
+        gate: AccessTokenGate(rules: AccessTokenRules(configuration.tokens), secondFactorRoles: configuration.mfaRequiredRoles),
         cors: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins),
         sessionCookies: configuration.sessionCookies,
         timeouts: configuration.clientTimeouts,

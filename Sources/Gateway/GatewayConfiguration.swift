@@ -40,6 +40,9 @@ struct GatewayConfiguration: Sendable {
     /// Log lines: `LOG_FORMAT=json` or text; one line per request at `info`.
     var logFormat: LogFormat
     var logsRequests: Bool
+    /// `MFA_REQUIRED_ROLES`: a token holding one of these roles without a second factor (`otp` in its
+    /// `amr`) reaches only enrolment and signout.
+    var mfaRequiredRoles: Set<String> = []
 
     /// The origins the tutorial's frontends are served from: React and Vue on 8081, Angular on 4200.
     static let tutorialOrigins = ["http://localhost:8081", "http://localhost:4200"]
@@ -129,6 +132,7 @@ struct GatewayConfiguration: Sendable {
             logFormat: LogFormat(config.string(forKey: "log.format", default: "text")),
             logsRequests: config.logLevel() <= .info
         )
+        self.mfaRequiredRoles = Set(Self.list(config.string(forKey: "mfa.required.roles", default: "")))
     }
 
     private static func list(_ text: String) -> [String] {

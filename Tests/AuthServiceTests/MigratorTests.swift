@@ -11,7 +11,7 @@ struct MigratorTests {
     }
 
     /// Every migration's version, in the order they are applied.
-    private static let everyVersion = (1...11).map(String.init)
+    private static let everyVersion = (1...12).map(String.init)
 
     private func versions(_ client: PostgresClient) async throws -> [String] {
         try await column(client, "SELECT version::text FROM auth_schema_migrations ORDER BY auth_schema_migrations.version")
@@ -23,7 +23,10 @@ struct MigratorTests {
             try await self.migrate(client)
 
             let tables = try await column(client, "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
-            #expect(tables == ["auth_audit_events", "auth_mail_outbox", "auth_mail_tokens", "auth_schema_migrations", "roles", "user_roles", "users"])
+            #expect(tables == [
+                "auth_audit_events", "auth_mail_outbox", "auth_mail_tokens", "auth_recovery_codes", "auth_schema_migrations", "auth_totp_factors", "roles",
+                "user_roles", "users",
+            ])
             let roles = try await column(client, "SELECT id || ':' || name FROM roles ORDER BY id")
             #expect(roles == ["1:user", "2:moderator", "3:admin"])
             let indexes = try await column(client, "SELECT indexdef FROM pg_indexes WHERE tablename = 'users' AND indexname LIKE 'users_%_lower_key' ORDER BY indexname")

@@ -38,6 +38,7 @@ if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&
     secrets="$work/deploy/k8s/base/secrets"
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
         -out "$secrets/jwt_private_key.pem" 2>/dev/null
+    openssl rand -base64 32 >"$secrets/mfa_encryption.key"
     cp "$secrets/stores.env.example" "$secrets/stores.env"
     for target in base overlays/production; do
         out="$work/$(tr / - <<<"$target").yaml"

@@ -77,11 +77,19 @@ struct AuditEventType: Hashable, Sendable, CustomStringConvertible {
     static let emailChanged = Self("email_changed")
     /// A mail given up after its last attempt, or refused for good: `details.mailId`, `kind`, `attempts`, `error`.
     static let mailFailed = Self("mail_failed")
+    /// A TOTP factor was confirmed: other sessions ended.
+    static let mfaEnabled = Self("mfa_enabled")
+    /// Removed by the user with a code (`actorId` = `userId`) or by an admin (sessions ended).
+    static let mfaDisabled = Self("mfa_disabled")
+    static let recoveryCodesRegenerated = Self("mfa_recovery_codes_regenerated")
+    /// A signin completed with a recovery code: `details.recoveryCodesLeft`.
+    static let recoveryCodeUsed = Self("mfa_recovery_code_used")
 
     static let all: [Self] = [
         .signup, .signinSucceeded, .signinFailed, .refreshReuseDetected, .signout, .passwordChanged, .rolesChanged,
         .userDisabled, .userEnabled, .userDeleted, .sessionsEnded, .lockoutCleared, .passwordResetRequested, .passwordReset,
-        .emailVerified, .emailChangeRequested, .emailChanged, .mailFailed,
+        .emailVerified, .emailChangeRequested, .emailChanged, .mailFailed, .mfaEnabled, .mfaDisabled, .recoveryCodesRegenerated,
+        .recoveryCodeUsed,
     ]
 }
 

@@ -15,6 +15,9 @@ struct AccountController: Sendable {
     var mail: MailFeatures? = nil
     /// A password change hands its fresh pair over in session cookies too (only there in `only` mode).
     let cookies: SessionCookieJar
+    /// `mfa` in the profile, and the code a password change of an enrolled user needs; `nil` in
+    /// handler tests built from in-memory parts.
+    var secondFactor: SecondFactorFeatures? = nil
 
     /// On a group whose routes already require an unrevoked access token.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -31,8 +34,10 @@ struct AccountController: Sendable {
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> ProfileResponse {
         let claims = try context.requireClaims()
         guard let user = try await self.users.find(id: claims.id) else { throw Self.userNotFound }
+        let status = try await self.secondFactor?.repository.status(userID: user.id)
         return ProfileResponse(
-            id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority), emailVerified: user.emailVerified
+            id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority), emailVerified: user.emailVerified,
+            mfa: status.map(FactorStatusResponse.init)
         )
     }
 
@@ -70,6 +75,7 @@ struct AccountController: Sendable {
             await self.audit.record(origin.event(.signinFailed, userID: user.id, details: ["reason": "wrong_password", "route": "password"], clock: self.clock))
             throw Self.wrongPassword
         }
+        try await self.requireSecondFactor(of: user, fields: fields, origin: origin, route: "password", context: context)
         try await self.throttle.recordSuccess(username: user.username)
         let hash = try await self.passwords.hash(new)
         // A session that cannot go on (ended meanwhile, or opened before sessions had details) changes nothing.
@@ -79,7 +85,8 @@ struct AccountController: Sendable {
         try await self.sessions.endOtherSessions(ofUser: user.id, keeping: claims.sid, epoch: nil)
         let changed = try await self.storePassword(hash, for: user)
         let position = try await self.sessions.endOtherSessions(ofUser: user.id, keeping: claims.sid, epoch: changed.credentialEpoch)
-        guard let issued = try await self.credentials.renewSession(claims.sid, of: changed) else {
+        let methods = AuthenticationMethods(secondFactor: user.secondFactorEnabled || claims.hasSecondFactor)
+        guard let issued = try await self.credentials.renewSession(claims.sid, of: changed, methods: methods) else {
             // Committed, but this session was ended (or the account changed again) in the meantime.
             throw APIError.unauthorized
         }
@@ -97,6 +104,19 @@ struct AccountController: Sendable {
                 message: "Password changed", accessToken: inBody ? issued.accessToken : nil, refreshToken: inBody ? issued.refreshToken : nil
             )
         )
+    }
+
+    /// An enrolled user's change of the password or the address needs the current factor too (`code`
+    /// or `recoveryCode`), checked after the password and spent; a wrong one counts in the back-off.
+    func requireSecondFactor(of user: UserRecord, fields: RequestFields, origin: RequestOrigin, route: String, context: AppRequestContext) async throws {
+        guard user.secondFactorEnabled else { return }
+        guard let factors = self.secondFactor else { throw SecondFactorFeatures.notConfigured }
+        guard let proof = try SecondFactorFeatures.proof(in: fields) else { throw SecondFactorFeatures.codeRequired }
+        guard try await factors.check(proof, userID: user.id, logger: context.logger) else {
+            try await self.throttle.recordFailure(username: user.username)
+            await self.audit.record(origin.event(.signinFailed, userID: user.id, details: ["reason": "wrong_code", "route": .string(route)], clock: self.clock))
+            throw SecondFactorFeatures.invalidCode
+        }
     }
 
     /// Writes `hash` over the hash `user` was read with and the current password checked against;

@@ -20,6 +20,19 @@ struct ProfileResponse: ResponseEncodable {
     var email: String
     var roles: [String]
     var emailVerified: Bool
+    /// Left out where the service runs without second factors (handler tests on in-memory parts).
+    var mfa: FactorStatusResponse?
+}
+
+/// `mfa` in the profile and the admin's user views.
+struct FactorStatusResponse: Codable, Sendable, Equatable {
+    var totp: Bool
+    var recoveryCodesLeft: Int
+
+    init(_ status: FactorStatus) {
+        self.totp = status.totp
+        self.recoveryCodesLeft = status.recoveryCodesLeft
+    }
 }
 
 /// The answer of a password change: the same session, with a fresh pair (in cookies only, without
@@ -81,6 +94,7 @@ struct UserListItem: ResponseEncodable {
     var disabled: Bool
     var createdAt: String
     var emailVerified: Bool
+    var mfa: FactorStatusResponse
 
     init(_ user: UserSummary) {
         self.id = user.id
@@ -90,6 +104,7 @@ struct UserListItem: ResponseEncodable {
         self.disabled = user.disabledAt != nil
         self.createdAt = APITime.string(user.createdAt)
         self.emailVerified = user.emailVerified
+        self.mfa = FactorStatusResponse(user.secondFactor)
     }
 }
 

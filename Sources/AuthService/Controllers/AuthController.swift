@@ -22,11 +22,16 @@ struct AuthController: Sendable {
     var mail: MailFeatures? = nil
     /// Session cookies: set by signin and refresh, read by refresh and signout, cleared by signout.
     let cookies: SessionCookieJar
+    /// Second factors; `nil` in handler tests built from in-memory parts (nobody has one there).
+    var secondFactor: SecondFactorFeatures? = nil
 
     /// `group` is public; `signedIn` already requires an unrevoked access token.
     func addRoutes(to group: RouterGroup<AppRequestContext>, signedIn: RouterGroup<AppRequestContext>) {
         group.post("signup", use: self.signup)
         group.post("signin", use: self.signin)
+        if self.secondFactor != nil {
+            group.post("signin/mfa", use: self.signinWithSecondFactor)
+        }
         group.post("refreshtoken", use: self.refresh)
         if self.cookies.enabled {
             // A token is checked when there is one; the refresh cookie may name the session instead.
@@ -63,7 +68,7 @@ struct AuthController: Sendable {
         return MessageResponse(message: "User registered successfully!")
     }
 
-    @Sendable func signin(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<SigninResponse> {
+    @Sendable func signin(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<SigninAnswer> {
         let fields = try await RequestFields.parse(request, context: context)
         guard let username = try fields.string("username"), !username.isEmpty else {
             throw APIError(.badRequest, "Failed! username is required!")
@@ -105,7 +110,72 @@ struct AuthController: Sendable {
         if verification.needsRehash {
             await self.upgradeHash(of: user, password: password, logger: context.logger)
         }
-        guard let issued = try await self.credentials.openSession(for: user, client: origin.client) else {
+        if user.secondFactorEnabled {
+            // No tokens yet: a client that only looks for `accessToken` (the tutorial's) stores nothing.
+            guard let factors = self.secondFactor else { throw SecondFactorFeatures.notConfigured }
+            let token = try await factors.pending.start(PendingSignin(userID: user.id, epoch: user.credentialEpoch, attempts: 0))
+            AuthMetrics.signin("second_factor_required")
+            context.logger.info("Signin waits for the second factor", metadata: ["user_id": "\(user.id)"])
+            return EditedResponse(response: .challenge(SecondFactorChallenge(mfaToken: token)))
+        }
+        return try await self.completeSignin(user, methods: .password, origin: origin, context: context)
+    }
+
+    /// The second half of a signin whose password was right: the pending signin's `mfaToken` with a
+    /// code or a recovery code. The token is spent by the attempt; a wrong code puts it back with one
+    /// more attempt (it dies at the fifth) and counts in the account's back-off like a wrong password.
+    /// When the account changed since the password was checked (its credential epoch moved: a password
+    /// change, a reset, the factor removed...), the token is refused: sign in again.
+    @Sendable func signinWithSecondFactor(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<SigninAnswer> {
+        guard let factors = self.secondFactor else { throw APIError(.notFound, "Not Found") }
+        let fields = try await RequestFields.parse(request, context: context)
+        guard let presented = try fields.string("mfaToken"), !presented.isEmpty else {
+            throw APIError(.badRequest, "Failed! mfaToken is required!")
+        }
+        guard let proof = try SecondFactorFeatures.proof(in: fields) else {
+            throw APIError(.badRequest, "Failed! code or recoveryCode is required!")
+        }
+        let origin = RequestOrigin(request)
+        guard let (pending, remaining) = try await factors.pending.take(presented) else { throw Self.invalidSecondFactorToken }
+        guard let user = try await self.users.find(id: pending.userID), !user.disabled, user.credentialEpoch == pending.epoch,
+            user.secondFactorEnabled
+        else {
+            await self.audit.record(origin.event(.signinFailed, userID: pending.userID, details: ["reason": "account_changed", "route": "mfa"], clock: self.clock))
+            throw Self.invalidSecondFactorToken
+        }
+        if let wait = try await self.throttle.lockedFor(username: user.username) {
+            // Not an attempt: the token keeps its count and its time.
+            var kept = pending
+            kept.attempts -= 1
+            _ = try await factors.pending.putBack(presented, kept, remaining: remaining)
+            AuthMetrics.rateLimited("signin_account")
+            await self.audit.record(origin.event(.signinFailed, userID: user.id, details: ["reason": "throttled", "route": "mfa"], clock: self.clock))
+            throw APIError.tooManyRequests(retryAfter: wait)
+        }
+        guard try await factors.check(proof, userID: user.id, logger: context.logger) else {
+            try await self.throttle.recordFailure(username: user.username)
+            let alive = try await factors.pending.putBack(presented, pending, remaining: remaining)
+            AuthMetrics.signin("failed")
+            await self.audit.record(origin.event(
+                .signinFailed, userID: user.id, details: ["reason": "wrong_code", "with": proof.kind, "tokenAlive": .bool(alive)], clock: self.clock
+            ))
+            throw SecondFactorFeatures.invalidCode
+        }
+        try await self.throttle.recordSuccess(username: user.username)
+        if case .recoveryCode = proof {
+            let left = try await factors.repository.status(userID: user.id).recoveryCodesLeft
+            await self.audit.record(origin.event(.recoveryCodeUsed, userID: user.id, actorID: user.id, details: ["recoveryCodesLeft": .number(Double(left))], clock: self.clock))
+        }
+        return try await self.completeSignin(user, methods: .passwordAndOTP, origin: origin, context: context)
+    }
+
+    static let invalidSecondFactorToken = APIError(.unauthorized, "Invalid or expired mfaToken: please sign in again")
+
+    /// Opens the session of a signin whose every factor was checked, and answers as the tutorial's signin.
+    private func completeSignin(
+        _ user: UserRecord, methods: AuthenticationMethods, origin: RequestOrigin, context: AppRequestContext
+    ) async throws -> EditedResponse<SigninAnswer> {
+        guard let issued = try await self.credentials.openSession(for: user, client: origin.client, methods: methods) else {
             // The account changed while the password was checked (a password change, a disable...):
             // what was checked no longer holds. The wrong password's answer; not the user's failure.
             context.logger.info("Signin refused: the account changed meanwhile", metadata: ["user_id": "\(user.id)"])
@@ -115,14 +185,17 @@ struct AuthController: Sendable {
         }
         context.logger.info("Signed in", metadata: ["user_id": "\(user.id)"])
         AuthMetrics.signin("ok")
-        await self.audit.record(origin.event(.signinSucceeded, userID: user.id, details: ["session": .string(issued.sessionID)], clock: self.clock))
+        await self.audit.record(origin.event(
+            .signinSucceeded, userID: user.id, details: ["session": .string(issued.sessionID), "amr": .array(methods.claim.map { .string($0) })],
+            clock: self.clock
+        ))
         let inBody = self.cookies.tokensInBodies
         return EditedResponse(
             headers: try await self.cookies.setting(accessToken: issued.accessToken, refreshToken: issued.refreshToken, sessionID: issued.sessionID),
-            response: SigninResponse(
+            response: .signedIn(SigninResponse(
                 id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority),
                 accessToken: inBody ? issued.accessToken : nil, refreshToken: inBody ? issued.refreshToken : nil
-            )
+            ))
         )
     }
 
@@ -135,7 +208,7 @@ struct AuthController: Sendable {
         switch try await self.credentials.refresh(token) {
         case .unknownToken:
             throw Self.unknownRefreshToken
-        case .accountDisabled:
+        case .accountDisabled, .secondFactorMissing:
             throw Self.revokedRefreshToken
         case .issued(let pair, let outcome):
             AuthMetrics.refresh(outcome.metricLabel)
@@ -266,6 +339,8 @@ struct AuthController: Sendable {
         // token must not grant roles here.
         guard try await !self.sessions.isRevoked(claims) else { throw APIError.unauthorized }
         guard claims.hasRole(Role.admin.rawValue) else { throw APIError.requireAdmin }
+        // The gateway's MFA_REQUIRED_ROLES rule, for the one public route that takes a token.
+        if let factors = self.secondFactor, factors.lacksRequiredFactor(claims) { throw SecondFactorFeatures.required }
         return claims
     }
 

@@ -13,6 +13,8 @@ struct MailController: Sendable {
     let mail: MailFeatures
     let audit: any AuditRecorder
     let clock: any WallClock
+    /// Checks the code an enrolled user's address change needs.
+    var account: AccountController? = nil
 
     /// `group` is public; `signedIn` already requires an unrevoked access token.
     func addRoutes(to group: RouterGroup<AppRequestContext>, signedIn: RouterGroup<AppRequestContext>) {
@@ -130,6 +132,11 @@ struct MailController: Sendable {
             try await self.throttle.recordFailure(username: user.username)
             await self.audit.record(origin.event(.signinFailed, userID: user.id, details: ["reason": "wrong_password", "route": "email"], clock: self.clock))
             throw AccountController.wrongPassword
+        }
+        if let account = self.account {
+            try await account.requireSecondFactor(of: user, fields: fields, origin: origin, route: "email", context: context)
+        } else if user.secondFactorEnabled {
+            throw SecondFactorFeatures.notConfigured
         }
         try await self.throttle.recordSuccess(username: user.username)
         let newKey = try EmailAddress.key(of: newEmail)

@@ -113,7 +113,9 @@ extension Migration {
     static let all: [Migration] = Migration.all(existingEmailsVerified: true)
 
     /// Every migration; `existingEmailsVerified` is what migration 10 makes of the accounts it finds.
-    static func all(existingEmailsVerified: Bool) -> [Migration] { Migration.base + Migration.mail(existingEmailsVerified: existingEmailsVerified) }
+    static func all(existingEmailsVerified: Bool) -> [Migration] {
+        Migration.base + Migration.mail(existingEmailsVerified: existingEmailsVerified) + Migration.secondFactor
+    }
 
     private static let base: [Migration] = [
         Migration(

@@ -24,10 +24,12 @@ struct MailKind: Hashable, Sendable, CustomStringConvertible {
     static let emailChanged = Self("email_changed")
     static let passwordChanged = Self("password_changed")
     static let passwordWasReset = Self("password_was_reset")
+    /// An admin removed the account's second factor.
+    static let secondFactorRemoved = Self("second_factor_removed")
 
     static let all: [Self] = [
         .passwordReset, .emailVerification, .emailChangeConfirmation, .emailChangeRequested, .emailChanged, .passwordChanged,
-        .passwordWasReset,
+        .passwordWasReset, .secondFactorRemoved,
     ]
 }
 
@@ -93,6 +95,11 @@ struct MailTemplates: Sendable {
             return self.notice(
                 subject: "Your password was reset", greeting: name,
                 body: "The password of your account \(name) was just reset with a link sent to this address, and every session was ended. If this was not you, reset your password again and contact your administrator."
+            )
+        case .secondFactorRemoved:
+            return self.notice(
+                subject: "Two-factor authentication was removed", greeting: name,
+                body: "An administrator removed the two-factor authentication of your account \(name) and ended its sessions; your password alone now signs in. Enrol a new authenticator from your profile. If you did not ask for this, contact your administrator."
             )
         default:
             return nil

@@ -39,7 +39,7 @@ enum RedisSessionScripts {
 
     /// KEYS: session record, user sessions, user epoch. ARGV: uid, now, absolute lifetime, idle lifetime,
     /// expired notice, user agent, address, the epoch the account was read at, epoch retention, family
-    /// digest, secret digest, sid. 0 (nothing written) when the epoch has moved past the one read; a
+    /// digest, secret digest, sid, authentication methods (``AuthenticationMethods/stored``). 0 (nothing written) when the epoch has moved past the one read; a
     /// newer one read raises the mirror (PostgreSQL committed it).
     static let open = agentFunctions + """
         local epoch = tonumber(ARGV[8])
@@ -50,12 +50,20 @@ enum RedisSessionScripts {
         local exp = now + tonumber(ARGV[3])
         local idle = math.min(exp, now + tonumber(ARGV[4]))
         redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'created', now, 'used', now, 'exp', exp, 'idle', idle,
-            'gen', 1, 'fam', ARGV[10], 'cur', ARGV[11])
+            'gen', 1, 'fam', ARGV[10], 'cur', ARGV[11], 'amr', ARGV[13])
         if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'ip', ARGV[7]) end
         setAgent(KEYS[1], ARGV[6])
         redis.call('EXPIREAT', KEYS[1], idle + tonumber(ARGV[5]))
         redis.call('SADD', KEYS[2], ARGV[12])
         redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[5]))
+        return 1
+        """
+
+    /// KEYS: session record. ARGV: uid. Marks a live session of that user as having proved a second
+    /// factor; 0 when it is not theirs.
+    static let markSecondFactor = """
+        if redis.call('HGET', KEYS[1], 'uid') ~= ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], 'amr', 'pwd otp')
         return 1
         """
 

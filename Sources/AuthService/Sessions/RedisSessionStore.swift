@@ -35,7 +35,7 @@ struct RedisSessionStore: SessionStore {
     var now: Int { Int(self.clock.now()) }
     var revocations: RevocationRecorder { RevocationRecorder(redis: self.redis, policy: self.policy, clock: self.clock) }
 
-    func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken? {
+    func open(userID: Int, epoch: Int, client: ClientDetails, methods: AuthenticationMethods) async throws -> IssuedRefreshToken? {
         let token = SessionRefreshToken.first(sessionID: RefreshTokenFormat.newSessionID())
         let uid = String(userID)
         let opened = try await self.redis.eval(
@@ -44,7 +44,7 @@ struct RedisSessionStore: SessionStore {
             arguments: [
                 uid, String(self.now), String(self.policy.absoluteLifetime), String(self.policy.idleLifetime), String(Self.expiredNotice),
                 client.userAgent ?? "", client.ip ?? "", String(epoch), String(self.policy.epochRetention),
-                SessionRefreshToken.digest(token.family), SessionRefreshToken.digest(token.secret), token.sessionID,
+                SessionRefreshToken.digest(token.family), SessionRefreshToken.digest(token.secret), token.sessionID, methods.stored,
             ]
         )
         return opened.int == 1 ? IssuedRefreshToken(token: token.text, sessionID: token.sessionID) : nil
@@ -52,11 +52,11 @@ struct RedisSessionStore: SessionStore {
 
     func owner(of token: String) async throws -> RefreshTokenOwner? {
         if let token = SessionRefreshToken(parsing: token) {
-            let reply = try await self.redis.send("HMGET", Self.detailsKey(token.sessionID), "uid", "fam")
-            guard let fields = reply.array, fields.count == 2, let userID = fields[0].int,
+            let reply = try await self.redis.send("HMGET", Self.detailsKey(token.sessionID), "uid", "fam", "amr")
+            guard let fields = reply.array, fields.count == 3, let userID = fields[0].int,
                 fields[1].string == SessionRefreshToken.digest(token.family)
             else { return nil }
-            return RefreshTokenOwner(userID: userID, sessionID: token.sessionID)
+            return RefreshTokenOwner(userID: userID, sessionID: token.sessionID, methods: AuthenticationMethods(stored: fields[2].string))
         }
         guard RefreshTokenFormat.isLegacyToken(token) else { return nil }
         let reply = try await self.redis.send("HMGET", Self.key(token), "uid", "sid")
@@ -64,6 +64,11 @@ struct RedisSessionStore: SessionStore {
             return nil
         }
         return RefreshTokenOwner(userID: userID, sessionID: sessionID)
+    }
+
+    func markSecondFactor(ofSession sessionID: String, userID: Int) async throws -> Bool {
+        guard RefreshTokenFormat.isPlausibleSessionID(sessionID) else { return false }
+        return try await self.redis.eval(RedisSessionScripts.markSecondFactor, keys: [Self.detailsKey(sessionID)], arguments: [String(userID)]).int == 1
     }
 
     func rotate(_ token: String, epoch: Int, sealing seal: @Sendable (String) throws -> String) async throws -> RotationOutcome {

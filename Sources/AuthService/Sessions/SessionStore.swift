@@ -31,6 +31,8 @@ struct IssuedRefreshToken: Sendable, Equatable {
 struct RefreshTokenOwner: Sendable, Equatable {
     var userID: Int
     var sessionID: String
+    /// What the session's signin proved.
+    var methods: AuthenticationMethods = .password
 }
 
 /// The outcome of presenting a refresh token.
@@ -81,7 +83,10 @@ extension RotationOutcome {
 protocol SessionStore: Sendable {
     /// Opens a session for the user, read at credential epoch `epoch`, from `client`, and returns its
     /// first refresh token; `nil` (nothing written) when the account's epoch has moved past `epoch`.
-    func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken?
+    func open(userID: Int, epoch: Int, client: ClientDetails, methods: AuthenticationMethods) async throws -> IssuedRefreshToken?
+    /// Records that the session proved a second factor since it opened (the caller's own session when
+    /// it enables one); false when the session is not the user's.
+    func markSecondFactor(ofSession sessionID: String, userID: Int) async throws -> Bool
     /// Who holds this token, without spending it; `nil` when it is not ours at all.
     func owner(of token: String) async throws -> RefreshTokenOwner?
     /// Spends `token` and installs its successor, which the store mints, in one atomic step, for an
@@ -124,6 +129,13 @@ protocol SessionStore: Sendable {
     /// When the session ends however active it is (Unix seconds; its signin plus `REFRESH_TOKEN_TTL`):
     /// how long a refresh cookie may live. `nil` for a session the store does not know.
     func endOfSession(_ sessionID: String) async throws -> Int?
+}
+
+extension SessionStore {
+    /// A session whose signin proved the password alone.
+    func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken? {
+        try await self.open(userID: userID, epoch: epoch, client: client, methods: .password)
+    }
 }
 
 /// Where a request came from, as the gateway determined it: kept with a session and an audit event.

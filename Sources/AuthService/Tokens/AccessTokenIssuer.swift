@@ -34,7 +34,8 @@ struct AccessTokenIssuer: Sendable {
             jti: UUIDv7.make(milliseconds: Int64(now * 1000)),
             iat: seconds,
             exp: seconds + self.lifetime,
-            epoch: grant.epoch
+            epoch: grant.epoch,
+            amr: grant.methods.claim
         )
         var header = JWTHeader()
         header.typ = AccessTokenType.value

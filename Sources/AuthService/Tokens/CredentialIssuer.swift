@@ -45,12 +45,16 @@ struct CredentialIssuer: Sendable {
 
     /// A new session and its first pair for `account`, whose credentials the caller has just checked
     /// as read; `nil` when the account changed since it was read (the caller refuses, as it refuses
-    /// wrong credentials).
-    func openSession(for account: UserRecord, client: ClientDetails) async throws -> IssuedCredentials? {
-        guard let session = try await self.sessions.open(userID: account.id, epoch: account.credentialEpoch, client: client) else {
+    /// wrong credentials). `methods` is what the caller checked: an account with a second factor gets
+    /// a session only once the factor was proved too (``MissingSecondFactor`` otherwise).
+    func openSession(for account: UserRecord, client: ClientDetails, methods: AuthenticationMethods = .password) async throws -> IssuedCredentials? {
+        guard !account.secondFactorEnabled || methods.secondFactor else { throw MissingSecondFactor() }
+        guard
+            let session = try await self.sessions.open(userID: account.id, epoch: account.credentialEpoch, client: client, methods: methods)
+        else {
             return nil
         }
-        let accessToken = try await self.accessTokens.issue(SessionGrant(account, sessionID: session.sessionID))
+        let accessToken = try await self.accessTokens.issue(SessionGrant(account, sessionID: session.sessionID, methods: methods))
         return IssuedCredentials(sessionID: session.sessionID, accessToken: accessToken, refreshToken: session.token)
     }
 
@@ -66,7 +70,11 @@ struct CredentialIssuer: Sendable {
             }
             // Their sessions were ended when the account was disabled; this holds even for one that was not.
             guard !account.disabled else { return .accountDisabled }
-            let accessToken = try await self.accessTokens.issue(SessionGrant(account, sessionID: owner.sessionID))
+            // Enabling a factor ended every other session and marked the caller's; a session that never
+            // proved the factor of an account that has one is not continued, whatever path led here
+            // (a rotation or either replay).
+            guard !account.secondFactorEnabled || owner.methods.secondFactor else { return .secondFactorMissing }
+            let accessToken = try await self.accessTokens.issue(SessionGrant(account, sessionID: owner.sessionID, methods: owner.methods))
             let epoch = account.credentialEpoch
             outcome = try await self.sessions.rotate(token, epoch: epoch) { successor in
                 try SuccessorSeal.seal(SuccessorPair(accessToken: accessToken, refreshToken: successor, epoch: epoch), under: token)
@@ -95,11 +103,17 @@ struct CredentialIssuer: Sendable {
     /// The caller's own session goes on after a change it made itself and PostgreSQL committed (a
     /// password change): its live refresh token is replaced and a pair issued under `account`, read or
     /// written at its new epoch; `nil` when the session has ended or a later change moved the epoch on.
-    func renewSession(_ sessionID: String, of account: UserRecord) async throws -> IssuedCredentials? {
+    /// `methods` is what the session proved (its claims' `amr`, or both after the caller enabled a factor
+    /// with a code, which is then recorded with the session).
+    func renewSession(_ sessionID: String, of account: UserRecord, methods: AuthenticationMethods) async throws -> IssuedCredentials? {
+        guard !account.secondFactorEnabled || methods.secondFactor else { throw MissingSecondFactor() }
+        if methods.secondFactor, try await !self.sessions.markSecondFactor(ofSession: sessionID, userID: account.id) {
+            return nil
+        }
         guard
             let renewed = try await self.sessions.renewRefreshToken(ofSession: sessionID, userID: account.id, epoch: account.credentialEpoch)
         else { return nil }
-        let accessToken = try await self.accessTokens.issue(SessionGrant(account, sessionID: sessionID))
+        let accessToken = try await self.accessTokens.issue(SessionGrant(account, sessionID: sessionID, methods: methods))
         return IssuedCredentials(sessionID: sessionID, accessToken: accessToken, refreshToken: renewed.token)
     }
 }
@@ -111,14 +125,20 @@ struct SessionGrant: Sendable {
     let roles: [Role]
     let epoch: Int
     let sessionID: String
+    let methods: AuthenticationMethods
 
-    fileprivate init(_ account: UserRecord, sessionID: String) {
+    fileprivate init(_ account: UserRecord, sessionID: String, methods: AuthenticationMethods) {
         self.userID = account.id
         self.roles = account.roles
         self.epoch = account.credentialEpoch
         self.sessionID = sessionID
+        self.methods = methods
     }
 }
+
+/// A route asked for a session of an account with a second factor without having checked it: a bug
+/// in the route, refused here rather than trusted (the service answers 500 and logs it).
+struct MissingSecondFactor: Error {}
 
 /// A session's id with the pair handed to its client.
 struct IssuedCredentials: Sendable, Equatable {
@@ -134,6 +154,8 @@ enum RefreshResult: Sendable, Equatable {
     /// Not a refresh token of an existing account.
     case unknownToken
     case accountDisabled
+    /// The account has a second factor that this session never proved.
+    case secondFactorMissing
     /// The store refused the token (unknown, expired, revoked, reused), or the account kept changing.
     case refused(RotationOutcome)
 }

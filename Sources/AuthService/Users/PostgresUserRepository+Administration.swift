@@ -11,7 +11,8 @@ extension PostgresUserRepository {
     static let rosterLockKey = 7_274_310_002
 
     private static let selectSummary = """
-        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt", u."emailVerifiedAt" IS NOT NULL
+        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt", u."emailVerifiedAt" IS NOT NULL,
+            \(secondFactorOfUser)
         FROM users u
         """
 
@@ -114,20 +115,28 @@ extension PostgresUserRepository {
     private static func summary(id: Int, on connection: PostgresConnection, logger: Logger) async throws -> UserSummary? {
         let rows = try await connection.query("\(unescaped: Self.selectSummary) WHERE u.id = \(id)", logger: logger)
         var found: UserSummary?
-        for try await (id, username, email, roles, disabledAt, createdAt, verified) in rows.decode(
-            (Int, String?, String?, [String], Date?, Date, Bool).self
+        for try await (id, username, email, roles, disabledAt, createdAt, verified, totp, codesLeft) in rows.decode(
+            (Int, String?, String?, [String], Date?, Date, Bool, Bool, Int).self
         ) {
-            found = Self.summary(id, username, email, roles, disabledAt, createdAt, verified)
+            found = Self.summary(id, username, email, roles, disabledAt, createdAt, verified, FactorStatus(totp: totp, recoveryCodesLeft: codesLeft))
         }
         return found
     }
 
     static func summary(
-        _ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date, _ verified: Bool
+        _ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date, _ verified: Bool,
+        _ secondFactor: FactorStatus
     ) -> UserSummary {
         UserSummary(
             id: id, username: username ?? "", email: email ?? "", roles: roles.compactMap(Role.init(rawValue:)),
-            disabledAt: disabledAt, createdAt: createdAt, emailVerified: verified
+            disabledAt: disabledAt, createdAt: createdAt, emailVerified: verified, secondFactor: secondFactor
         )
     }
+
+    /// Whether the user `u` has a confirmed TOTP factor, and how many unused recovery codes.
+    static let secondFactorOfUser = """
+        EXISTS (SELECT 1 FROM auth_totp_factors f WHERE f."userId" = u.id AND f."confirmedAt" IS NOT NULL),
+        (SELECT count(*)::integer FROM auth_recovery_codes c WHERE c."userId" = u.id AND c."usedAt" IS NULL
+            AND EXISTS (SELECT 1 FROM auth_totp_factors f WHERE f."userId" = u.id AND f."confirmedAt" IS NOT NULL))
+        """
 }

@@ -100,10 +100,12 @@ private struct StatementRunner {
         guard !ids.isEmpty else { return [] }
         var users: [UserSummary] = []
         let rows = try await self.connection.query(UserListStatements.details(ids: ids), logger: self.logger)
-        for try await (id, username, email, roles, disabledAt, createdAt, verified) in rows.decode(
-            (Int, String?, String?, [String], Date?, Date, Bool).self
+        for try await (id, username, email, roles, disabledAt, createdAt, verified, totp, codesLeft) in rows.decode(
+            (Int, String?, String?, [String], Date?, Date, Bool, Bool, Int).self
         ) {
-            users.append(PostgresUserRepository.summary(id, username, email, roles, disabledAt, createdAt, verified))
+            users.append(PostgresUserRepository.summary(
+                id, username, email, roles, disabledAt, createdAt, verified, FactorStatus(totp: totp, recoveryCodesLeft: codesLeft)
+            ))
         }
         return users
     }

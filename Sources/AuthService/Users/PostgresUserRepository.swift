@@ -22,7 +22,8 @@ struct PostgresUserRepository: UserRepository {
     /// The user with its roles in one statement, so that a read is one bounded wait.
     private static let selectUser = """
         SELECT u.id, u.username, u.email, u.password, \(Self.rolesOfUser), u."disabledAt" IS NOT NULL, u."credentialEpoch",
-            u."emailVerifiedAt" IS NOT NULL
+            u."emailVerifiedAt" IS NOT NULL,
+            EXISTS (SELECT 1 FROM auth_totp_factors f WHERE f."userId" = u.id AND f."confirmedAt" IS NOT NULL)
         FROM users u
         """
 
@@ -54,12 +55,13 @@ struct PostgresUserRepository: UserRepository {
         return try await self.database.run(operation) { connection, _ in
             let rows = try await connection.query(query, logger: logger)
             var record: UserRecord?
-            for try await (id, username, email, password, roles, disabled, epoch, verified) in rows.decode(
-                (Int, String?, String?, String?, [String], Bool, Int, Bool).self
+            for try await (id, username, email, password, roles, disabled, epoch, verified, factor) in rows.decode(
+                (Int, String?, String?, String?, [String], Bool, Int, Bool, Bool).self
             ) {
                 record = UserRecord(
                     id: id, username: username ?? "", email: email ?? "", passwordHash: password ?? "",
-                    roles: roles.compactMap(Role.init(rawValue:)), disabled: disabled, credentialEpoch: epoch, emailVerified: verified
+                    roles: roles.compactMap(Role.init(rawValue:)), disabled: disabled, credentialEpoch: epoch, emailVerified: verified,
+                    secondFactorEnabled: factor
                 )
             }
             return record

@@ -81,7 +81,9 @@ enum UserListStatements {
     static func details(ids: [Int]) -> PostgresQuery {
         var statement: PostgresQuery = #"SELECT u.id, u.username, u.email, "#
         statement.sql += PostgresUserRepository.rolesOfUser
-        statement.sql += #", u."disabledAt", u."createdAt", u."emailVerifiedAt" IS NOT NULL FROM users u WHERE u.id = ANY($1::integer[]) ORDER BY u.id"#
+        statement.sql += #", u."disabledAt", u."createdAt", u."emailVerifiedAt" IS NOT NULL, "#
+        statement.sql += PostgresUserRepository.secondFactorOfUser
+        statement.sql += #" FROM users u WHERE u.id = ANY($1::integer[]) ORDER BY u.id"#
         statement.binds.append(ids)
         return statement
     }

@@ -14,6 +14,9 @@ struct UserRecord: Sendable, Equatable {
     var credentialEpoch: Int = 0
     /// The address was confirmed by a link sent to it (or predates verification).
     var emailVerified: Bool = true
+    /// A confirmed TOTP factor: signin asks for a code, and so do changes of the password, the address
+    /// and the factor.
+    var secondFactorEnabled: Bool = false
 }
 
 /// A user as an admin sees them.
@@ -25,6 +28,7 @@ struct UserSummary: Sendable, Equatable {
     var disabledAt: Date?
     var createdAt: Date
     var emailVerified: Bool = true
+    var secondFactor = FactorStatus(totp: false, recoveryCodesLeft: 0)
 }
 
 /// Which users an admin's list asks for: those whose name or email contains `text`

@@ -22,10 +22,13 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
     /// ``CredentialEpoch``; `nil` in tokens signed before epochs existed, which only the time cut-offs
     /// refuse.
     package var epoch: Int?
+    /// How the session was authenticated (RFC 8176): `["pwd"]`, or `["pwd", "otp"]` after a second
+    /// factor; `nil` in tokens signed before second factors existed, read as `["pwd"]`.
+    package var amr: [String]?
 
     package init(
         iss: String, aud: String, id: Int, roles: [String], sid: String, jti: String,
-        iat: Int, exp: Int, epoch: Int? = nil
+        iat: Int, exp: Int, epoch: Int? = nil, amr: [String]? = nil
     ) {
         self.iss = iss
         self.aud = aud
@@ -38,6 +41,7 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
         self.nbf = iat
         self.exp = exp
         self.epoch = epoch
+        self.amr = amr
     }
 
     /// jwt-kit's hook: a token verified through `JWTKeyCollection` directly gets the time checks too.
@@ -57,6 +61,11 @@ package struct AccessTokenClaims: JWTPayload, Equatable {
 
     package func hasRole(_ role: String) -> Bool {
         self.roles.contains(role)
+    }
+
+    /// Whether the session proved a second factor (`otp` in `amr`).
+    package var hasSecondFactor: Bool {
+        self.amr?.contains("otp") == true
     }
 
     /// When the token was issued, in milliseconds: from the UUIDv7 `jti`, else from `iat`.

@@ -10,6 +10,16 @@ import NIOHTTP1
 /// dictionary lookup, not a signature check.
 struct AccessTokenGate: Sendable {
     let rules: AccessTokenRules
+    /// `MFA_REQUIRED_ROLES`.
+    var secondFactorRoles: Set<String> = []
+
+    static let secondFactorRequired = APIError(.forbidden, "Two-factor authentication required")
+
+    /// Whether a valid token may not reach `route` yet: it holds a role that requires a second factor
+    /// and its session proved none. Enrolment and signout stay open, so that its owner can enrol.
+    func lacksSecondFactor(_ claims: AccessTokenClaims, for route: GatewayRoute) -> Bool {
+        !route.reachableWithoutSecondFactor && !claims.hasSecondFactor && claims.roles.contains(where: self.secondFactorRoles.contains)
+    }
 
     enum Verdict {
         case pass(AccessTokenClaims)

@@ -39,11 +39,15 @@ struct GatewayRoute: Sendable {
     /// Signout: in cookie mode it goes on without a valid access token when the request has session
     /// cookies, so that the session the refresh cookie names still ends and the cookies are cleared.
     var endsSession: Bool
+    /// Open to a token that `MFA_REQUIRED_ROLES` would otherwise stop: enrolment and signout.
+    var reachableWithoutSecondFactor: Bool
 
     init(
         _ path: String, _ methods: [HTTPMethod], _ target: RouteTarget, requiresToken: Bool = false, passesToken: Bool = false,
-        rateLimited: RateLimitedAction? = nil, readsRefreshCookie: Bool = false, endsSession: Bool = false
+        rateLimited: RateLimitedAction? = nil, readsRefreshCookie: Bool = false, endsSession: Bool = false,
+        reachableWithoutSecondFactor: Bool = false
     ) {
+        self.reachableWithoutSecondFactor = reachableWithoutSecondFactor
         self.path = path
         self.methods = methods
         self.target = target
@@ -90,7 +94,9 @@ enum RouteTable {
         GatewayRoute("/api/auth/signup", [.POST], .auth, passesToken: true, rateLimited: .signup),
         GatewayRoute("/api/auth/signin", [.POST], .auth, rateLimited: .signin),
         GatewayRoute("/api/auth/refreshtoken", [.POST], .auth, rateLimited: .refresh, readsRefreshCookie: true),
-        GatewayRoute("/api/auth/signout", [.POST], .auth, requiresToken: true, readsRefreshCookie: true, endsSession: true),
+        GatewayRoute(
+            "/api/auth/signout", [.POST], .auth, requiresToken: true, readsRefreshCookie: true, endsSession: true, reachableWithoutSecondFactor: true
+        ),
         GatewayRoute("/api/auth/me", [.GET], .auth, requiresToken: true),
         GatewayRoute("/api/auth/password", [.POST], .auth, requiresToken: true),
         GatewayRoute("/api/auth/password/forgot", [.POST], .auth, rateLimited: .passwordForgot),
@@ -99,6 +105,11 @@ enum RouteTable {
         GatewayRoute("/api/auth/email/verify", [.POST], .auth, rateLimited: .emailVerify),
         GatewayRoute("/api/auth/email/verify/resend", [.POST], .auth, requiresToken: true),
         GatewayRoute("/api/auth/sessions", [.GET], .auth, requiresToken: true),
+        GatewayRoute("/api/auth/signin/mfa", [.POST], .auth, rateLimited: .signin),
+        GatewayRoute("/api/auth/mfa/totp/enroll", [.POST], .auth, requiresToken: true, reachableWithoutSecondFactor: true),
+        GatewayRoute("/api/auth/mfa/totp/confirm", [.POST], .auth, requiresToken: true, reachableWithoutSecondFactor: true),
+        GatewayRoute("/api/auth/mfa/totp", [.DELETE], .auth, requiresToken: true),
+        GatewayRoute("/api/auth/mfa/recovery-codes", [.POST], .auth, requiresToken: true),
         GatewayRoute("/api/auth/sessions/{id}", [.DELETE], .auth, requiresToken: true),
         GatewayRoute("/api/admin/users", [.GET], .auth, requiresToken: true),
         GatewayRoute("/api/admin/users/{id}", [.GET, .DELETE], .auth, requiresToken: true),
@@ -108,6 +119,7 @@ enum RouteTable {
         GatewayRoute("/api/admin/users/{id}/sessions", [.GET, .DELETE], .auth, requiresToken: true),
         GatewayRoute("/api/admin/users/{id}/lockout", [.DELETE], .auth, requiresToken: true),
         GatewayRoute("/api/admin/users/{id}/password-reset", [.POST], .auth, requiresToken: true),
+        GatewayRoute("/api/admin/users/{id}/mfa", [.DELETE], .auth, requiresToken: true),
         GatewayRoute("/api/admin/audit", [.GET], .auth, requiresToken: true),
         GatewayRoute("/.well-known/jwks.json", [.GET], .auth),
         GatewayRoute("/api/test/all", [.GET], .content),

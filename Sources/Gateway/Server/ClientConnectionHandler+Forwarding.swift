@@ -43,6 +43,9 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     private func checkToken(of exchange: Exchange, route: GatewayRoute, afterKeyRefresh: Bool, lenient: Bool) {
         let token = exchange.credential.token
         switch self.shared.gate.check(token: token, state: self.state, wallClock: Date().timeIntervalSince1970, now: .now()) {
+        case .pass(let claims) where self.shared.gate.lacksSecondFactor(claims, for: route):
+            AuthMetrics.tokenRefused("second_factor_required")
+            self.respond(LocalResponse(AccessTokenGate.secondFactorRequired), to: exchange)
         case .pass:
             exchange.forwardedToken = token
             self.connectUpstream(for: exchange, route: route)

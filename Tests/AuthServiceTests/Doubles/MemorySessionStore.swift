@@ -19,6 +19,7 @@ actor MemorySessionStore: SessionStore {
         var rotatedAt: Int?
         var nonce: String?
         var gracePair: String?
+        var methods: AuthenticationMethods = .password
     }
 
     private let policy: SessionPolicy
@@ -39,14 +40,14 @@ actor MemorySessionStore: SessionStore {
 
     private var now: Int { Int(self.clock.now()) }
 
-    func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken? {
+    func open(userID: Int, epoch: Int, client: ClientDetails, methods: AuthenticationMethods) async throws -> IssuedRefreshToken? {
         guard self.admits(epoch, ofUser: userID) else { return nil }
         let token = SessionRefreshToken.first(sessionID: RefreshTokenFormat.newSessionID())
         let expiresAt = self.now + self.policy.absoluteLifetime
         self.records[token.sessionID] = Record(
             userID: userID, createdAt: self.now, lastUsedAt: self.now, expiresAt: expiresAt,
             idleExpiresAt: min(expiresAt, self.now + self.policy.idleLifetime), client: client, generation: 1,
-            familyDigest: SessionRefreshToken.digest(token.family), currentDigest: SessionRefreshToken.digest(token.secret)
+            familyDigest: SessionRefreshToken.digest(token.family), currentDigest: SessionRefreshToken.digest(token.secret), methods: methods
         )
         self.userSessions[userID, default: []].insert(token.sessionID)
         return IssuedRefreshToken(token: token.text, sessionID: token.sessionID)
@@ -56,7 +57,13 @@ actor MemorySessionStore: SessionStore {
         guard let token = SessionRefreshToken(parsing: token), let record = self.records[token.sessionID],
             record.familyDigest == SessionRefreshToken.digest(token.family)
         else { return nil }
-        return RefreshTokenOwner(userID: record.userID, sessionID: token.sessionID)
+        return RefreshTokenOwner(userID: record.userID, sessionID: token.sessionID, methods: record.methods)
+    }
+
+    func markSecondFactor(ofSession sessionID: String, userID: Int) async throws -> Bool {
+        guard self.records[sessionID]?.userID == userID else { return false }
+        self.records[sessionID]?.methods = .passwordAndOTP
+        return true
     }
 
     func rotate(_ token: String, epoch: Int, sealing seal: @Sendable (String) throws -> String) async throws -> RotationOutcome {

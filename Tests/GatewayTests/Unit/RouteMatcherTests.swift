@@ -1,4 +1,5 @@
 @testable import Gateway
+import Common
 import NIOHTTP1
 import Testing
 
@@ -25,8 +26,30 @@ struct RouteMatcherTests {
             "/api/admin/users", "/api/admin/users/{id}", "/api/admin/users/{id}/roles", "/api/admin/users/{id}/disable",
             "/api/admin/users/{id}/enable", "/api/admin/users/{id}/sessions", "/api/admin/users/{id}/lockout", "/api/admin/audit",
             "/api/auth/email", "/api/auth/email/verify/resend", "/api/admin/users/{id}/password-reset",
+            "/api/auth/mfa/totp/enroll", "/api/auth/mfa/totp/confirm", "/api/auth/mfa/totp", "/api/auth/mfa/recovery-codes",
+            "/api/admin/users/{id}/mfa",
         ])
         #expect(self.matcher.route(forPath: "/api/test/all")?.requiresToken == false)
+    }
+
+    @Test("MFA_REQUIRED_ROLES leaves a token without otp only enrolment, confirmation and signout; the second signin step is public and limited like signin")
+    func secondFactorRoutes() throws {
+        let open = Set(RouteTable.routes.filter(\.reachableWithoutSecondFactor).map(\.path))
+        #expect(open == ["/api/auth/mfa/totp/enroll", "/api/auth/mfa/totp/confirm", "/api/auth/signout"])
+        let step = try #require(self.matcher.route(forPath: "/api/auth/signin/mfa"))
+        #expect(!step.requiresToken && !step.passesToken && step.rateLimited == .signin && step.methods == [.POST])
+        let gate = AccessTokenGate(rules: AccessTokenRules(issuer: "i", audience: "a", leeway: 0), secondFactorRoles: ["admin"])
+        func claims(_ roles: [String], amr: [String]?) -> AccessTokenClaims {
+            AccessTokenClaims(iss: "i", aud: "a", id: 1, roles: roles, sid: "s", jti: "j", iat: 0, exp: 1, amr: amr)
+        }
+        let board = try #require(self.matcher.route(forPath: "/api/test/admin"))
+        let enroll = try #require(self.matcher.route(forPath: "/api/auth/mfa/totp/enroll"))
+        #expect(gate.lacksSecondFactor(claims(["admin"], amr: ["pwd"]), for: board))
+        #expect(gate.lacksSecondFactor(claims(["admin", "user"], amr: nil), for: board), "a token from before amr proved nothing")
+        #expect(!gate.lacksSecondFactor(claims(["admin"], amr: ["pwd", "otp"]), for: board))
+        #expect(!gate.lacksSecondFactor(claims(["user"], amr: ["pwd"]), for: board))
+        #expect(!gate.lacksSecondFactor(claims(["admin"], amr: ["pwd"]), for: enroll))
+        #expect(!AccessTokenGate(rules: AccessTokenRules(issuer: "i", audience: "a", leeway: 0)).lacksSecondFactor(claims(["admin"], amr: ["pwd"]), for: board))
     }
 
     @Test("the public mail routes are counted per client address, each on its own counter at signin's limit; the signed-in ones need a token")

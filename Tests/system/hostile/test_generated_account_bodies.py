@@ -43,7 +43,7 @@ OLD_PASSWORD = "hostile-old-pw"
 #: Every admin route on a user id, with a body that would do harm if the id were misread.
 ADMIN_ID_ROUTES: list[tuple[str, str]] = [
     ("GET", ""), ("DELETE", ""), ("PUT", "/roles"), ("POST", "/disable"), ("POST", "/enable"),
-    ("GET", "/sessions"), ("DELETE", "/sessions"), ("DELETE", "/lockout"),
+    ("GET", "/sessions"), ("DELETE", "/sessions"), ("DELETE", "/lockout"), ("DELETE", "/mfa"),
 ]
 MAKE_ADMIN = json_body('{"roles":["admin"]}')
 #: The gateway's body limit: a longer body is refused (413) before any route sees it.

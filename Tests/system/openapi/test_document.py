@@ -19,12 +19,14 @@ from .conftest import DOCUMENT_PATH
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 TOKEN_SCHEMES = [{"accessTokenHeader": []}, {"bearerAuth": []}, {"sessionCookie": []}]
-#: Per client address (signup, signin, refresh), or per account: a password change's wrong current
-#: password counts in the signin back-off.
+#: Per client address (signup, signin and its second factor, refresh), or per account: a password change's
+#: wrong current password, and a wrong second-factor code, count in the signin back-off.
 RATE_LIMITED = {("/api/auth/signup", "post"), ("/api/auth/signin", "post"), ("/api/auth/refreshtoken", "post"),
                 ("/api/auth/password", "post"), ("/api/auth/password/forgot", "post"), ("/api/auth/password/reset", "post"),
                 ("/api/auth/email", "post"), ("/api/auth/email/verify", "post"), ("/api/auth/email/verify/resend", "post"),
-                ("/api/admin/users/{id}/password-reset", "post")}
+                ("/api/admin/users/{id}/password-reset", "post"), ("/api/auth/signin/mfa", "post"),
+                ("/api/auth/mfa/totp/enroll", "post"), ("/api/auth/mfa/totp/confirm", "post"), ("/api/auth/mfa/recovery-codes", "post"),
+                ("/api/auth/mfa/totp", "delete")}
 #: Readiness answers its own body when not ready: operators' probes read `checks`, not a message.
 NOT_A_MESSAGE = {("/health/ready", "503")}
 #: A real value for each path parameter, so every documented operation can be called for real.
@@ -33,7 +35,7 @@ PATH_EXAMPLES = {
     "/api/auth/sessions/{id}": "/api/auth/sessions/q0pN6pQ2x7y1u9KkV3Yc1Q",
     **{path: path.replace("{id}", "1") for path in (
         "/api/admin/users/{id}", "/api/admin/users/{id}/roles", "/api/admin/users/{id}/disable", "/api/admin/users/{id}/enable",
-        "/api/admin/users/{id}/sessions", "/api/admin/users/{id}/lockout",
+        "/api/admin/users/{id}/sessions", "/api/admin/users/{id}/lockout", "/api/admin/users/{id}/mfa",
     )},
 }
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import tempfile
@@ -76,6 +77,28 @@ def output_dir() -> Path:
         else:
             _output_dir = Path(tempfile.mkdtemp(prefix="system-test-"))
     return _output_dir
+
+
+_mfa_key_file: Path | None = None
+
+
+def mfa_key_file() -> str:
+    """MFA_ENCRYPTION_KEY_FILE for every System of this run: 32 random bytes in base64, written once."""
+    global _mfa_key_file
+    if _mfa_key_file is None:
+        path = output_dir() / "mfa-encryption.key"
+        if not path.exists():
+            # Parallel workers share the file: written aside, then linked in, so the first one wins whole.
+            side = path.with_name(f"{path.name}.{os.getpid()}")
+            side.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+            side.chmod(0o600)
+            try:
+                os.link(side, path)
+            except FileExistsError:
+                pass
+            side.unlink()
+        _mfa_key_file = path
+    return str(_mfa_key_file)
 
 
 def redis_server_bin() -> str:

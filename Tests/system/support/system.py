@@ -93,6 +93,7 @@ class System:
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
             "JWT_PRIVATE_KEY_FILE": environment.jwt_private_key_file,
+            "MFA_ENCRYPTION_KEY_FILE": config.mfa_key_file(),
             "AUTH_PORT": str(self.auth_port),
             "CONTENT_PORT": str(self.content_port),
             "GATEWAY_PORT": str(self.gateway_ports[0]),

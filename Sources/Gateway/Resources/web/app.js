@@ -327,6 +327,7 @@
       field(view, "profile-source").textContent = "From /api/auth/me.";
       showVerification(me);
       field(view, "change-email").hidden = false;
+      showTwoFactor(view, me.mfa);
       // The roles an admin changed since signin: the menu follows them (the boards' own calls then
       // carry a refreshed token, which has them too).
       if (Array.isArray(me.roles)) {
@@ -453,6 +454,20 @@
     password: (v) => (v.length < 6 || v.length > 40 ? "The password must be between 6 and 40 characters." : null),
   };
   const loginRules = { username: () => null, password: () => null };
+  const codeRules = { code: () => null };
+
+  /** The `mfaToken` of a signin whose password was right and whose second factor is asked for. */
+  let pendingSignin = null;
+
+  /** Shows or hides the login form's code field (the second step of an enrolled account's signin). */
+  function askForCode(form, token) {
+    pendingSignin = token;
+    field(form, "login-code-group").hidden = !token;
+    form.elements.username.readOnly = Boolean(token);
+    form.elements.password.readOnly = Boolean(token);
+    form.elements.code.value = "";
+    if (token) form.elements.code.focus();
+  }
 
   async function submitting(form, work) {
     const button = $('button[type="submit"]', form);
@@ -471,12 +486,33 @@
   }
 
   async function onLogin(form) {
-    if (!validate(form, loginRules)) return;
+    if (!validate(form, pendingSignin ? codeRules : loginRules)) return;
     await submitting(form, async () => {
-      const user = await api("POST", SIGNIN, {
-        body: { username: form.elements.username.value, password: form.elements.password.value },
-        auth: false,
-      });
+      let user;
+      if (pendingSignin) {
+        // Six digits are the app's code; anything else is tried as a recovery code.
+        const typed = form.elements.code.value.trim();
+        const proof = /^[0-9]{6}$/.test(typed) ? { code: typed } : { recoveryCode: typed };
+        try {
+          user = await api("POST", "/api/auth/signin/mfa", { body: { mfaToken: pendingSignin, ...proof }, auth: false });
+        } catch (failure) {
+          // A spent, expired or dead token: start again from the password.
+          if (/mfaToken/.test(failure.message)) askForCode(form, null);
+          throw failure;
+        }
+      } else {
+        user = await api("POST", SIGNIN, {
+          body: { username: form.elements.username.value, password: form.elements.password.value },
+          auth: false,
+        });
+        if (user && user.mfaRequired === true && typeof user.mfaToken === "string") {
+          // No token yet: nothing is stored until the second factor is proved.
+          askForCode(form, user.mfaToken);
+          field(form, "error").textContent = user.message || "Enter your authentication code";
+          return;
+        }
+      }
+      askForCode(form, null);
       storage.save(user);
       form.reset();
       notify("");
@@ -602,6 +638,109 @@
     signedOut("You have been logged out.");
   }
 
+  // ------------------------------------------------------------ second factor ---
+
+  /** Six digits are the authenticator's code; anything else is tried as a recovery code. */
+  const proofOf = (typed) => (/^[0-9]{6}$/.test(typed.trim()) ? { code: typed.trim() } : { recoveryCode: typed.trim() });
+
+  /** The profile's two-factor box, from `/api/auth/me`'s `mfa` (hidden against a backend without it). */
+  function showTwoFactor(view, mfa) {
+    const box = field(view, "two-factor");
+    box.hidden = !mfa || typeof mfa.totp !== "boolean";
+    if (box.hidden) return;
+    field(view, "mfa-status").textContent = mfa.totp ? `On. Recovery codes left: ${mfa.recoveryCodesLeft}.` : "Off.";
+    $('[data-form="mfa-enroll"]', view).hidden = mfa.totp;
+    $('[data-form="mfa-manage"]', view).hidden = !mfa.totp;
+    if (mfa.totp) $('[data-form="mfa-confirm"]', view).hidden = true;
+  }
+
+  /** The otpauth URI as a QR code: an SVG built node by node (the page allows no inline markup). */
+  function drawQR(target, text) {
+    const qr = qrcode(0, "M");
+    qr.addData(text, "Byte");
+    qr.make();
+    const count = qr.getModuleCount();
+    const quiet = 4;
+    const size = count + 2 * quiet;
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    for (const [name, value] of [["viewBox", `0 0 ${size} ${size}`], ["width", size * 5], ["height", size * 5], ["shape-rendering", "crispEdges"]]) {
+      svg.setAttribute(name, String(value));
+    }
+    const background = document.createElementNS(ns, "rect");
+    for (const [name, value] of [["width", size], ["height", size], ["fill", "#fff"]]) background.setAttribute(name, String(value));
+    let path = "";
+    for (let row = 0; row < count; row += 1) {
+      for (let column = 0; column < count; column += 1) {
+        if (qr.isDark(row, column)) path += `M${column + quiet} ${row + quiet}h1v1h-1z`;
+      }
+    }
+    const modules = document.createElementNS(ns, "path");
+    modules.setAttribute("d", path);
+    modules.setAttribute("fill", "#000");
+    svg.append(background, modules);
+    target.replaceChildren(svg);
+  }
+
+  /** Shows recovery codes once, with a download of them as a text file. */
+  function showRecoveryCodes(view, codes) {
+    field(view, "mfa-codes").replaceChildren(...codes.map((code) => element("li", code)));
+    const link = field(view, "mfa-codes-download");
+    if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([codes.join("\n") + "\n"], { type: "text/plain" }));
+    field(view, "mfa-codes-box").hidden = false;
+  }
+
+  /** A change of the factor answers the session's fresh pair (in cookies only in cookie mode). */
+  function keepTokens(answer) {
+    if (answer && typeof answer.accessToken === "string") storage.updateTokens(answer.accessToken, answer.refreshToken);
+  }
+
+  async function onMfaEnroll(form) {
+    if (!validate(form, { currentPassword: () => null })) return;
+    const view = $('[data-view="profile"]');
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/mfa/totp/enroll", { body: { currentPassword: form.elements.currentPassword.value } });
+      form.reset();
+      field(view, "mfa-secret").textContent = answer.secret;
+      drawQR(field(view, "mfa-qr"), answer.otpauthUri);
+      field(view, "mfa-codes-box").hidden = true;
+      $('[data-form="mfa-confirm"]', view).hidden = false;
+      $("#mfa-confirm-code").focus();
+    });
+  }
+
+  async function onMfaConfirm(form) {
+    if (!validate(form, { code: () => null })) return;
+    const view = $('[data-view="profile"]');
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/mfa/totp/confirm", { body: { code: form.elements.code.value.trim() } });
+      keepTokens(answer);
+      form.reset();
+      showRecoveryCodes(view, answer.recoveryCodes || []);
+      showTwoFactor(view, { totp: true, recoveryCodesLeft: (answer.recoveryCodes || []).length });
+    });
+  }
+
+  async function onMfaManage(form, action) {
+    if (!validate(form, { code: () => null })) return;
+    const view = $('[data-view="profile"]');
+    await submitting(form, async () => {
+      const body = proofOf(form.elements.code.value);
+      if (action === "mfa-regenerate") {
+        const answer = await api("POST", "/api/auth/mfa/recovery-codes", { body });
+        form.reset();
+        showRecoveryCodes(view, answer.recoveryCodes || []);
+        showTwoFactor(view, { totp: true, recoveryCodesLeft: (answer.recoveryCodes || []).length });
+      } else {
+        keepTokens(await api("DELETE", "/api/auth/mfa/totp", { body }));
+        form.reset();
+        field(view, "mfa-codes-box").hidden = true;
+        showTwoFactor(view, { totp: false, recoveryCodesLeft: 0 });
+      }
+    });
+  }
+
   // ------------------------------------------------------------------ routing ---
 
   const routes = {
@@ -650,6 +789,19 @@
   }
 
   function start() {
+    qrcode.stringToBytes = qrcode.stringToBytesFuncs["UTF-8"];
+    $('[data-form="mfa-enroll"]').addEventListener("submit", (event) => {
+      event.preventDefault();
+      onMfaEnroll(event.currentTarget);
+    });
+    $('[data-form="mfa-confirm"]').addEventListener("submit", (event) => {
+      event.preventDefault();
+      onMfaConfirm(event.currentTarget);
+    });
+    $('[data-form="mfa-manage"]').addEventListener("submit", (event) => {
+      event.preventDefault();
+      onMfaManage(event.currentTarget, event.submitter && event.submitter.dataset.action);
+    });
     $('[data-form="login"]').addEventListener("submit", (event) => {
       event.preventDefault();
       onLogin(event.currentTarget);
