@@ -1,0 +1,1 @@
+"""What an operator sees of the real processes: SIGTERM, a start on the tutorial's database, health, metrics, logs and the audit trail."""
