@@ -27,11 +27,6 @@ def _wait_for_log(process: ManagedProcess, text: str, timeout: float = 10.0) -> 
         f"{process.name} never logged {text!r} within {timeout}s: {process.status_report()}")
 
 
-def _stop(process: ManagedProcess, grace: float) -> int | None:
-    """SIGTERM and the exit status, SIGKILL only after GRACE seconds."""
-    return process.stop(grace=grace)
-
-
 def test_a_request_the_gateway_holds_at_sigterm_is_answered_in_full_then_it_exits_0(system: System) -> None:
     user = create_account(system.http)
     body = f'{{"username":"{user.username}","password":"{user.password}"}}'.encode()
@@ -75,7 +70,7 @@ def test_on_sigterm_each_service_exits_0_and_no_request_in_flight_is_cut_off(sys
         in_flight = pool.map(ask, range(20))
         time.sleep(0.005)
         for process in (system.content, system.gateway, system.auth):
-            assert _stop(process, grace=10) == 0, process.status_report()
+            assert process.stop(grace=10) == 0  # SIGTERM; SIGKILL only after 10 s, process.status_report()
         statuses = list(in_flight)
     assert len(statuses) == 20
     assert all(status == 200 for status in statuses if status is not None), statuses
@@ -99,7 +94,7 @@ def test_signins_in_flight_at_sigterm_all_have_their_audit_event_once_the_auth_s
         in_flight = pool.map(sign_in, range(24))
         # The last of them finish while the server drains, moments before the audit writer is told to stop.
         time.sleep(0.15)
-        assert _stop(system.auth, grace=15) == 0, system.auth.status_report()
+        assert system.auth.stop(grace=15) == 0, system.auth.status_report()
         answered = sum(1 for status in in_flight if status == 200)
     assert answered > 0, "no signin was in flight"
     stored = int(psql(system.database_url, "SELECT count(*) FROM auth_audit_events "
