@@ -1,1 +1,2 @@
-"""What an operator sees of the real processes: SIGTERM, a start on the tutorial's database, health, metrics, logs and the audit trail."""
+"""What an operator sees of the real processes: SIGTERM, a start on the tutorial's database, health,
+metrics, logs, the audit trail and the refresh counters."""

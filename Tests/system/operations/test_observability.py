@@ -3,7 +3,7 @@
 Each process answers /health/live and /health/ready on its own port; Prometheus metrics count
 requests and auth events on the metrics ports and never on the public one; the logs are JSON lines
 that carry the request id from the gateway to the service behind it, and hold no password, token or
-hash.
+hash. One System for the module, as nothing here changes it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from support.accounts import create_account, signin
 from support.system import System
 
 
-def test_every_process_answers_live_and_ready_with_its_checks(system: System) -> None:
+def test_every_process_answers_live_and_ready_with_its_checks(module_system: System) -> None:
+    system = module_system
     for port in (system.gateway_port, system.auth_port, system.content_port):
         live = requests.get(f"http://127.0.0.1:{port}/health/live", timeout=5)
         assert live.status_code == 200, (port, live.text)
@@ -27,7 +28,8 @@ def test_every_process_answers_live_and_ready_with_its_checks(system: System) ->
         assert ready.json()["status"] == "ok", (port, ready.text)
 
 
-def test_metrics_count_requests_and_auth_events_on_the_metrics_port_never_on_the_public_one(system: System) -> None:
+def test_metrics_count_requests_and_auth_events_on_the_metrics_port_never_on_the_public_one(module_system: System) -> None:
+    system = module_system
     client = system.http
     user = create_account(client)
     assert signin(client, user.username, "wrong-password", check=False).status == 401
@@ -45,7 +47,8 @@ def test_metrics_count_requests_and_auth_events_on_the_metrics_port_never_on_the
     assert client.get("/metrics").status == 404
 
 
-def test_logs_are_json_lines_carrying_the_request_id_across_processes_and_no_secret(system: System) -> None:
+def test_logs_are_json_lines_carrying_the_request_id_across_processes_and_no_secret(module_system: System) -> None:
+    system = module_system
     password = "log-probe-" + secrets.token_hex(8)
     user = create_account(system.http, password=password)
     request_id = "probe-" + secrets.token_hex(8)
