@@ -133,8 +133,5 @@ let package = Package(
             "Gateway", "Common", "Redis", "TestSupport", "AsyncHTTPClient", "Logging", "Metrics", "MetricsTestKit", "NIOCore",
             "NIOEmbedded", "NIOHTTP1", "NIOPosix", "Prometheus", "ServiceLifecycle"
         )),
-        .tests("EndToEndTests", uses: uses(
-            "Common", "TestSupport", "AsyncHTTPClient", "Crypto", "HummingbirdBcrypt", "JWTKit", "NIOCore", "NIOHTTP1", "NIOPosix"
-        )),
     ]
 )

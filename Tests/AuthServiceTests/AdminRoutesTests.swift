@@ -100,7 +100,9 @@ struct AdminRoutesTests {
             #expect(refused.status == .unauthorized && refused.text == wrong.text)
             #expect(try await client.refresh(session.refreshToken).message == "Refresh token was revoked. Please make a new signin request")
             #expect(try await client.call(.get, "/api/auth/me", token: session.accessToken).status == .unauthorized)
-            #expect(try await client.call(.get, "/api/admin/users/\(alice)", token: boss.accessToken).json["disabled"] as? Bool == true)
+            let detail = try await client.call(.get, "/api/admin/users/\(alice)", token: boss.accessToken).json
+            #expect(detail["disabled"] as? Bool == true && detail["sessions"] as? Int == 0)
+            #expect(try await client.call(.get, "/api/admin/users/\(alice)/sessions", token: boss.accessToken).text == "[]")
             try await self.fixture.throttle.recordSuccess(username: "alice")
             #expect(try await client.call(.post, "/api/admin/users/\(alice)/enable", token: boss.accessToken).message == "User enabled")
             #expect(try await client.signin("alice").status == .ok)
@@ -119,7 +121,9 @@ struct AdminRoutesTests {
             #expect(try await client.call(.delete, "/api/admin/users/\(alice)", token: boss.accessToken).message == "User deleted")
             #expect(try await client.signin("alice").status == .unauthorized)
             #expect(try await client.refresh(session.refreshToken).status == .forbidden)
-            #expect(try await client.call(.get, "/api/admin/users/\(alice)", token: boss.accessToken).status == .notFound)
+            let gone = try await client.call(.get, "/api/admin/users/\(alice)", token: boss.accessToken)
+            #expect(gone.status == .notFound && gone.message == "User not found")
+            #expect(try await client.signup("alice").status == .ok, "the name is free again")
             for (method, path, message) in [
                 (HTTPRequest.Method.post, "/api/admin/users/\(bossID)/disable", "You cannot disable your own account!"),
                 (.delete, "/api/admin/users/\(bossID)", "You cannot delete your own account!"),

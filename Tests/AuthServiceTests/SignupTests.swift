@@ -132,4 +132,18 @@ struct SignupTests {
             #expect(try await self.fixture.users.find(username: "mallory") == nil)
         }
     }
+
+    @Test("a signed-out admin's token no longer grants privileged roles: 401 Unauthorized!, and nobody is created")
+    func privilegedRoleWithSignedOutAdminToken() async throws {
+        try await self.fixture.addUser("root", roles: [.user, .admin])
+        try await self.fixture.application().test(.router) { client in
+            let admin = try await client.signedIn("root")
+            let signout = try await client.post("/api/auth/signout", json: "", headers: HTTPFields([AccessTokenHeader.field(admin.accessToken)]))
+            #expect(signout.status == .ok)
+            let reply = try await client.signup("mallory", roles: ["admin"], token: admin.accessToken)
+            #expect(reply.status == .unauthorized)
+            #expect(reply.text == #"{"message":"Unauthorized!"}"#)
+            #expect(try await self.fixture.users.find(username: "mallory") == nil)
+        }
+    }
 }

@@ -3,8 +3,8 @@
 An earlier try at writing upstream requests as bytes made the gateway itself go away in compose's
 replica-kill run; this is that run without containers. Clients keep asking through the gateway while
 the content service is killed mid-load and started again: every answer is a 200 or the documented
-503, no connection to the gateway is refused or reset, and once the service is back every answer is
-a 200 again.
+503 (within 5 s while it is down, when signin through the same gateway still works), no connection
+to the gateway is refused or reset, and once the service is back every answer is a 200 again.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 import time
 
 from frontends.restart import environment_of, start_replacement, wait_ready
-from support.accounts import create_account
+from support.accounts import create_account, signin
 from support.http import Client
 from support.system import System
 from support.tally import TALLY
@@ -54,6 +54,12 @@ def test_a_service_killed_under_load_costs_503s_only_and_the_gateway_stays_up(ho
         system.content.signal(signal.SIGKILL)
         system.content.popen.wait(5)
         system.content.stopped = True  # killed on purpose, not a crash
+        # While it is down: a quick documented 503 for its routes, and the auth service's routes work on.
+        probe = system.client()
+        down = probe.get("/api/test/user", headers=user.headers(), check=False)
+        assert down.status == 503 and down.message == "Service temporarily unavailable", down
+        assert down.elapsed < 5.0, f"the 503 took {down.elapsed:.2f}s"
+        assert signin(probe, user.username, user.password).status == 200
         time.sleep(1.0)
         replacement = start_replacement(system, system.content, env)
         wait_ready(system, replacement)

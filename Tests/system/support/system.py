@@ -1,8 +1,8 @@
 """``System``: the real AuthService, ContentService and N Gateway replicas, wired like production.
 
-The services get exactly the environment of Tests/EndToEndTests/Support/RunningSystem.swift (JSON logs,
-metrics ports of their own, the bootstrap admin ``rootadmin``, CORS origins, rate limits high enough for
-test traffic), merged with ``env`` from the test, so a test can set its own rate limits or timeouts.
+The services get the environment below (JSON logs, metrics ports of their own, the bootstrap admin
+``rootadmin``, CORS origins, rate limits high enough for test traffic), merged with ``env`` from the
+test, so a test can set its own rate limits or timeouts.
 Each System gets a fresh database on TEST_DATABASE_URL unless given ``database_url``, and uses
 TEST_REDIS_URL unless given ``redis_url`` (fault tests pass a PrivateRedis / PrivatePostgres).
 Rate-limit counters live in Redis and are keyed by client address: a test that lowers a rate limit
