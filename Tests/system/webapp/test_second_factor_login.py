@@ -10,6 +10,7 @@ import time
 
 import jwt
 import pyotp
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -80,7 +81,8 @@ def test_the_profile_enrols_shows_the_codes_once_regenerates_and_turns_off(brows
     browser.fill("mfa-manage", code=codes[0])
     browser.driver.find_element(By.CSS_SELECTOR, '[data-action="mfa-regenerate"]').click()
     browser.wait_text('[data-field="mfa-status"]', "On. Recovery codes left: 10.")
-    WebDriverWait(browser.driver, 10).until(
+    # The list is drawn anew: an item found just before that is stale, so look again until the new one is there.
+    WebDriverWait(browser.driver, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda driver: driver.find_element(By.CSS_SELECTOR, '[data-field="mfa-codes"] li').text not in codes)
 
     browser.fill("mfa-manage", code=totp.at(time.time() + 30))
