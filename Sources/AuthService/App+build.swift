@@ -39,7 +39,7 @@ func buildApplication(
     postgresConfiguration.options.connectTimeout = configuration.databaseTimeouts.operation
     let postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
     let database = TimeBoundDatabase(client: postgres, timeouts: configuration.databaseTimeouts)
-    let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
+    let redis = RedisClient(configuration: configuration.redis)
     let users = PostgresUserRepository(database: database, logger: logger)
     let passwords = try PasswordHasher()
     let sessions = RedisSessionStore(redis: redis, policy: configuration.sessionPolicy)

@@ -37,7 +37,7 @@ extension RedisSessionStore {
 
     func renewRefreshToken(ofSession sessionID: String, userID: Int, epoch: Int) async throws -> IssuedRefreshToken? {
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: sessionID)
-        let reply = try await self.redis.eval(
+        let reply = try await self.redis.evalDurably(
             Self.renewScript,
             keys: [
                 Self.detailsKey(sessionID), RevocationKeys.session(sessionID), Self.key(issued.token),

@@ -31,7 +31,7 @@ struct RedisSessionStore: SessionStore {
     func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken? {
         let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
         let uid = String(userID)
-        let opened = try await self.redis.eval(
+        let opened = try await self.redis.evalDurably(
             Self.openScript,
             keys: [
                 Self.key(issued.token), RevocationKeys.userSessions(uid), Self.detailsKey(issued.sessionID),
@@ -69,7 +69,7 @@ struct RedisSessionStore: SessionStore {
             return .unknown
         }
         let uid = String(userID)
-        let result = try await self.redis.eval(
+        let result = try await self.redis.evalDurably(
             Self.rotateScript,
             keys: [
                 Self.key(token), Self.key(successor), RevocationKeys.session(sessionID),

@@ -1,0 +1,232 @@
+"""A Redis master killed under a refresh and signout load, with Sentinel promoting its replica.
+
+Real redis-server and redis-sentinel processes (``support.sentinel``): a master, a replica and three
+Sentinels. The services find the master through the Sentinels and wait for one replica on every
+session and revocation write (the default with Sentinels), so nothing they answered may be lost:
+
+- every session whose refresh was answered still refreshes on the new master;
+- every signout answered (before the kill or after) is in force at every gateway;
+- no token is accepted that should not be: signed-out sessions stay refused, and a replayed old
+  refresh token is still recognised as reuse, because the replica had the spent records;
+- the gateways recover by themselves (same processes), and the unavailability window is reported.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from support import figures
+from support.accounts import Account, create_account, refresh
+from support.sentinel import SentinelSet
+
+REFRESHING = 16
+SIGNED_OUT_BEFORE = 8
+SIGNED_OUT_DURING = 8
+#: Load runs at most this long after the kill; recovery normally takes a few seconds.
+RECOVERY_LIMIT = 45.0
+
+
+@dataclass
+class Tracked:
+    """A session of the load, with the tokens of its last answered refresh."""
+
+    account: Account
+    first_refresh_token: str = ""
+    signed_out_at: float | None = None
+
+
+@dataclass
+class Timeline:
+    """What the load saw: unexpected answers, and by kind the 503s (count, first and last) and the
+    last success."""
+
+    unexpected: list[str] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
+    first_failure: dict[str, float] = field(default_factory=dict)
+    last_failure: dict[str, float] = field(default_factory=dict)
+    last_success: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    kill_at: float | None = None
+
+    def success(self, kind: str) -> None:
+        with self.lock:
+            self.last_success[kind] = time.monotonic()
+
+    def failure(self, kind: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.failures[kind] = self.failures.get(kind, 0) + 1
+            self.first_failure.setdefault(kind, now)
+            self.last_failure[kind] = now
+
+    def recovered(self, kind: str) -> bool:
+        """It failed after the kill, and succeeded after its last failure."""
+        with self.lock:
+            return kind in self.last_failure and self.last_success.get(kind, 0) > self.last_failure[kind]
+
+    def odd(self, text: str) -> None:
+        with self.lock:
+            self.unexpected.append(text)
+
+
+@pytest.fixture
+def sentinel_set():
+    with SentinelSet() as ha:
+        yield ha
+
+
+def test_a_killed_master_loses_no_answered_session_or_signout(sentinel_set, make_system):
+    system = make_system(env=sentinel_set.service_env(), gateways=2)
+    gateway_pids = [gateway.pid for gateway in system.gateways]
+    client = system.http
+    refreshing = [Tracked(create_account(client)) for _ in range(REFRESHING)]
+    for tracked in refreshing:
+        tracked.first_refresh_token = tracked.account.refresh_token
+    before = [Tracked(create_account(client)) for _ in range(SIGNED_OUT_BEFORE)]
+    during = [Tracked(create_account(client)) for _ in range(SIGNED_OUT_DURING)]
+    probe = create_account(client)
+    for tracked in before:
+        reply = client.post("/api/auth/signout", headers=tracked.account.headers())
+        assert reply.status == 200, reply
+        tracked.signed_out_at = time.monotonic()
+
+    timeline = Timeline()
+    stop = threading.Event()
+
+    def refresher(sessions: list[Tracked], gateway: int) -> None:
+        own = system.client(gateway)
+        while not stop.is_set():
+            for tracked in sessions:
+                reply = refresh(own, tracked.account.refresh_token)
+                if reply.status == 200:
+                    tokens = reply.json()
+                    tracked.account.access_token, tracked.account.refresh_token = tokens["accessToken"], tokens["refreshToken"]
+                    timeline.success("refresh")
+                elif reply.status == 503:
+                    timeline.failure("refresh")
+                else:
+                    timeline.odd(f"refresh of {tracked.account.username}: {reply}")
+            time.sleep(0.02)
+
+    def signer_out(sessions: list[Tracked]) -> None:
+        own = system.client(1)
+        pending = list(sessions)
+        while pending and not stop.is_set():
+            tracked = pending[0]
+            reply = own.post("/api/auth/signout", headers=tracked.account.headers())
+            if reply.status == 200:
+                tracked.signed_out_at = time.monotonic()
+                timeline.success("signout")
+                pending.pop(0)
+            elif reply.status == 503:
+                timeline.failure("signout")
+            else:
+                timeline.odd(f"signout of {tracked.account.username}: {reply}")
+                pending.pop(0)
+            time.sleep(0.15)
+
+    def prober(gateway: int) -> None:
+        own = system.client(gateway)
+        kind = f"protected route, gateway {gateway + 1}"
+        while not stop.is_set():
+            reply = own.get("/api/test/user", headers=probe.headers())
+            if reply.status == 200:
+                timeline.success(kind)
+            elif reply.status == 503:
+                timeline.failure(kind)
+            else:
+                timeline.odd(f"{kind}: {reply}")
+            time.sleep(0.02)
+
+    half = REFRESHING // 2
+    threads = [
+        threading.Thread(target=refresher, args=(refreshing[:half], 0)),
+        threading.Thread(target=refresher, args=(refreshing[half:], 1)),
+        threading.Thread(target=signer_out, args=(during,)),
+        threading.Thread(target=prober, args=(0,)),
+        threading.Thread(target=prober, args=(1,)),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)
+        timeline.kill_at = sentinel_set.kill_master()
+        promoted_at = sentinel_set.wait_for_promotion(timeout=30)
+        kinds = ["refresh", "protected route, gateway 1", "protected route, gateway 2"]
+        deadline = timeline.kill_at + RECOVERY_LIMIT
+        # Recovered: every kind failed and then worked again, and has kept working for 2 s.
+        while time.monotonic() < deadline and not all(
+            timeline.recovered(kind) and time.monotonic() - timeline.last_failure[kind] > 2.0 for kind in kinds
+        ):
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    assert not timeline.unexpected, "answers other than 200 or the fail-closed 503:\n" + "\n".join(timeline.unexpected[:20])
+    missing = [kind for kind in kinds if not timeline.recovered(kind)]
+    assert not missing, f"no recovery within {RECOVERY_LIMIT:.0f} s for: {missing}; failures {timeline.failures}"
+    kill_at = timeline.kill_at
+    assert all(timeline.first_failure[kind] >= kill_at for kind in kinds), "503s before the kill"
+    figures.record(
+        "sentinel failover",
+        f"promotion {promoted_at - kill_at:.2f} s after the master was killed (down-after 1 s); 503s "
+        + "; ".join(f"{kind}: {timeline.failures[kind]} from {timeline.first_failure[kind] - kill_at:.2f} s "
+                    f"to {timeline.last_failure[kind] - kill_at:.2f} s" for kind in kinds),
+    )
+
+    # The gateways recovered by themselves.
+    assert [gateway.pid for gateway in system.gateways] == gateway_pids
+    system.assert_all_live()
+
+    # Every session whose refresh was answered refreshes on the new master, through both gateways.
+    for index, tracked in enumerate(refreshing):
+        reply = refresh(system.client(index % 2), tracked.account.refresh_token)
+        assert reply.status == 200, f"session of {tracked.account.username} lost in the failover: {reply}"
+        tokens = reply.json()
+        tracked.account.access_token, tracked.account.refresh_token = tokens["accessToken"], tokens["refreshToken"]
+        assert system.client(index % 2).get("/api/test/user", headers=tracked.account.headers()).status == 200
+
+    # Every signout answered is in force at every gateway, and its session refreshes no more.
+    for tracked in before + during:
+        assert tracked.signed_out_at is not None, f"signout of {tracked.account.username} never answered"
+        for gateway in range(2):
+            reply = system.client(gateway).get("/api/test/user", headers=tracked.account.headers())
+            assert reply.status == 401, f"signed-out {tracked.account.username} accepted at gateway {gateway + 1}: {reply}"
+        assert refresh(client, tracked.account.refresh_token).status == 403
+
+    # The spent records survived: a replayed signin token is reuse, which ends the session.
+    for tracked in refreshing:
+        assert refresh(client, tracked.first_refresh_token).status == 403
+        assert refresh(client, tracked.account.refresh_token).status == 403
+
+
+def test_a_replica_that_does_not_acknowledge_makes_signout_fail_closed_within_the_bound(sentinel_set, make_system):
+    """A connected replica that stops acknowledging (SIGSTOP): a signout is not answered 200 unless a
+    replica has it; it answers the fail-closed 503 once REDIS_WAIT_TIMEOUT has passed, and works again
+    as soon as the replica acknowledges."""
+    system = make_system(env={**sentinel_set.service_env(), "REDIS_WAIT_TIMEOUT": "0.3"})
+    client = system.http
+    stalled = create_account(client)
+    later = create_account(client)
+    sentinel_set.replica.pause()
+    try:
+        started = time.monotonic()
+        reply = client.post("/api/auth/signout", headers=stalled.headers())
+        waited = time.monotonic() - started
+        assert reply.status == 503, reply
+        assert 0.3 <= waited < 5.0, f"answered after {waited:.2f} s"
+    finally:
+        sentinel_set.replica.resume()
+    reply = client.post("/api/auth/signout", headers=later.headers())
+    assert reply.status == 200, reply
+    assert client.get("/api/test/user", headers=later.headers()).status == 401
+    # The refused signout had still happened on the master: a retry answers, and it is in force.
+    reply = client.post("/api/auth/signout", headers=stalled.headers(), check=False)
+    assert reply.status in (200, 401), reply
+    assert client.get("/api/test/user", headers=stalled.headers()).status == 401
