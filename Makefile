@@ -8,6 +8,8 @@
 #   make system-test  only the Python system tests (Tests/system), with their
 #                     own throwaway stores; SYSTEM_TEST_ARGS="-k X" narrows
 #   make bench        run scripts/bench.sh
+#   make bench-scale  run scripts/bench-scale.sh: the same requests on stores of
+#                     a million users, five million events, 100k sessions
 #   make build        swift build -c release
 #   make clean-state  delete .local/ (database, Redis data, dev key); stops nothing
 #   make compose-test build the images without a registry, run the compose
@@ -15,7 +17,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run test system-test bench build clean-state compose-test
+.PHONY: help run test system-test bench bench-scale build clean-state compose-test
 
 help:
 	@echo "Targets:"
@@ -23,6 +25,7 @@ help:
 	@echo "  test         build and run the tests against throwaway stores (SWIFT_TEST_ARGS for swift test)"
 	@echo "  system-test  only the Python system tests (Tests/system) on throwaway stores (SYSTEM_TEST_ARGS for pytest)"
 	@echo "  bench        run scripts/bench.sh"
+	@echo "  bench-scale  run scripts/bench-scale.sh (requests at a million users, five million audit events, 100k sessions)"
 	@echo "  build        swift build -c release"
 	@echo "  clean-state  delete .local/ (database, Redis data, JWT dev key); stops nothing"
 	@echo "  compose-test build images locally, run compose/compose.yaml, smoke + replica-failure tests, tear down"
@@ -38,6 +41,9 @@ system-test:
 
 bench:
 	@bash scripts/bench.sh
+
+bench-scale:
+	@bash scripts/bench-scale.sh
 
 build:
 	swift build -c release

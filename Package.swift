@@ -26,10 +26,10 @@ let products: [String: Target.Dependency] = [
     "NIOHTTP1": .product(name: "NIOHTTP1", package: "swift-nio"),
     "NIOPosix": .product(name: "NIOPosix", package: "swift-nio"),
     "NIOSSL": .product(name: "NIOSSL", package: "swift-nio-ssl"),
+    "NIOTLS": .product(name: "NIOTLS", package: "swift-nio"),
     "PostgresNIO": .product(name: "PostgresNIO", package: "postgres-nio"),
     "Prometheus": .product(name: "Prometheus", package: "swift-prometheus"),
     "ServiceLifecycle": .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-    "Tracing": .product(name: "Tracing", package: "swift-distributed-tracing"),
 ]
 
 /// The dependencies of a target that imports `modules`: a package's product, or a target of ours.
@@ -76,12 +76,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -89,13 +88,14 @@ let package = Package(
         // A C target, not a system library: Foundation's private ICU module would clash with
         // Debian's ICU headers in Swift (see Sources/CICU/include/authicu.h). Debian: libicu-dev.
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]),
-        .library("Redis", uses: uses("CHiredis", "Configuration", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "ServiceLifecycle", "Tracing")),
+        .library("Redis", uses: uses("CHiredis", "Configuration", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "ServiceLifecycle")),
+        .library("SMTP", uses: uses("NIOCore", "NIOPosix", "NIOSSL", "NIOTLS")),
         .library("Common", uses: uses(
             "AsyncHTTPClient", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdAuth", "JWTKit", "Logging",
             "Metrics", "NIOCore", "NIOPosix", "Prometheus", "ServiceLifecycle"
         )),
         .service("AuthService", uses: uses(
-            "CArgon2", "CICU", "Common", "Redis", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdBcrypt",
+            "CArgon2", "CICU", "Common", "Redis", "SMTP", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdBcrypt",
             "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "PostgresNIO", "Prometheus", "ServiceLifecycle"
         )),
         .service("ContentService", uses: uses("Common", "AsyncHTTPClient", "Configuration", "Hummingbird", "Logging", "NIOCore", "Prometheus")),
@@ -117,7 +117,8 @@ let package = Package(
         // The fixtures several test targets share: a hand-moved clock, a token mint, the test Redis.
         .library("TestSupport", path: "Tests/TestSupport", uses: uses("Common", "Redis", "Crypto", "JWTKit")),
         .tests("RedisTests", uses: uses("Redis", "TestSupport", "Configuration", "NIOPosix")),
-        .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
+        .tests("SMTPTests", uses: uses("SMTP", "NIOCore", "NIOEmbedded")),
+        .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Configuration", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
         .tests("AuthServiceTests", uses: uses(
             "AuthService", "Common", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
             "PostgresNIO", "ServiceLifecycle"

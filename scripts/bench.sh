@@ -104,6 +104,8 @@ source "$BENCH_DIR/load.sh"
 source "$BENCH_DIR/auth.sh"
 # shellcheck source=scripts/bench/tokens.sh
 source "$BENCH_DIR/tokens.sh"
+# shellcheck source=scripts/bench/mail.sh
+source "$BENCH_DIR/mail.sh"
 
 read -r -a CONCURRENCIES <<<"${BENCH_CONCURRENCIES:-32 64}"
 DURATION="${BENCH_DURATION:-3s}"
@@ -216,6 +218,7 @@ write_report() {
     printf '\n=== auth stack benchmark (%s, commit %s) ===\n\n' \
         "$(date '+%Y-%m-%d %H:%M')" "$(git -C "$REPO_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
     python3 "$BENCH_DIR/report.py" "$STATE_DIR/runs" "$STATE_DIR/facts"
+    mail_report
     printf '\n  took %d s in all (build %s s, variant build %s s)\n' $((SECONDS - START_SECONDS)) \
         "$BUILD_SECONDS" "$VARIANT_BUILD_SECONDS"
     if ((${#FAILURES[@]} > 0)); then
@@ -305,6 +308,7 @@ main() {
     run_refresh
     run_propagation
     record_rss
+    run_mail_delivery
 
     local report="$STATE_DIR/bench-results.txt"
     write_report >"$report"

@@ -13,7 +13,7 @@
 #              only if this script started it; its log goes to a temp dir)
 #   base       local/debian:bookworm from debootstrap --variant=minbase and
 #              the host's own Debian mirror, `docker import`ed; cached
-#   images     PostgreSQL and Redis images FROM it (compose/images/*); the
+#   images     PostgreSQL, Redis and mail-catcher images FROM it (compose/images/*); the
 #              app image from compose/Dockerfile fed the host-built binaries
 #              (BINARIES_FROM, an image FROM scratch holding /staging)
 #   up         `docker-compose up -d`, wait for the gateway's /health/ready
@@ -68,6 +68,7 @@ APP_IMAGE="authtest/auth-backend:local"
 BINARIES_IMAGE="authtest/auth-backend-binaries:local"
 POSTGRES_IMAGE="auth-backend/postgres:15-bookworm" # as in compose.yaml
 REDIS_IMAGE="auth-backend/redis:7-bookworm"        # as in compose.yaml
+MAIL_IMAGE="auth-backend/mail:bookworm"            # as in compose.yaml
 SCRATCH_PATH="$REPO_ROOT/.build-release-static"
 LOAD_DURATION="${LOAD_DURATION:-10}"
 LOAD_CONCURRENCY="${LOAD_CONCURRENCY:-16}"
@@ -142,7 +143,7 @@ cleanup() {
     if "$DOCKER" info >/dev/null 2>&1; then
         "$DOCKER" image rm "$APP_IMAGE" "$BINARIES_IMAGE" >/dev/null 2>&1
         [[ "${KEEP_IMAGES:-1}" == 0 ]] &&
-            "$DOCKER" image rm "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$BASE_IMAGE" >/dev/null 2>&1
+            "$DOCKER" image rm "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$MAIL_IMAGE" "$BASE_IMAGE" >/dev/null 2>&1
     fi
     if [[ -n "$DOCKERD_PID" ]]; then
         log_info "stopping the Docker daemon this script started (pid $DOCKERD_PID)"
@@ -251,9 +252,10 @@ docker_build() { # docker build with BuildKit (skips the stages not needed)
 }
 
 build_store_images() {
-    log_info "building $POSTGRES_IMAGE and $REDIS_IMAGE FROM $BASE_IMAGE"
+    log_info "building $POSTGRES_IMAGE, $REDIS_IMAGE and $MAIL_IMAGE FROM $BASE_IMAGE"
     docker_build --build-arg "BASE=$BASE_IMAGE" -t "$POSTGRES_IMAGE" "$REPO_ROOT/compose/images/postgres"
     docker_build --build-arg "BASE=$BASE_IMAGE" -t "$REDIS_IMAGE" "$REPO_ROOT/compose/images/redis"
+    docker_build --build-arg "BASE=$BASE_IMAGE" -t "$MAIL_IMAGE" -f "$REPO_ROOT/compose/images/mail/Dockerfile" "$REPO_ROOT"
 }
 
 wait_swift_build() {

@@ -2,7 +2,7 @@
 # `make run`: build the three services in release mode and run them locally
 # with PostgreSQL and Redis, until it is told to stop or one of them dies.
 #
-# State (database, Redis data, JWT dev key) lives in .local/ in the checkout
+# State (database, Redis data, JWT dev key, mail) lives in .local/ in the checkout
 # and is kept between runs; `make clean-state` removes it.
 #
 # However it is stopped, it stops everything it started (the services first,
@@ -14,9 +14,13 @@
 # proves each of these in `make test`.
 #
 # Environment: everything set by the caller reaches the services. Preset
-# DATABASE_URL / REDIS_URL / JWT_PRIVATE_KEY_FILE to use your own instead of
-# the local ones. GATEWAY_PORT (default 8080) is where readiness is checked;
+# DATABASE_URL / REDIS_URL / JWT_PRIVATE_KEY_FILE / SMTP_URL to use your own
+# instead of the local ones (without SMTP_URL a local SMTP server keeps every
+# mail in .local/mail/ and prints one line per mail, with its link). GATEWAY_PORT (default 8080) is where readiness is checked;
 # READY_TIMEOUT (default 120 s) is how long to wait for it.
+# With SESSION_COOKIES=on or only and a gateway on loopback (plain http), it sets
+# SESSION_COOKIE_SECURE=false unless the caller set it: a browser keeps no
+# Secure cookie from http://localhost, so the session would be lost.
 #   RUN_BIN_DIR    run the Gateway, AuthService and ContentService binaries in
 #                  this folder instead of building (any build: the stop check
 #                  uses the debug build `make test` already has)
@@ -30,6 +34,8 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/stores.sh"
 # shellcheck source=scripts/lib/keys.sh
 source "$REPO_ROOT/scripts/lib/keys.sh"
+# shellcheck source=scripts/lib/mail.sh
+source "$REPO_ROOT/scripts/lib/mail.sh"
 
 STATE_DIR="${RUN_STATE_DIR:-$REPO_ROOT/.local}"
 SERVICES=(AuthService ContentService Gateway)
@@ -39,13 +45,29 @@ declare -A LOG_PREFIX=(
     [Gateway]='[gateway] '
 )
 export GATEWAY_PORT="${GATEWAY_PORT:-8080}"
+# Where the links in mails point: this gateway's web app, unless set.
+export PUBLIC_URL="${PUBLIC_URL:-http://127.0.0.1:$GATEWAY_PORT}"
 READY_URL="http://127.0.0.1:$GATEWAY_PORT/health/ready"
+COOKIE_NOTE=""
+SESSION_COOKIES_MODE="${SESSION_COOKIES:-off}"
+case "${SESSION_COOKIES_MODE,,}" in
+on | only)
+    case "${GATEWAY_HOST:-127.0.0.1}" in
+    127.0.0.1 | localhost | ::1 | "[::1]")
+        if [[ -z "${SESSION_COOKIE_SECURE:-}" ]]; then
+            export SESSION_COOKIE_SECURE=false
+            COOKIE_NOTE="SESSION_COOKIES=${SESSION_COOKIES}: SESSION_COOKIE_SECURE=false (plain http on loopback; never in production)"
+        fi
+        ;;
+    esac
+    ;;
+esac
 
 SERVICE_PIDS=()
 declare -A SERVICE_NAME=() # pid -> name
 
 # Stop the services (SIGTERM to all, then wait, SIGKILL after 10 s), then the
-# stores. Runs once, with further signals ignored (on_exit).
+# local SMTP server and the stores. Runs once, with further signals ignored (on_exit).
 # shellcheck disable=SC2317,SC2329 # invoked through on_exit
 cleanup() {
     local pid
@@ -55,6 +77,7 @@ cleanup() {
     for pid in "${SERVICE_PIDS[@]}"; do
         stop_pid "$pid" 10
     done
+    stop_mail_server
     stop_stores
     log_info "stopped everything"
 }
@@ -103,6 +126,7 @@ main() {
 
     install -d -m 755 "$STATE_DIR"
     start_stores "$STATE_DIR"
+    start_mail_server "$STATE_DIR"
     ensure_dev_key "$STATE_DIR/jwt-dev-key.pem"
 
     find_binaries
@@ -120,7 +144,8 @@ main() {
     auth stack ready:  http://127.0.0.1:$GATEWAY_PORT
     PostgreSQL:        $(mask_password "$DATABASE_URL")
     Redis:             $REDIS_URL
-    state:             $STATE_DIR
+    SMTP:              $(mask_password "$SMTP_URL") (mails: [mail] lines below$([[ -n "${_MAIL_PID}" ]] && printf ', kept in %s' "$STATE_DIR/mail"))
+    state:             $STATE_DIR$([[ -n "$COOKIE_NOTE" ]] && printf '\n    cookies:           %s' "$COOKIE_NOTE")
     Ctrl-C stops everything.
   ===========================================================
 

@@ -98,8 +98,9 @@ trap 'exit 143' TERM
 # Create the venv if missing or broken, and install the requirements when
 # they changed since the last install. Locked: helpers may share a checkout.
 ensure_venv() {
-    # chromium and its driver run the web app's browser suite.
-    ensure_packages python3 python3-venv chromium chromium-driver
+    # chromium and its driver run the web app's browser suite; aiosmtpd is the mail suites' SMTP
+    # server (scripts/mail/mailcatcher.py, run by Debian's python3, not the venv).
+    ensure_packages python3 python3-venv chromium chromium-driver python3-aiosmtpd
     mkdir -p "$(dirname "$VENV_DIR")"
     exec 9>"$VENV_DIR.lock"
     flock 9

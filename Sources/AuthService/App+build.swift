@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import Prometheus
 import Redis
+import SMTP
 
 /// What the auth service's routes need; tests assemble it from in-memory parts.
 struct AuthDependencies: Sendable {
@@ -22,6 +23,12 @@ struct AuthDependencies: Sendable {
     var maxRequestBodyBytes: Int = RequestBodyLimitMiddleware.defaultLimit
     /// `nil` when request lines are not logged.
     var requestLog: RequestLog? = nil
+    /// The mail routes and notices; `nil` in handler tests built from in-memory parts, which then
+    /// have no mail routes.
+    var mail: MailFeatures? = nil
+    /// Whether signin, refresh and a password change set session cookies, and whether their bodies
+    /// still carry the tokens (`SESSION_COOKIES`).
+    var sessionCookies = SessionCookieSettings()
 }
 
 /// Builds the auth service on PostgreSQL and Redis; migrations and the bootstrap admin run before
@@ -45,7 +52,14 @@ func buildApplication(
     let sessions = RedisSessionStore(redis: redis, policy: configuration.sessionPolicy)
     let auditBuffer = AuditBuffer()
     let auditTrail = PostgresAuditRepository(database: database, logger: logger)
-    let dependencies = AuthDependencies(
+    let mailSignal = MailOutboxSignal()
+    let mail = MailFeatures(
+        repository: PostgresAccountMailRepository(database: database, logger: logger, messageIDDomain: configuration.mail.from.domain),
+        quota: RedisMailQuota(redis: redis, limit: configuration.mail.accountLimit, window: configuration.mail.accountWindow),
+        signal: mailSignal,
+        settings: configuration.mail
+    )
+    var dependencies = AuthDependencies(
         users: users,
         sessions: sessions,
         throttle: RedisSigninThrottle(redis: redis, policy: configuration.signinThrottle),
@@ -59,6 +73,8 @@ func buildApplication(
         requestLog: configuration.logsRequests
             ? RequestLog(service: "auth-service", format: configuration.logFormat, fallback: logger) : nil
     )
+    dependencies.mail = mail
+    dependencies.sessionCookies = configuration.sessionCookies
     let router = try await buildRouter(
         dependencies,
         readiness: [
@@ -81,6 +97,21 @@ func buildApplication(
         ],
         logger: logger
     )
+    if let smtp = configuration.mail.smtp {
+        // After the audit writer: stopped before it, so that its last failures still reach the trail.
+        app.addServices(MailDeliveryService(
+            outbox: PostgresMailOutbox(database: database, logger: logger),
+            sender: try SMTPClient(configuration: smtp),
+            composer: MailComposer(templates: MailTemplates(publicURL: configuration.mail.publicURL), from: configuration.mail.from),
+            policy: configuration.mail.delivery,
+            signal: mailSignal,
+            audit: auditBuffer,
+            logger: logger
+        ))
+        logger.info("Mail delivery on", metadata: ["smtp": "\(smtp)", "from": "\(configuration.mail.from.address)"])
+    } else {
+        logger.warning("SMTP_URL is unset: mails wait in the outbox until a replica with SMTP_URL delivers them")
+    }
     if let metrics {
         app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
     }
@@ -90,7 +121,9 @@ func buildApplication(
             _ = try await connection.query("SELECT 1", logger: logger)
         }
         // Unbounded: normalising a large tutorial database's names takes as long as it takes.
-        try await Migrator(client: postgres, logger: logger).migrate()
+        try await Migrator(client: postgres, logger: logger).migrate(
+            Migration.all(existingEmailsVerified: configuration.mail.existingEmailsVerified)
+        )
         if let admin = configuration.bootstrapAdmin {
             try await BootstrapAdminAccount(admin: admin, users: users, sessions: sessions, passwords: passwords).ensure(logger: logger)
         }
@@ -129,6 +162,9 @@ func buildRouter(
         )
     )
     let signedIn = router.group("api/auth").signedIn(verifier: verifier, sessions: dependencies.sessions)
+    let cookies = SessionCookieJar(
+        settings: dependencies.sessionCookies, sessions: dependencies.sessions, accessTokenTTL: dependencies.accessTokenTTL, clock: dependencies.clock
+    )
     AuthController(
         users: dependencies.users,
         sessions: dependencies.sessions,
@@ -137,8 +173,16 @@ func buildRouter(
         credentials: credentials,
         verifier: verifier,
         audit: dependencies.audit,
-        clock: dependencies.clock
+        clock: dependencies.clock,
+        mail: dependencies.mail,
+        cookies: cookies
     ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
+    if let mail = dependencies.mail {
+        MailController(
+            users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle, passwords: dependencies.passwords,
+            mail: mail, audit: dependencies.audit, clock: dependencies.clock
+        ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
+    }
     AccountController(
         users: dependencies.users,
         sessions: dependencies.sessions,
@@ -146,7 +190,9 @@ func buildRouter(
         passwords: dependencies.passwords,
         credentials: credentials,
         audit: dependencies.audit,
-        clock: dependencies.clock
+        clock: dependencies.clock,
+        mail: dependencies.mail,
+        cookies: cookies
     ).addRoutes(to: signedIn)
     let admin = router.group("api/admin").signedIn(verifier: verifier, sessions: dependencies.sessions)
         .add(middleware: RequireAdminRoleMiddleware())
@@ -159,6 +205,9 @@ func buildRouter(
         audit: dependencies.audit, clock: dependencies.clock
     ).addRoutes(to: admin)
     AdminAuditController(trail: dependencies.auditTrail).addRoutes(to: admin)
+    if let mail = dependencies.mail {
+        AdminMailController(users: dependencies.users, mail: mail, audit: dependencies.audit, clock: dependencies.clock).addRoutes(to: admin)
+    }
     return router
 }
 

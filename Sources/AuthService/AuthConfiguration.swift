@@ -25,6 +25,10 @@ struct AuthConfiguration: Sendable {
     var logFormat: LogFormat
     /// One line per request at `LOG_LEVEL=info` and below.
     var logsRequests: Bool
+    /// SMTP, `MAIL_FROM`, `PUBLIC_URL`, token lifetimes, verification and delivery.
+    var mail: MailSettings
+    /// `SESSION_COOKIES` and the `SESSION_COOKIE_*` settings, read as the gateway reads them.
+    var sessionCookies: SessionCookieSettings
 
     init(config: ConfigReader) throws {
         self.address = try ListenAddress(config: config.scoped(to: "auth"), defaultPort: 8082)
@@ -63,6 +67,8 @@ struct AuthConfiguration: Sendable {
         self.auditRetentionDays = try config.positiveInt(forKey: "audit.retention.days", default: 365)
         self.logFormat = LogFormat(config.string(forKey: "log.format", default: "text"))
         self.logsRequests = config.logLevel() <= .info
+        self.mail = try MailSettings(config: config)
+        self.sessionCookies = try SessionCookieSettings(config: config)
     }
 }
 

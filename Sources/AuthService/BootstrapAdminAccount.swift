@@ -20,12 +20,13 @@ struct BootstrapAdminAccount: Sendable {
         }
         // A new account obeys the rules of signup; an existing one (found above) keeps its name.
         guard (try? UsernameProfile.enforce(self.admin.username)) != nil else {
-            throw ConfigurationError(message: "BOOTSTRAP_ADMIN_USERNAME is not a valid username (see \"Usernames and emails\" in the README)")
+            throw ConfigurationError(message: "BOOTSTRAP_ADMIN_USERNAME is not a valid username (see docs/identifiers.md)")
         }
         let hash = try await self.passwords.hash(self.admin.password)
         do {
             let id = try await self.users.create(
-                NewUser(username: try ICU.nfc(self.admin.username), email: try ICU.nfc(self.admin.email), passwordHash: hash, roles: [.user, .admin])
+                NewUser(username: try ICU.nfc(self.admin.username), email: try ICU.nfc(self.admin.email), passwordHash: hash, roles: [.user, .admin],
+                        emailVerified: true)
             )
             logger.notice("Created the bootstrap admin account", metadata: ["user_id": "\(id)"])
         } catch is UserConflict {

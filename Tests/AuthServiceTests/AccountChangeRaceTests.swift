@@ -43,9 +43,7 @@ actor ChangeAfterRead: UserRepository {
     }
     func advanceCredentialEpoch(userID: Int) async throws -> Int? { try await self.inner.advanceCredentialEpoch(userID: userID) }
     func grant(_ role: Role, toUserID userID: Int) async throws -> Int? { try await self.inner.grant(role, toUserID: userID) }
-    func list(matching text: String?, limit: Int, offset: Int) async throws -> UserPage {
-        try await self.inner.list(matching: text, limit: limit, offset: offset)
-    }
+    func list(_ query: UserListQuery) async throws -> UserPage { try await self.inner.list(query) }
     func summary(id: Int) async throws -> UserSummary? { try await self.inner.summary(id: id) }
     func apply(
         _ change: AccountChange, toUserID userID: Int, actorID: Int,

@@ -144,11 +144,21 @@ struct AdminRoutesTests {
             _ = try await client.signedIn("alice")
             let page = try await client.call(.get, "/api/admin/users?limit=2&offset=1", token: boss.accessToken)
             #expect((page.json["users"] as? [[String: Any]])?.compactMap { $0["username"] as? String } == ["alice", "albert"])
-            #expect(page.json["total"] as? Int == 3)
+            #expect(page.json["total"] as? Int == 3 && page.json["totalExact"] as? Bool == true && page.json["next"] is NSNull)
             #expect(try await client.call(.get, "/api/admin/users?q=AL", token: boss.accessToken).json["total"] as? Int == 2)
-            for query in ["limit=0", "limit=101", "limit=x", "offset=-1", "q=" + String(repeating: "x", count: 255)] {
-                #expect(try await client.call(.get, "/api/admin/users?\(query)", token: boss.accessToken).status == .badRequest, "\(query)")
+            let first = try await client.call(.get, "/api/admin/users?limit=1", token: boss.accessToken).json
+            let next = try #require(first["next"] as? Int)
+            let second = try await client.call(.get, "/api/admin/users?limit=5&after=\(next)", token: boss.accessToken).json
+            #expect((second["users"] as? [[String: Any]])?.compactMap { $0["username"] as? String } == ["alice", "albert"])
+            #expect(second["next"] is NSNull && second["total"] as? Int == 3)
+            for query in [
+                "limit=0", "limit=101", "limit=x", "offset=-1", "offset=10001", "after=-1", "after=x", "after=2147483648",
+                "q=" + String(repeating: "x", count: 255),
+            ] {
+                let refused = try await client.call(.get, "/api/admin/users?\(query)", token: boss.accessToken)
+                #expect(refused.status == .badRequest && refused.message?.hasPrefix(String(query.prefix { $0 != "=" })) == true, "\(query)")
             }
+            #expect(try await client.call(.get, "/api/admin/users?offset=10000&after=0", token: boss.accessToken).status == .ok)
 
             for _ in 0..<2 { _ = try await client.signin("alice", password: "wrong") }
             let detail = try await client.call(.get, "/api/admin/users/\(alice)", token: boss.accessToken).json

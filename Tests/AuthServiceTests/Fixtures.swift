@@ -24,6 +24,8 @@ struct AuthFixture {
     let audit: MemoryAuditRepository
     let passwords: PasswordHasher
     let signingKeys: SigningKeys
+    /// Off, as by default; the cookie tests turn them on.
+    var sessionCookies = SessionCookieSettings()
 
     init(throttlePolicy: SigninThrottlePolicy = SigninThrottlePolicy(), policy: SessionPolicy = Self.policy) throws {
         self.clock = TestClock()
@@ -36,11 +38,13 @@ struct AuthFixture {
     }
 
     var dependencies: AuthDependencies {
-        AuthDependencies(
+        var dependencies = AuthDependencies(
             users: self.users, sessions: self.sessions, throttle: self.throttle, audit: self.audit, auditTrail: self.audit,
             passwords: self.passwords,
             signingKeys: self.signingKeys, tokens: Self.tokens, accessTokenTTL: Self.accessTokenTTL, clock: self.clock
         )
+        dependencies.sessionCookies = self.sessionCookies
+        return dependencies
     }
 
     /// The application over the very router the service runs.

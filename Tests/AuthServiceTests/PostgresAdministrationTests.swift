@@ -34,15 +34,15 @@ struct PostgresAdministrationTests {
             for index in 1...25 { try await self.create(repository, String(format: "user%02d", index)) }
             try await self.create(repository, "per%cent")
 
-            let page = try await repository.list(matching: nil, limit: 10, offset: 20)
+            let page = try await repository.list(UserListQuery(offset: 20, limit: 10))
             #expect(page.users.map(\.username) == ["user21", "user22", "user23", "user24", "user25", "per%cent"])
-            #expect(page.total == 26)
-            #expect(try await repository.list(matching: "USER1", limit: 100, offset: 0).users.map(\.username) == (10...19).map { "user\($0)" })
-            #expect(try await repository.list(matching: "@EXAMPLE.com", limit: 5, offset: 0).total == 26)
-            #expect(try await repository.list(matching: "%", limit: 100, offset: 0).users.map(\.username) == ["per%cent"])
-            #expect(try await repository.list(matching: "_", limit: 100, offset: 0).total == 0)
-            #expect(try await repository.list(matching: "a\u{0}b", limit: 100, offset: 0) == UserPage(users: [], total: 0))
-            let past = try await repository.list(matching: "user", limit: 10, offset: 100)
+            #expect(page.total == 26 && page.totalIsExact && page.next == nil)
+            #expect(try await repository.list(UserListQuery(text: "USER1", limit: 100)).users.map(\.username) == (10...19).map { "user\($0)" })
+            #expect(try await repository.list(UserListQuery(text: "@EXAMPLE.com", limit: 5)).total == 26)
+            #expect(try await repository.list(UserListQuery(text: "%", limit: 100)).users.map(\.username) == ["per%cent"])
+            #expect(try await repository.list(UserListQuery(text: "_", limit: 100)).total == 0)
+            #expect(try await repository.list(UserListQuery(text: "a\u{0}b", limit: 100)) == UserPage(users: [], total: 0))
+            let past = try await repository.list(UserListQuery(text: "user", offset: 100, limit: 10))
             #expect(past.users.isEmpty && past.total == 25)
         }
     }

@@ -25,7 +25,7 @@ struct PostgresUserRepositoryTests {
             let epoch = try #require(try await repository.find(id: id)).credentialEpoch
             let expected = UserRecord(
                 id: id, username: "Alice", email: "alice@example.com", passwordHash: "$argon2id$hash-of-Alice", roles: [.user, .admin],
-                credentialEpoch: epoch
+                credentialEpoch: epoch, emailVerified: false
             )
             #expect(try await repository.find(id: id) == expected)
             #expect(try await repository.find(username: "alice") == expected)

@@ -18,10 +18,12 @@ struct RedisSessionStoreTests {
         }
     }
 
+    /// Rotates `token`: the outcome, the successor it minted (empty when it minted none) and what a
+    /// grace replay of `token` gets (``testSeal(_:)`` of that successor).
     private func rotate(_ store: RedisSessionStore, _ token: String) async throws -> (outcome: RotationOutcome, successor: String, sealed: String) {
-        let successor = RefreshTokenFormat.newToken()
-        let sealed = "sealed-\(UUID().uuidString)"
-        return (try await store.rotate(token, successor: successor, sealedSuccessor: sealed), successor, sealed)
+        let outcome = try await store.rotate(token)
+        let successor = outcome.successor ?? ""
+        return (outcome, successor, testSeal(successor))
     }
 
     @Test("open, rotate, rotate the successor: each token is live once and the session carries over")
@@ -32,23 +34,41 @@ struct RedisSessionStoreTests {
             #expect(try await store.owner(of: issued.token) == RefreshTokenOwner(userID: userID, sessionID: issued.sessionID))
 
             let first = try await self.rotate(store, issued.token)
-            #expect(first.outcome == .rotated)
+            #expect(first.outcome == .rotated(successor: first.successor))
+            #expect(SessionRefreshToken(parsing: first.successor)?.generation == 2)
             #expect(try await store.owner(of: first.successor) == RefreshTokenOwner(userID: userID, sessionID: issued.sessionID))
-            #expect(try await self.rotate(store, first.successor).outcome == .rotated)
+            #expect(try await self.rotate(store, first.successor).outcome.successor != nil)
         }
     }
 
-    @Test("only a digest of the token is stored")
-    func storesDigestOnly() async throws {
-        try await TestRedis.withClient { redis in
-            let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
+    @Test("a session's end is its signin plus the absolute lifetime, however often it is refreshed; an unknown session has none")
+    func endOfSession() async throws {
+        try await self.withStore { store, clock in
             let issued = try await store.open(userID: randomUserID())
+            let opened = Int(clock.now())
+            #expect(try await store.endOfSession(issued.sessionID) == opened + Self.policy.absoluteLifetime)
+            clock.advance(by: 100)
+            #expect(try await self.rotate(store, issued.token).outcome.successor != nil)
+            #expect(try await store.endOfSession(issued.sessionID) == opened + Self.policy.absoluteLifetime)
+            #expect(try await store.endOfSession(RefreshTokenFormat.newSessionID()) == nil)
+        }
+    }
 
-            #expect(try await redis.send("EXISTS", RedisSessionStore.key(issued.token)) == .integer(1))
-            #expect(try await redis.send("EXISTS", "rt:" + issued.token) == .integer(0))
-            let fields = try await redis.send("HGETALL", RedisSessionStore.key(issued.token)).array?.compactMap(\.string) ?? []
-            #expect(!fields.isEmpty)
-            #expect(!fields.contains { $0.contains(issued.token) })
+    @Test("only digests are stored: the session record holds no token, secret or family, and no record per token exists")
+    func storesDigestOnly() async throws {
+        try await TestRedis.withOwnDatabase { redis in
+            let store = RedisSessionStore(redis: redis.client, policy: Self.policy, clock: TestClock())
+            let issued = try await store.open(userID: randomUserID())
+            let rotated = try #require(try await store.rotate(issued.token).successor)
+
+            let fields = try await redis.client.send("HGETALL", RedisSessionStore.detailsKey(issued.sessionID)).array?.compactMap(\.string) ?? []
+            #expect(fields.contains("gen"))
+            for token in [issued.token, rotated] {
+                let parsed = try #require(SessionRefreshToken(parsing: token))
+                #expect(!fields.contains { $0.contains(parsed.secret) || $0.contains(parsed.family) })
+            }
+            let keys = try await redis.client.send("KEYS", "*").array?.compactMap(\.string) ?? []
+            #expect(!keys.contains { $0.hasPrefix(RedisSessionStore.keyPrefix) })
         }
     }
 
@@ -61,8 +81,8 @@ struct RedisSessionStoreTests {
 
             let replay = try await self.rotate(store, issued.token)
             #expect(replay.outcome == .replayedWithinGrace(sealedSuccessor: first.sealed))
-            #expect(try await store.owner(of: replay.successor) == nil)
-            #expect(try await self.rotate(store, first.successor).outcome == .rotated)
+            // Nothing was minted: the first successor is still the live token.
+            #expect(try await self.rotate(store, first.successor).outcome.successor != nil)
         }
     }
 
@@ -89,17 +109,15 @@ struct RedisSessionStoreTests {
         try await self.withStore(policy: Self.longPolicy) { store, clock in
             let issued = try await store.open(userID: randomUserID())
             let first = try await self.rotate(store, issued.token)
-            #expect(first.outcome == .rotated)
+            #expect(first.outcome.successor != nil)
             // A client that keeps its signin token: every 15 minutes for 8 hours, longer than the
             // idle lifetime, so the replays must keep the unused successor alive.
             for _ in 0..<32 {
                 clock.advance(by: 900)
-                let replay = try await self.rotate(store, issued.token)
-                #expect(replay.outcome == .replayedUnusedSuccessor(sealedSuccessor: first.sealed))
-                #expect(try await store.owner(of: replay.successor) == nil)
+                #expect(try await self.rotate(store, issued.token).outcome == .replayedUnusedSuccessor(successor: first.successor))
             }
             // The successor itself still rotates, and from then on the signin token is reuse.
-            #expect(try await self.rotate(store, first.successor).outcome == .rotated)
+            #expect(try await self.rotate(store, first.successor).outcome.successor != nil)
             clock.advance(by: Int64(Self.longPolicy.reuseGrace + 1))
             #expect(try await self.rotate(store, issued.token).outcome == .reused(userID: try #require(try await store.owner(of: issued.token)).userID, sessionID: issued.sessionID))
         }
@@ -114,7 +132,7 @@ struct RedisSessionStoreTests {
             let two = try await self.rotate(store, one.successor)
             clock.advance(by: Int64(Self.policy.reuseGrace + 1))
 
-            #expect(try await self.rotate(store, one.successor).outcome == .replayedUnusedSuccessor(sealedSuccessor: two.sealed))
+            #expect(try await self.rotate(store, one.successor).outcome == .replayedUnusedSuccessor(successor: two.successor))
             #expect(try await self.rotate(store, zero.token).outcome == .reused(userID: userID, sessionID: zero.sessionID))
             #expect(try await self.rotate(store, two.successor).outcome == .revoked)
         }
@@ -146,12 +164,55 @@ struct RedisSessionStoreTests {
         }
     }
 
-    @Test("tokens we never issued are unknown, well-formed or not", arguments: [RefreshTokenFormat.newToken(), "", "short", String(repeating: "é", count: 43)])
+    @Test("tokens we never issued are unknown, well-formed or not", arguments: [
+        SessionRefreshToken.first(sessionID: RefreshTokenFormat.newSessionID()).text, LegacySessions.newToken(), "", "short",
+        String(repeating: "é", count: 43), "a.b.c.d", SessionRefreshToken.first(sessionID: "AAAAAAAAAAAAAAAAAAAAAA").text + ".x",
+    ])
     func unknownTokens(token: String) async throws {
         try await TestRedis.withClient { redis throws in
             let store = RedisSessionStore(redis: redis, policy: Self.policy, clock: TestClock())
             #expect(try await store.owner(of: token) == nil)
             #expect(try await self.rotate(store, token).outcome == .unknown)
+        }
+    }
+
+    @Test("a token naming a live session, any generation, but not of its family or not its secret is unknown and revokes nothing")
+    func forgedTokensRevokeNothing() async throws {
+        try await self.withStore { store, clock in
+            let issued = try await store.open(userID: randomUserID())
+            var live = issued.token
+            for _ in 0..<3 { live = try #require(try await store.rotate(live).successor) }
+            clock.advance(by: Int64(Self.policy.reuseGrace + 1))
+            let real = try #require(SessionRefreshToken(parsing: live))
+            let stranger = SessionRefreshToken.first(sessionID: issued.sessionID)
+
+            for generation in 1...real.generation + 1 {
+                var forged = stranger
+                forged.generation = generation
+                #expect(try await store.owner(of: forged.text) == nil)
+                #expect(try await self.rotate(store, forged.text).outcome == .unknown)
+            }
+            // The right family with a wrong secret, for the two generations whose secrets the record knows.
+            for generation in [real.generation, real.generation - 1] {
+                let forged = SessionRefreshToken(sessionID: real.sessionID, generation: generation, family: real.family, secret: stranger.secret)
+                #expect(try await self.rotate(store, forged.text).outcome == .unknown)
+            }
+            #expect(try await self.rotate(store, live).outcome.successor != nil)
+        }
+    }
+
+    @Test("a token from ten rotations ago is reuse: it still revokes the session, and its newest token with it")
+    func tenRotationsAgoIsReuse() async throws {
+        try await self.withStore { store, clock in
+            let userID = randomUserID()
+            let issued = try await store.open(userID: userID)
+            var tokens = [issued.token]
+            for _ in 0..<11 { tokens.append(try #require(try await store.rotate(tokens.last!).successor)) }
+            clock.advance(by: 60)
+
+            #expect(try await self.rotate(store, tokens[1]).outcome == .reused(userID: userID, sessionID: issued.sessionID))
+            #expect(try await self.rotate(store, tokens.last!).outcome == .revoked)
+            #expect(try await store.liveSessions(ofUser: userID).isEmpty)
         }
     }
 
@@ -170,7 +231,7 @@ struct RedisSessionStoreTests {
             var token = try await store.open(userID: randomUserID()).token
             clock.advance(by: Int64(Self.policy.idleLifetime - 1))
             let step = try await self.rotate(store, token)
-            #expect(step.outcome == .rotated)
+            #expect(step.outcome.successor != nil)
             token = step.successor
             clock.advance(by: Int64(Self.policy.absoluteLifetime - Self.policy.idleLifetime + 1))
             #expect(try await self.rotate(store, token).outcome == .expired)
@@ -190,10 +251,10 @@ struct RedisSessionStoreTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let winners = results.filter { $0.0 == .rotated }
+            let winners = results.filter { $0.0.successor != nil }
             #expect(winners.count == 1)
             let winnerSealed = try #require(winners.first?.1)
-            let others = results.filter { $0.0 != .rotated }.map(\.0)
+            let others = results.filter { $0.0.successor == nil }.map(\.0)
             #expect(others.count == 15)
             #expect(others.allSatisfy { $0 == .replayedWithinGrace(sealedSuccessor: winnerSealed) })
         }
@@ -209,7 +270,7 @@ struct RedisSessionStoreTests {
             try await store.revokeSession(phone.sessionID, userID: userID)
 
             #expect(try await self.rotate(store, phone.token).outcome == .revoked)
-            #expect(try await self.rotate(store, laptop.token).outcome == .rotated)
+            #expect(try await self.rotate(store, laptop.token).outcome.successor != nil)
         }
     }
 
@@ -227,8 +288,8 @@ struct RedisSessionStoreTests {
 
             #expect(try await self.rotate(store, phone.token).outcome == .revoked)
             #expect(try await self.rotate(store, laptop.token).outcome == .revoked)
-            #expect(try await self.rotate(store, later.token).outcome == .rotated)
-            #expect(try await self.rotate(store, stranger.token).outcome == .rotated)
+            #expect(try await self.rotate(store, later.token).outcome.successor != nil)
+            #expect(try await self.rotate(store, stranger.token).outcome.successor != nil)
         }
     }
 }

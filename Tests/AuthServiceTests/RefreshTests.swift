@@ -20,7 +20,7 @@ struct RefreshTests {
         }
     }
 
-    @Test("an unknown token is 403 not in database", arguments: [RefreshTokenFormat.newToken(), "short", String(repeating: "x", count: 500)])
+    @Test("an unknown token is 403 not in database", arguments: [SessionRefreshToken.first(sessionID: RefreshTokenFormat.newSessionID()).text, LegacySessions.newToken(), "short", String(repeating: "x", count: 500)])
     func unknownToken(token: String) async throws {
         try await self.fixture.application().test(.router) { client in
             let reply = try await client.refresh(token)

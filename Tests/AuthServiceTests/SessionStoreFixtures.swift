@@ -10,9 +10,22 @@ extension SessionStore {
         try #require(try await self.open(userID: userID, epoch: 0, client: client), "the store refused a session at epoch 0")
     }
 
-    /// Rotates for an account read at epoch 0.
-    func rotate(_ token: String, successor: String, sealedSuccessor: String) async throws -> RotationOutcome {
-        try await self.rotate(token, successor: successor, sealedSuccessor: sealedSuccessor, epoch: 0)
+    /// Rotates for an account read at epoch 0, sealing with ``testSeal(_:)``.
+    func rotate(_ token: String, epoch: Int = 0) async throws -> RotationOutcome {
+        try await self.rotate(token, epoch: epoch, sealing: testSeal)
+    }
+}
+
+/// What store tests seal a successor into: a different value for every successor, holding no token.
+@Sendable func testSeal(_ successor: String) -> String {
+    "sealed:" + SessionRefreshToken.digest(successor)
+}
+
+extension RotationOutcome {
+    /// The successor of a rotation; `nil` for every other outcome.
+    var successor: String? {
+        if case .rotated(let successor) = self { return successor }
+        return nil
     }
 }
 

@@ -72,6 +72,23 @@ struct JWKSKeyProviderTests {
         }
     }
 
+    @Test("before any key is loaded a valid token gets the fail-closed 503, never a 401 that would end the client's session")
+    func noKeysYetIsUnavailableNotUnauthorized() async throws {
+        let key = try TokenMint()
+        let published = try PublishedKeys([key])
+        await published.publish(raw: #"{"message":"starting"}"#, status: .serviceUnavailable)
+        try await self.withJWKSServer(published) { url in
+            let clock = TestClock()
+            let provider = JWKSKeyProvider(url: url, httpClient: .shared, clock: clock, logger: self.logger)
+            await #expect(throws: SigningKeyError.self) { try await provider.refresh() }
+
+            let verifier = AccessTokenVerifier(keys: provider, issuer: testIssuer, audience: testAudience, clock: clock)
+            let token = try await key.sign(key.claims(now: clock.now()))
+            let error = await #expect(throws: TokenVerificationError(.noKeys)) { try await verifier.verify(token) }
+            #expect(error?.apiError == .serviceUnavailable)
+        }
+    }
+
     @Test("a token from a newly rotated key is accepted: an unknown kid fetches the JWKS again")
     func followsRotation() async throws {
         let old = try TokenMint()

@@ -15,7 +15,7 @@ start_haproxy() {
     mkdir -p "$dir"
     cat >"$dir/haproxy.cfg" <<CFG
 global
-    maxconn 20000
+    maxconn 4096
     nbthread $(nproc)
 defaults
     mode http

@@ -66,10 +66,22 @@ struct AuditEventType: Hashable, Sendable, CustomStringConvertible {
     /// `details.sessions`: the ids of the sessions ended.
     static let sessionsEnded = Self("sessions_ended")
     static let lockoutCleared = Self("lockout_cleared")
+    /// A reset link was queued: by the user (forgot password) or by an admin (`actorId` set).
+    static let passwordResetRequested = Self("password_reset_requested")
+    /// A reset link was used: every session ended.
+    static let passwordReset = Self("password_reset")
+    static let emailVerified = Self("email_verified")
+    /// `details.email`: the address asked for.
+    static let emailChangeRequested = Self("email_change_requested")
+    /// `details.email`: the new address.
+    static let emailChanged = Self("email_changed")
+    /// A mail given up after its last attempt, or refused for good: `details.mailId`, `kind`, `attempts`, `error`.
+    static let mailFailed = Self("mail_failed")
 
     static let all: [Self] = [
         .signup, .signinSucceeded, .signinFailed, .refreshReuseDetected, .signout, .passwordChanged, .rolesChanged,
-        .userDisabled, .userEnabled, .userDeleted, .sessionsEnded, .lockoutCleared,
+        .userDisabled, .userEnabled, .userDeleted, .sessionsEnded, .lockoutCleared, .passwordResetRequested, .passwordReset,
+        .emailVerified, .emailChangeRequested, .emailChanged, .mailFailed,
     ]
 }
 

@@ -11,6 +11,10 @@ struct AccountController: Sendable {
     let credentials: CredentialIssuer
     let audit: any AuditRecorder
     let clock: any WallClock
+    /// Sends the notice of a password change; `nil` without mail.
+    var mail: MailFeatures? = nil
+    /// A password change hands its fresh pair over in session cookies too (only there in `only` mode).
+    let cookies: SessionCookieJar
 
     /// On a group whose routes already require an unrevoked access token.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -27,7 +31,9 @@ struct AccountController: Sendable {
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> ProfileResponse {
         let claims = try context.requireClaims()
         guard let user = try await self.users.find(id: claims.id) else { throw Self.userNotFound }
-        return ProfileResponse(id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority))
+        return ProfileResponse(
+            id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority), emailVerified: user.emailVerified
+        )
     }
 
     /// Checks the current password like a signin (the same back-off, so it is no password oracle),
@@ -79,9 +85,17 @@ struct AccountController: Sendable {
         }
         await self.audit.record(origin.event(.passwordChanged, userID: user.id, actorID: user.id, details: ["session": .string(claims.sid)], clock: self.clock))
         context.logger.info("Password changed", metadata: ["user_id": "\(user.id)"])
+        if let mail = self.mail, await !mail.notice(.passwordChanged, userID: user.id) {
+            context.logger.error("Password change notice not queued", metadata: ["user_id": "\(user.id)"])
+        }
+        var headers = HTTPFields.revocationPosition(position)
+        headers.append(contentsOf: try await self.cookies.setting(accessToken: issued.accessToken, refreshToken: issued.refreshToken, sessionID: issued.sessionID))
+        let inBody = self.cookies.tokensInBodies
         return EditedResponse(
-            headers: .revocationPosition(position),
-            response: PasswordChangedResponse(message: "Password changed", accessToken: issued.accessToken, refreshToken: issued.refreshToken)
+            headers: headers,
+            response: PasswordChangedResponse(
+                message: "Password changed", accessToken: inBody ? issued.accessToken : nil, refreshToken: inBody ? issued.refreshToken : nil
+            )
         )
     }
 

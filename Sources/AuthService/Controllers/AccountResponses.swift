@@ -19,13 +19,15 @@ struct ProfileResponse: ResponseEncodable {
     var username: String
     var email: String
     var roles: [String]
+    var emailVerified: Bool
 }
 
-/// The answer of a password change: the same session, with a fresh pair.
+/// The answer of a password change: the same session, with a fresh pair (in cookies only, without
+/// the tokens, in `SESSION_COOKIES=only` mode).
 struct PasswordChangedResponse: ResponseEncodable {
     var message: String
-    var accessToken: String
-    var refreshToken: String
+    var accessToken: String?
+    var refreshToken: String?
 }
 
 /// One session in a session list; absent details are `null`, never left out.
@@ -78,6 +80,7 @@ struct UserListItem: ResponseEncodable {
     var roles: [String]
     var disabled: Bool
     var createdAt: String
+    var emailVerified: Bool
 
     init(_ user: UserSummary) {
         self.id = user.id
@@ -86,13 +89,27 @@ struct UserListItem: ResponseEncodable {
         self.roles = user.roles.map(\.authority)
         self.disabled = user.disabledAt != nil
         self.createdAt = APITime.string(user.createdAt)
+        self.emailVerified = user.emailVerified
     }
 }
 
-/// `GET /api/admin/users`.
+/// `GET /api/admin/users`: `total` is exact when `totalExact`, else an estimate; `next` is the `after`
+/// of the following page (`null` at the end).
 struct UserListResponse: ResponseEncodable {
     var users: [UserListItem]
     var total: Int
+    var totalExact: Bool
+    var next: Int?
+
+    private enum CodingKeys: String, CodingKey { case users, total, totalExact, next }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.users, forKey: .users)
+        try container.encode(self.total, forKey: .total)
+        try container.encode(self.totalExact, forKey: .totalExact)
+        try container.encode(self.next, forKey: .next)
+    }
 }
 
 /// `GET /api/admin/users/{id}`: the list's fields, the signin back-off and the live session count.

@@ -27,15 +27,19 @@ struct AdminUsersController: Sendable {
     /// Long enough for any email; a longer search matches nothing anyway.
     static let maximumSearchCharacters = 254
 
+    /// Users by id: from above `after` (the `next` of the previous page), `offset` more skipped (up to
+    /// ``RequestParameters/maximumOffset``: a deep offset walks every row it skips), `q` a substring.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> UserListResponse {
         let limit = try RequestParameters.limit(request)
         let offset = try RequestParameters.offset(request)
+        let after = try RequestParameters.after(request)
         let text = request.uri.queryParameters.get("q")
         if let text, text.count > Self.maximumSearchCharacters {
             throw APIError(.badRequest, "q must be at most \(Self.maximumSearchCharacters) characters")
         }
-        let page = try await self.users.list(matching: text, limit: limit, offset: offset)
-        return UserListResponse(users: page.users.map(UserListItem.init), total: page.total)
+        let query = UserListQuery(text: text, after: after, offset: offset, limit: limit)
+        let page = try await self.users.list(query)
+        return UserListResponse(users: page.users.map(UserListItem.init), total: page.total, totalExact: page.totalIsExact, next: page.next)
     }
 
     @Sendable func detail(_ request: Request, context: AppRequestContext) async throws -> UserDetailResponse {

@@ -4,9 +4,10 @@ import Logging
 
 /// Signup, signin, refresh and signout, as the contract words them.
 ///
-/// Signout sits behind the access-token authenticator like every signed-in route. Signup does not:
-/// it is public (a stale token that a refresh client attaches must not refuse it) and looks at a
-/// token only when it asks for a privileged role.
+/// Signout sits behind the access-token authenticator like every signed-in route, except with session
+/// cookies (``SessionCookieJar``): then the refresh cookie names a session too, and signout answers
+/// without a valid access token. Signup is public (a stale token that a refresh client attaches must
+/// not refuse it) and looks at a token only when it asks for a privileged role.
 struct AuthController: Sendable {
     let users: any UserRepository
     let sessions: any SessionStore
@@ -16,13 +17,22 @@ struct AuthController: Sendable {
     let verifier: AccessTokenVerifier
     let audit: any AuditRecorder
     let clock: any WallClock
+    /// Verification mails at signup, and the `required` check at signin; `nil` without mail.
+    var mail: MailFeatures? = nil
+    /// Session cookies: set by signin and refresh, read by refresh and signout, cleared by signout.
+    let cookies: SessionCookieJar
 
     /// `group` is public; `signedIn` already requires an unrevoked access token.
     func addRoutes(to group: RouterGroup<AppRequestContext>, signedIn: RouterGroup<AppRequestContext>) {
         group.post("signup", use: self.signup)
         group.post("signin", use: self.signin)
         group.post("refreshtoken", use: self.refresh)
-        signedIn.post("signout", use: self.signout)
+        if self.cookies.enabled {
+            // A token is checked when there is one; the refresh cookie may name the session instead.
+            group.group().add(middleware: AccessTokenAuthenticator(verifier: self.verifier)).post("signout", use: self.cookieSignout)
+        } else {
+            signedIn.post("signout", use: self.signout)
+        }
     }
 
     static let invalidCredentials = APIError(
@@ -45,13 +55,14 @@ struct AuthController: Sendable {
                 .signup, userID: id, actorID: admin?.id, details: ["roles": .array(signup.roles.map { .string($0.rawValue) })], clock: self.clock
             ))
             context.logger.info("User registered", metadata: ["user_id": "\(id)", "roles": "\(signup.roles.map(\.rawValue))"])
+            await self.sendVerification(to: id, logger: context.logger)
         } catch let conflict as UserConflict {
             throw Self.conflictError(conflict.field)
         }
         return MessageResponse(message: "User registered successfully!")
     }
 
-    @Sendable func signin(_ request: Request, context: AppRequestContext) async throws -> SigninResponse {
+    @Sendable func signin(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<SigninResponse> {
         let fields = try await RequestFields.parse(request, context: context)
         guard let username = try fields.string("username"), !username.isEmpty else {
             throw APIError(.badRequest, "Failed! username is required!")
@@ -84,6 +95,12 @@ struct AuthController: Sendable {
             throw Self.invalidCredentials
         }
         try await self.throttle.recordSuccess(username: username)
+        if self.mail?.verification == .required, !user.emailVerified {
+            // After the password check: a wrong password still gets the 401, so nothing is enumerated.
+            AuthMetrics.signin("unverified")
+            await self.audit.record(origin.event(.signinFailed, userID: user.id, details: ["reason": "email_not_verified"], clock: self.clock))
+            throw APIError(.forbidden, "Email not verified")
+        }
         if verification.needsRehash {
             await self.upgradeHash(of: user, password: password, logger: context.logger)
         }
@@ -98,15 +115,20 @@ struct AuthController: Sendable {
         context.logger.info("Signed in", metadata: ["user_id": "\(user.id)"])
         AuthMetrics.signin("ok")
         await self.audit.record(origin.event(.signinSucceeded, userID: user.id, details: ["session": .string(issued.sessionID)], clock: self.clock))
-        return SigninResponse(
-            id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority),
-            accessToken: issued.accessToken, refreshToken: issued.refreshToken
+        let inBody = self.cookies.tokensInBodies
+        return EditedResponse(
+            headers: try await self.cookies.setting(accessToken: issued.accessToken, refreshToken: issued.refreshToken, sessionID: issued.sessionID),
+            response: SigninResponse(
+                id: user.id, username: user.username, email: user.email, roles: user.roles.map(\.authority),
+                accessToken: inBody ? issued.accessToken : nil, refreshToken: inBody ? issued.refreshToken : nil
+            )
         )
     }
 
-    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> RefreshResponse {
+    /// Rotates the body's `refreshToken`, or without one the refresh cookie the gateway forwards.
+    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<RefreshResponse> {
         let fields = try await RequestFields.parse(request, context: context)
-        guard let token = try fields.string("refreshToken"), !token.isEmpty else {
+        guard let token = try fields.string("refreshToken").flatMap({ $0.isEmpty ? nil : $0 }) ?? self.cookies.refreshToken(in: request) else {
             throw APIError(.forbidden, "Refresh Token is required!")
         }
         switch try await self.credentials.refresh(token) {
@@ -116,7 +138,19 @@ struct AuthController: Sendable {
             throw Self.revokedRefreshToken
         case .issued(let pair, let outcome):
             AuthMetrics.refresh(outcome.metricLabel)
-            return RefreshResponse(accessToken: pair.accessToken, refreshToken: pair.refreshToken)
+            guard self.cookies.enabled else {
+                return EditedResponse(response: RefreshResponse(accessToken: pair.accessToken, refreshToken: pair.refreshToken))
+            }
+            guard let sessionID = SessionRefreshToken(parsing: pair.refreshToken)?.sessionID else {
+                throw APIError.serviceUnavailable
+            }
+            let headers = try await self.cookies.setting(accessToken: pair.accessToken, refreshToken: pair.refreshToken, sessionID: sessionID)
+            return EditedResponse(
+                headers: headers,
+                response: self.cookies.tokensInBodies
+                    ? RefreshResponse(accessToken: pair.accessToken, refreshToken: pair.refreshToken)
+                    : RefreshResponse(message: "Token is refreshed successfully!")
+            )
         case .refused(let outcome):
             AuthMetrics.refresh(outcome.metricLabel)
             throw await self.refusal(outcome, request, context)
@@ -173,6 +207,48 @@ struct AuthController: Sendable {
         return EditedResponse(headers: .revocationPosition(position), response: MessageResponse(message: "You've been signed out!"))
     }
 
+    /// Signout with session cookies: the session of a valid access token, as ``signout(_:context:)``
+    /// ends it, or else the one the refresh cookie names (the access cookie may have expired; the
+    /// gateway then forwards no token). Answers 200 and clears both cookies even when no session is
+    /// left to end, so that a client that signs out on every 401 does not loop.
+    @Sendable func cookieSignout(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<MessageResponse> {
+        if let claims = context.identity {
+            if try await !self.sessions.isRevoked(claims) {
+                var answer = try await self.signout(request, context: context)
+                answer.headers.append(contentsOf: self.cookies.clearing)
+                return answer
+            }
+            // A revoked token alone is refused as on every signed-in route; beside a refresh cookie,
+            // the cookie still names a session to end.
+            guard self.cookies.refreshToken(in: request) != nil else {
+                AuthMetrics.tokenRefused("revoked")
+                throw APIError.unauthorized
+            }
+        }
+        let scope = request.uri.queryParameters.get("scope") ?? "local"
+        guard scope == "local" || scope == "global" else {
+            throw APIError(.badRequest, "scope must be local or global")
+        }
+        var headers = self.cookies.clearing
+        if let token = self.cookies.refreshToken(in: request), let owner = try await self.sessions.owner(of: token) {
+            var position = try await self.sessions.revokeSession(owner.sessionID, userID: owner.userID)
+            if scope == "global" {
+                position = try await self.sessions.revokeAllSessions(userID: owner.userID, epoch: nil) ?? position
+                if let epoch = try await self.users.advanceCredentialEpoch(userID: owner.userID) {
+                    position = try await self.sessions.revokeAllSessions(userID: owner.userID, epoch: epoch) ?? position
+                }
+            }
+            AuthMetrics.signout(scope)
+            await self.audit.record(RequestOrigin(request).event(
+                .signout, userID: owner.userID, actorID: owner.userID,
+                details: ["scope": .string(scope), "session": .string(owner.sessionID), "by": "refresh_cookie"], clock: self.clock
+            ))
+            context.logger.info("Signed out by the refresh cookie", metadata: ["user_id": "\(owner.userID)", "scope": "\(scope)"])
+            headers.append(contentsOf: HTTPFields.revocationPosition(position))
+        }
+        return EditedResponse(headers: headers, response: MessageResponse(message: "You've been signed out!"))
+    }
+
     static let unknownRefreshToken = APIError(.forbidden, "Refresh token is not in database!")
     static let revokedRefreshToken = APIError(.forbidden, "Refresh token was revoked. Please make a new signin request")
 
@@ -190,6 +266,19 @@ struct AuthController: Sendable {
         guard try await !self.sessions.isRevoked(claims) else { throw APIError.unauthorized }
         guard claims.hasRole(Role.admin.rawValue) else { throw APIError.requireAdmin }
         return claims
+    }
+
+    /// The verification mail of a new account, when verification is on and mail is configured. The
+    /// account exists already: a failure here is logged, and the user can ask for another mail.
+    private func sendVerification(to userID: Int, logger: Logger) async {
+        guard let mail = self.mail, mail.verification != .off, mail.settings.isConfigured else { return }
+        do {
+            if try await mail.repository.requestVerification(userID: userID, token: .new(), ttl: mail.settings.emailVerificationTTL) == .queued {
+                await mail.signal.notify()
+            }
+        } catch {
+            logger.error("Verification mail not queued", metadata: ["user_id": "\(userID)", "error": "\(String(reflecting: type(of: error)))"])
+        }
     }
 
     /// A bcrypt hash from the tutorial becomes argon2id at its first successful signin, unless a

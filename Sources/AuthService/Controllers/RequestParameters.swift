@@ -22,11 +22,25 @@ enum RequestParameters {
         return value
     }
 
-    /// `offset`: 0 or more, 0 when absent.
+    /// The deepest `offset` of a list: each skipped row is read, so deeper pages are asked for with
+    /// `after` (``after(_:)``), at the same cost at any depth.
+    static let maximumOffset = 10_000
+
+    /// `offset`: 0 to ``maximumOffset``, 0 when absent.
     static func offset(_ request: Request) throws -> Int {
         guard let text = request.uri.queryParameters.get("offset") else { return 0 }
-        guard let value = Int(text), (0...Int(Int32.max)).contains(value) else {
-            throw APIError(.badRequest, "offset must be an integer from 0 to \(Int32.max)")
+        guard let value = Int(text), (0...self.maximumOffset).contains(value) else {
+            throw APIError(.badRequest, "offset must be an integer from 0 to \(self.maximumOffset); page deeper with after")
+        }
+        return value
+    }
+
+    /// `after`: a user id (or 0) the page starts above, 0 when absent.
+    static func after(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("after") else { return 0 }
+        if text == "0" { return 0 }
+        guard let value = try? self.positiveInteger(text, name: "after", present: true, maximum: Int(Int32.max)) else {
+            throw APIError(.badRequest, "after must be an integer from 0 to \(Int32.max)")
         }
         return value
     }

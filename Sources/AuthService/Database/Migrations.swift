@@ -109,7 +109,13 @@ struct MigrationError: Error, CustomStringConvertible {
 }
 
 extension Migration {
-    static let all: [Migration] = [
+    /// Every migration, existing accounts counted as verified by migration 10.
+    static let all: [Migration] = Migration.all(existingEmailsVerified: true)
+
+    /// Every migration; `existingEmailsVerified` is what migration 10 makes of the accounts it finds.
+    static func all(existingEmailsVerified: Bool) -> [Migration] { Migration.base + Migration.mail(existingEmailsVerified: existingEmailsVerified) }
+
+    private static let base: [Migration] = [
         Migration(
             version: 1,
             name: "tutorial tables",
@@ -182,5 +188,5 @@ extension Migration {
                 .sql("CREATE UNIQUE INDEX IF NOT EXISTS users_username_lookalike_key ON users (username_lookalike) WHERE username_lookalike <> ''"),
             ]
         )
-    ]
+    ] + Migration.scale
 }

@@ -1,34 +1,28 @@
 import Common
 
-/// In-memory sessions with the Redis store's semantics, for handler tests.
+/// In-memory sessions with the Redis store's semantics, for handler tests: one record per session,
+/// as `session:<sid>` is in Redis (``RedisSessionStore``).
 actor MemorySessionStore: SessionStore {
+    /// What `session:<sid>` (and `grace:<sid>`) hold in Redis.
     private struct Record {
-        var userID: Int
-        var sessionID: String
-        var expiresAt: Int
-        var startedAt: Int
-        var idleExpiresAt: Int
-        var spentAt: Int?
-        var sealedSuccessor: String?
-        /// Digest of the token this one was rotated into.
-        var successorDigest: String?
-    }
-
-    /// What `session:<sid>` holds in Redis.
-    private struct Details {
         var userID: Int
         var createdAt: Int
         var lastUsedAt: Int
         var expiresAt: Int
         var idleExpiresAt: Int
-        var liveDigest: String
         var client: ClientDetails
+        var generation: Int
+        var familyDigest: String
+        var currentDigest: String
+        var previousDigest: String?
+        var rotatedAt: Int?
+        var nonce: String?
+        var gracePair: String?
     }
 
     private let policy: SessionPolicy
     private let clock: any WallClock
     private var records: [String: Record] = [:]
-    private var details: [String: Details] = [:]
     private var revokedSessions: Set<String> = []
     private var userSessions: [Int: Set<String>] = [:]
     private var cutoffs: [Int: Int] = [:]
@@ -46,64 +40,70 @@ actor MemorySessionStore: SessionStore {
 
     func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken? {
         guard self.admits(epoch, ofUser: userID) else { return nil }
-        let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: RefreshTokenFormat.newSessionID())
+        let token = SessionRefreshToken.first(sessionID: RefreshTokenFormat.newSessionID())
         let expiresAt = self.now + self.policy.absoluteLifetime
-        let idle = min(expiresAt, self.now + self.policy.idleLifetime)
-        let digest = RefreshTokenFormat.digest(issued.token)
-        self.records[digest] = Record(userID: userID, sessionID: issued.sessionID, expiresAt: expiresAt, startedAt: self.now, idleExpiresAt: idle)
-        self.userSessions[userID, default: []].insert(issued.sessionID)
-        self.details[issued.sessionID] = Details(
-            userID: userID, createdAt: self.now, lastUsedAt: self.now, expiresAt: expiresAt, idleExpiresAt: idle,
-            liveDigest: digest, client: client
+        self.records[token.sessionID] = Record(
+            userID: userID, createdAt: self.now, lastUsedAt: self.now, expiresAt: expiresAt,
+            idleExpiresAt: min(expiresAt, self.now + self.policy.idleLifetime), client: client, generation: 1,
+            familyDigest: SessionRefreshToken.digest(token.family), currentDigest: SessionRefreshToken.digest(token.secret)
         )
-        return issued
+        self.userSessions[userID, default: []].insert(token.sessionID)
+        return IssuedRefreshToken(token: token.text, sessionID: token.sessionID)
     }
 
     func owner(of token: String) async throws -> RefreshTokenOwner? {
-        self.records[RefreshTokenFormat.digest(token)].map { RefreshTokenOwner(userID: $0.userID, sessionID: $0.sessionID) }
+        guard let token = SessionRefreshToken(parsing: token), let record = self.records[token.sessionID],
+            record.familyDigest == SessionRefreshToken.digest(token.family)
+        else { return nil }
+        return RefreshTokenOwner(userID: record.userID, sessionID: token.sessionID)
     }
 
-    func rotate(_ token: String, successor: String, sealedSuccessor: String, epoch: Int) async throws -> RotationOutcome {
-        let key = RefreshTokenFormat.digest(token)
-        guard var record = self.records[key] else { return .unknown }
-        if self.revokedSessions.contains(record.sessionID) || record.startedAt < self.cutoffs[record.userID, default: 0] {
+    func rotate(_ token: String, epoch: Int, sealing seal: @Sendable (String) throws -> String) async throws -> RotationOutcome {
+        guard let token = SessionRefreshToken(parsing: token), var record = self.records[token.sessionID],
+            record.familyDigest == SessionRefreshToken.digest(token.family)
+        else { return .unknown }
+        if self.revokedSessions.contains(token.sessionID) || record.createdAt < self.cutoffs[record.userID, default: 0] {
             return .revoked
         }
         guard self.admits(epoch, ofUser: record.userID) else { return .accountChanged }
         guard record.expiresAt > self.now else { return .expired }
-        guard let spentAt = record.spentAt else {
+        let digest = SessionRefreshToken.digest(token.secret)
+        let idle = min(record.expiresAt, self.now + self.policy.idleLifetime)
+        switch token.generation {
+        case record.generation:
+            guard digest == record.currentDigest else { return .unknown }
             guard record.idleExpiresAt > self.now else { return .expired }
-            record.spentAt = self.now
-            record.sealedSuccessor = sealedSuccessor
-            record.successorDigest = RefreshTokenFormat.digest(successor)
-            self.records[key] = record
-            var next = record
-            next.spentAt = nil
-            next.sealedSuccessor = nil
-            next.successorDigest = nil
-            next.idleExpiresAt = min(record.expiresAt, self.now + self.policy.idleLifetime)
-            self.records[RefreshTokenFormat.digest(successor)] = next
-            self.details[record.sessionID]?.liveDigest = RefreshTokenFormat.digest(successor)
-            self.details[record.sessionID]?.lastUsedAt = self.now
-            self.details[record.sessionID]?.idleExpiresAt = next.idleExpiresAt
-            return .rotated
-        }
-        // Only the parent of the live token may be replayed (within the grace window: the same pair;
-        // later: the same successor). Once the successor is spent, any replay is reuse.
-        if let digest = record.successorDigest, var next = self.records[digest], next.spentAt == nil, let sealed = record.sealedSuccessor {
-            guard next.idleExpiresAt > self.now else { return .expired }
-            if self.now - spentAt <= self.policy.reuseGrace {
+            let nonce = SessionRefreshToken.newNonce()
+            let successor = token.successor(nonce: nonce)
+            record.gracePair = try seal(successor.text)
+            record.generation += 1
+            record.previousDigest = digest
+            record.currentDigest = SessionRefreshToken.digest(successor.secret)
+            record.rotatedAt = self.now
+            record.nonce = nonce
+            record.lastUsedAt = self.now
+            record.idleExpiresAt = idle
+            self.records[token.sessionID] = record
+            return .rotated(successor: successor.text)
+        case record.generation - 1:
+            // Only the parent of the live token may be replayed: within the grace window it gets the
+            // same pair, later the same successor.
+            guard digest == record.previousDigest, let rotatedAt = record.rotatedAt, let nonce = record.nonce else { return .unknown }
+            guard record.idleExpiresAt > self.now else { return .expired }
+            if self.now - rotatedAt <= self.policy.reuseGrace, let sealed = record.gracePair {
                 return .replayedWithinGrace(sealedSuccessor: sealed)
             }
-            next.idleExpiresAt = min(next.expiresAt, self.now + self.policy.idleLifetime)
-            self.records[digest] = next
-            self.details[record.sessionID]?.lastUsedAt = self.now
-            self.details[record.sessionID]?.idleExpiresAt = next.idleExpiresAt
-            return .replayedUnusedSuccessor(sealedSuccessor: sealed)
+            record.lastUsedAt = self.now
+            record.idleExpiresAt = idle
+            self.records[token.sessionID] = record
+            return .replayedUnusedSuccessor(successor: token.successor(nonce: nonce).text)
+        case ..<record.generation:
+            self.revokedSessions.insert(token.sessionID)
+            self.userSessions[record.userID]?.remove(token.sessionID)
+            return .reused(userID: record.userID, sessionID: token.sessionID)
+        default:
+            return .unknown
         }
-        self.revokedSessions.insert(record.sessionID)
-        self.userSessions[record.userID]?.remove(record.sessionID)
-        return .reused(userID: record.userID, sessionID: record.sessionID)
     }
 
     @discardableResult
@@ -142,10 +142,10 @@ actor MemorySessionStore: SessionStore {
     func liveSessions(ofUser userID: Int) async throws -> [SessionSummary] {
         let now = self.now
         return (self.userSessions[userID] ?? []).compactMap { id -> SessionSummary? in
-            guard !self.revokedSessions.contains(id), let details = self.details[id], details.userID == userID,
-                details.expiresAt > now, details.idleExpiresAt > now
+            guard !self.revokedSessions.contains(id), let record = self.records[id], record.userID == userID,
+                record.expiresAt > now, record.idleExpiresAt > now
             else { return nil }
-            return SessionSummary(id: id, createdAt: details.createdAt, lastUsedAt: details.lastUsedAt, client: details.client)
+            return SessionSummary(id: id, createdAt: record.createdAt, lastUsedAt: record.lastUsedAt, client: record.client)
         }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
@@ -174,25 +174,29 @@ actor MemorySessionStore: SessionStore {
     }
 
     func renewRefreshToken(ofSession sessionID: String, userID: Int, epoch: Int) async throws -> IssuedRefreshToken? {
-        guard !self.revokedSessions.contains(sessionID), var details = self.details[sessionID], details.userID == userID,
-            details.expiresAt > self.now, self.admits(epoch, ofUser: userID)
+        guard !self.revokedSessions.contains(sessionID), var record = self.records[sessionID], record.userID == userID,
+            record.expiresAt > self.now, self.admits(epoch, ofUser: userID)
         else { return nil }
-        let issued = IssuedRefreshToken(token: RefreshTokenFormat.newToken(), sessionID: sessionID)
-        let digest = RefreshTokenFormat.digest(issued.token)
-        let startedAt = self.records[details.liveDigest]?.startedAt ?? details.createdAt
-        self.records[details.liveDigest] = nil
-        details.idleExpiresAt = min(details.expiresAt, self.now + self.policy.idleLifetime)
-        details.liveDigest = digest
-        details.lastUsedAt = self.now
-        self.details[sessionID] = details
-        self.records[digest] = Record(
-            userID: userID, sessionID: sessionID, expiresAt: details.expiresAt, startedAt: startedAt, idleExpiresAt: details.idleExpiresAt
-        )
-        return issued
+        let token = SessionRefreshToken.first(sessionID: sessionID, generation: record.generation + 1)
+        record.generation = token.generation
+        record.familyDigest = SessionRefreshToken.digest(token.family)
+        record.currentDigest = SessionRefreshToken.digest(token.secret)
+        record.previousDigest = nil
+        record.rotatedAt = nil
+        record.nonce = nil
+        record.gracePair = nil
+        record.lastUsedAt = self.now
+        record.idleExpiresAt = min(record.expiresAt, self.now + self.policy.idleLifetime)
+        self.records[sessionID] = record
+        return IssuedRefreshToken(token: token.text, sessionID: sessionID)
     }
 
     /// Whether something read at `epoch` may still be issued; a newer epoch read raises the mirror, as
     /// the scripts do.
+    func endOfSession(_ sessionID: String) async throws -> Int? {
+        self.records[sessionID]?.expiresAt
+    }
+
     private func admits(_ epoch: Int, ofUser userID: Int) -> Bool {
         let scope = CredentialEpoch.scope(userID: String(userID), epoch: epoch)
         guard epoch >= self.epochs[scope, default: -1] else { return false }

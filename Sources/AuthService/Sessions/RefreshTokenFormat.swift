@@ -2,23 +2,21 @@ import Common
 import Crypto
 import Foundation
 
-/// Token and identifier generation shared by the stores.
+/// Session identifiers, and the refresh tokens of the earlier format (43 base64url characters, 256
+/// random bits, stored as `rt:<hex SHA-256>`) that sessions opened before the session format still
+/// hold until their next rotation (``SessionRefreshToken/migrating(legacy:sessionID:nonce:)``).
 enum RefreshTokenFormat {
-    static func newToken() -> String {
-        Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
-    }
-
     static func newSessionID() -> String {
         Base64URL.encode(SymmetricKey(size: .bits128).withUnsafeBytes { Array($0) })
     }
 
-    /// What is stored instead of the token: a hash, so a dump of Redis holds nothing usable.
+    /// What an earlier-format token is stored under: a hash, so a dump of Redis holds nothing usable.
     static func digest(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Tokens we mint are 43 base64url characters; anything else cannot be ours.
-    static func isWellFormed(_ token: String) -> Bool {
+    /// Whether `token` is of the earlier format: 43 base64url characters.
+    static func isLegacyToken(_ token: String) -> Bool {
         token.utf8.count == 43 && self.isBase64URL(token)
     }
 

@@ -35,14 +35,14 @@ struct RefreshTokenOwner: Sendable, Equatable {
 
 /// The outcome of presenting a refresh token.
 enum RotationOutcome: Sendable, Equatable {
-    /// The token was live; it is now spent and the sealed successor replaces it.
-    case rotated
-    /// The token was rotated moments ago: here is the successor the first caller got (sealed).
+    /// The token was live; it is now spent and `successor` replaces it.
+    case rotated(successor: String)
+    /// The token was rotated moments ago: here is the pair the first caller got (sealed).
     case replayedWithinGrace(sealedSuccessor: String)
     /// The token was spent, but its successor has never been used: the client did not keep the
-    /// answer (the tutorial's refresh clients never do). The same successor again, sealed; the
-    /// caller pairs it with a fresh access token. Nothing new is minted, nothing forks.
-    case replayedUnusedSuccessor(sealedSuccessor: String)
+    /// answer (the tutorial's refresh clients never do). The same successor again; the caller pairs
+    /// it with a fresh access token. Nothing new is minted, nothing forks.
+    case replayedUnusedSuccessor(successor: String)
     case unknown
     case expired
     /// The session was revoked (signout, reuse, global signout).
@@ -70,8 +70,9 @@ extension RotationOutcome {
     }
 }
 
-/// Refresh sessions and the revocation record. Refresh tokens are opaque (256 random bits) and
-/// stored only as their SHA-256.
+/// Refresh sessions and the revocation record. Refresh tokens name their session and generation
+/// (``SessionRefreshToken``) and are stored only as digests; what a session keeps does not grow with
+/// its refreshes.
 ///
 /// Every operation that opens, continues or renews a session takes the credential epoch the account
 /// was read at and refuses when the user's epoch mirror is higher; every revocation an account change
@@ -83,10 +84,11 @@ protocol SessionStore: Sendable {
     func open(userID: Int, epoch: Int, client: ClientDetails) async throws -> IssuedRefreshToken?
     /// Who holds this token, without spending it; `nil` when it is not ours at all.
     func owner(of token: String) async throws -> RefreshTokenOwner?
-    /// Spends `token` and installs `successor` in one atomic step, for an account read at `epoch`
-    /// (``RotationOutcome/accountChanged`` when the epoch has moved past it); `sealedSuccessor` is what a
-    /// later replay receives (within the grace window, or while the successor is unused).
-    func rotate(_ token: String, successor: String, sealedSuccessor: String, epoch: Int) async throws -> RotationOutcome
+    /// Spends `token` and installs its successor, which the store mints, in one atomic step, for an
+    /// account read at `epoch` (``RotationOutcome/accountChanged`` when the epoch has moved past it).
+    /// `seal` turns the successor into what a replay within the grace window receives (the whole new
+    /// pair, sealed under `token`); it may be called more than once.
+    func rotate(_ token: String, epoch: Int, sealing seal: @Sendable (_ successor: String) throws -> String) async throws -> RotationOutcome
     /// Denylists one access token until it expires. Returns the revocation stream position of the
     /// record (when there is a stream), for the gateway that carries the answer.
     @discardableResult
@@ -119,6 +121,9 @@ protocol SessionStore: Sendable {
     /// Replaces the session's live refresh token with a new one (same session, same end) for an account
     /// at `epoch`; `nil` when the session is not the user's live one, or the epoch has moved past it.
     func renewRefreshToken(ofSession sessionID: String, userID: Int, epoch: Int) async throws -> IssuedRefreshToken?
+    /// When the session ends however active it is (Unix seconds; its signin plus `REFRESH_TOKEN_TTL`):
+    /// how long a refresh cookie may live. `nil` for a session the store does not know.
+    func endOfSession(_ sessionID: String) async throws -> Int?
 }
 
 /// Where a request came from, as the gateway determined it: kept with a session and an audit event.

@@ -7,8 +7,9 @@ import Common
 ///
 /// Each is issued under the account state it was checked against, named by the account's credential
 /// epoch (`users."credentialEpoch"`). Every change of what a session or token rests on advances the
-/// epoch in the same statement as the change: a password change, a disable, a role change, a delete,
-/// an admin ending all sessions, a global signout. Redis keeps a mirror of it per user
+/// epoch in the same statement as the change: a password change, a reset by mail (in the statement that
+/// spends its token, ``MailController``), a disable, a role change, a delete, an admin ending all
+/// sessions, a global signout. Redis keeps a mirror of it per user
 /// (`epoch:user:<id>:<lineage>`, ``CredentialEpoch``), raised only to values PostgreSQL has committed;
 /// the scripts that open a session, rotate a refresh token or renew one refuse, writing nothing, when
 /// the epoch they are given is below the mirror. After its commit, a change runs its revocation
@@ -65,29 +66,25 @@ struct CredentialIssuer: Sendable {
             }
             // Their sessions were ended when the account was disabled; this holds even for one that was not.
             guard !account.disabled else { return .accountDisabled }
-            let next = SuccessorPair(
-                accessToken: try await self.accessTokens.issue(SessionGrant(account, sessionID: owner.sessionID)),
-                refreshToken: RefreshTokenFormat.newToken(),
-                epoch: account.credentialEpoch
-            )
-            outcome = try await self.sessions.rotate(
-                token, successor: next.refreshToken, sealedSuccessor: try SuccessorSeal.seal(next, under: token), epoch: account.credentialEpoch
-            )
+            let accessToken = try await self.accessTokens.issue(SessionGrant(account, sessionID: owner.sessionID))
+            let epoch = account.credentialEpoch
+            outcome = try await self.sessions.rotate(token, epoch: epoch) { successor in
+                try SuccessorSeal.seal(SuccessorPair(accessToken: accessToken, refreshToken: successor, epoch: epoch), under: token)
+            }
             switch outcome {
             case .accountChanged:
                 continue
-            case .rotated:
-                return .issued(next, outcome)
+            case .rotated(let successor):
+                return .issued(SuccessorPair(accessToken: accessToken, refreshToken: successor, epoch: epoch), outcome)
             case .replayedWithinGrace(let sealed):
                 // Another tab (or a lost response) rotated it a moment ago: the same pair, unless the
                 // account changed since, whose floor refuses that access token: then a fresh one.
                 let pair = try SuccessorSeal.open(sealed, under: token)
-                return pair.epoch == account.credentialEpoch
-                    ? .issued(pair, outcome) : .issued(SuccessorPair(accessToken: next.accessToken, refreshToken: pair.refreshToken), outcome)
-            case .replayedUnusedSuccessor(let sealed):
+                return pair.epoch == epoch
+                    ? .issued(pair, outcome) : .issued(SuccessorPair(accessToken: accessToken, refreshToken: pair.refreshToken), outcome)
+            case .replayedUnusedSuccessor(let successor):
                 // The client kept its old token (or lost the answer): the same successor, a fresh access token.
-                let pair = try SuccessorSeal.open(sealed, under: token)
-                return .issued(SuccessorPair(accessToken: next.accessToken, refreshToken: pair.refreshToken), outcome)
+                return .issued(SuccessorPair(accessToken: accessToken, refreshToken: successor), outcome)
             case .unknown, .expired, .revoked, .reused:
                 return .refused(outcome)
             }

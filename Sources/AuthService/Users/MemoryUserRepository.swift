@@ -40,7 +40,7 @@ actor MemoryUserRepository: UserRepository {
         self.nextID += 1
         self.users[id] = UserRecord(
             id: id, username: user.username, email: user.email, passwordHash: user.passwordHash, roles: user.roles,
-            credentialEpoch: Int.random(in: 1..<(1 << 33)) << CredentialEpoch.counterBits
+            credentialEpoch: Int.random(in: 1..<(1 << 33)) << CredentialEpoch.counterBits, emailVerified: user.emailVerified
         )
         self.keys[id] = try AccountKeys(username: user.username, email: user.email)
         self.createdAt[id] = Date()
@@ -73,12 +73,14 @@ actor MemoryUserRepository: UserRepository {
         return user.credentialEpoch
     }
 
-    func list(matching text: String?, limit: Int, offset: Int) async throws -> UserPage {
-        let needle = (text ?? "").lowercased()
+    func list(_ query: UserListQuery) async throws -> UserPage {
+        let needle = (query.text ?? "").lowercased()
         let matching = self.users.keys.sorted().compactMap { self.summary(of: $0) }.filter {
             needle.isEmpty || $0.username.lowercased().contains(needle) || $0.email.lowercased().contains(needle)
         }
-        return UserPage(users: Array(matching.dropFirst(offset).prefix(limit)), total: matching.count)
+        let following = matching.filter { $0.id > query.after }.dropFirst(query.offset)
+        let page = Array(following.prefix(query.limit))
+        return UserPage(users: page, total: matching.count, next: following.count > query.limit ? page.last?.id : nil)
     }
 
     func summary(id: Int) async throws -> UserSummary? {
@@ -119,7 +121,7 @@ actor MemoryUserRepository: UserRepository {
         guard let user = self.users[id] else { return nil }
         return UserSummary(
             id: id, username: user.username, email: user.email, roles: user.roles,
-            disabledAt: self.disabledAt[id], createdAt: self.createdAt[id] ?? Date(timeIntervalSince1970: 0)
+            disabledAt: self.disabledAt[id], createdAt: self.createdAt[id] ?? Date(timeIntervalSince1970: 0), emailVerified: user.emailVerified
         )
     }
 }

@@ -11,37 +11,9 @@ extension PostgresUserRepository {
     static let rosterLockKey = 7_274_310_002
 
     private static let selectSummary = """
-        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt"
+        SELECT u.id, u.username, u.email, \(rolesOfUser), u."disabledAt", u."createdAt", u."emailVerifiedAt" IS NOT NULL
         FROM users u
         """
-
-    func list(matching text: String?, limit: Int, offset: Int) async throws -> UserPage {
-        // U+0000 cannot be stored, so it matches nobody; PostgreSQL would refuse the statement.
-        if let text, !PostgresText.canStore(text) { return UserPage(users: [], total: 0) }
-        let logger = self.logger
-        // strpos, not LIKE: the text is matched as it is, with no wildcard of its own.
-        let query: PostgresQuery = """
-            SELECT u.id, u.username, u.email, \(unescaped: Self.rolesOfUser), u."disabledAt", u."createdAt", count(*) OVER ()
-            FROM users u
-            WHERE \(text ?? "") = '' OR strpos(lower(u.username), lower(\(text ?? ""))) > 0 OR strpos(lower(u.email), lower(\(text ?? ""))) > 0
-            ORDER BY u.id LIMIT \(limit) OFFSET \(offset)
-            """
-        return try await self.database.run("list users") { connection, _ in
-            var page = UserPage(users: [], total: 0)
-            let rows = try await connection.query(query, logger: logger)
-            for try await (id, username, email, roles, disabledAt, createdAt, total) in rows.decode(
-                (Int, String?, String?, [String], Date?, Date, Int).self
-            ) {
-                page.users.append(Self.summary(id, username, email, roles, disabledAt, createdAt))
-                page.total = total
-            }
-            if page.users.isEmpty, offset > 0 {
-                // Past the end: the total still says how many there are.
-                page.total = try await Self.count(matching: text ?? "", on: connection, logger: logger)
-            }
-            return page
-        }
-    }
 
     func summary(id: Int) async throws -> UserSummary? {
         let logger = self.logger
@@ -142,29 +114,20 @@ extension PostgresUserRepository {
     private static func summary(id: Int, on connection: PostgresConnection, logger: Logger) async throws -> UserSummary? {
         let rows = try await connection.query("\(unescaped: Self.selectSummary) WHERE u.id = \(id)", logger: logger)
         var found: UserSummary?
-        for try await (id, username, email, roles, disabledAt, createdAt) in rows.decode((Int, String?, String?, [String], Date?, Date).self) {
-            found = Self.summary(id, username, email, roles, disabledAt, createdAt)
+        for try await (id, username, email, roles, disabledAt, createdAt, verified) in rows.decode(
+            (Int, String?, String?, [String], Date?, Date, Bool).self
+        ) {
+            found = Self.summary(id, username, email, roles, disabledAt, createdAt, verified)
         }
         return found
     }
 
-    private static func count(matching text: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let rows = try await connection.query(
-            """
-            SELECT count(*) FROM users u
-            WHERE \(text) = '' OR strpos(lower(u.username), lower(\(text))) > 0 OR strpos(lower(u.email), lower(\(text))) > 0
-            """,
-            logger: logger
-        )
-        var total = 0
-        for try await value in rows.decode(Int.self) { total = value }
-        return total
-    }
-
-    private static func summary(_ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date) -> UserSummary {
+    static func summary(
+        _ id: Int, _ username: String?, _ email: String?, _ roles: [String], _ disabledAt: Date?, _ createdAt: Date, _ verified: Bool
+    ) -> UserSummary {
         UserSummary(
             id: id, username: username ?? "", email: email ?? "", roles: roles.compactMap(Role.init(rawValue:)),
-            disabledAt: disabledAt, createdAt: createdAt
+            disabledAt: disabledAt, createdAt: createdAt, emailVerified: verified
         )
     }
 }

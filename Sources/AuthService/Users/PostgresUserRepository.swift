@@ -21,7 +21,8 @@ struct PostgresUserRepository: UserRepository {
 
     /// The user with its roles in one statement, so that a read is one bounded wait.
     private static let selectUser = """
-        SELECT u.id, u.username, u.email, u.password, \(Self.rolesOfUser), u."disabledAt" IS NOT NULL, u."credentialEpoch"
+        SELECT u.id, u.username, u.email, u.password, \(Self.rolesOfUser), u."disabledAt" IS NOT NULL, u."credentialEpoch",
+            u."emailVerifiedAt" IS NOT NULL
         FROM users u
         """
 
@@ -53,12 +54,12 @@ struct PostgresUserRepository: UserRepository {
         return try await self.database.run(operation) { connection, _ in
             let rows = try await connection.query(query, logger: logger)
             var record: UserRecord?
-            for try await (id, username, email, password, roles, disabled, epoch) in rows.decode(
-                (Int, String?, String?, String?, [String], Bool, Int).self
+            for try await (id, username, email, password, roles, disabled, epoch, verified) in rows.decode(
+                (Int, String?, String?, String?, [String], Bool, Int, Bool).self
             ) {
                 record = UserRecord(
                     id: id, username: username ?? "", email: email ?? "", passwordHash: password ?? "",
-                    roles: roles.compactMap(Role.init(rawValue:)), disabled: disabled, credentialEpoch: epoch
+                    roles: roles.compactMap(Role.init(rawValue:)), disabled: disabled, credentialEpoch: epoch, emailVerified: verified
                 )
             }
             return record
@@ -106,9 +107,10 @@ struct PostgresUserRepository: UserRepository {
                 """
                 WITH new_user AS (
                     INSERT INTO users (
-                        username, email, password, username_key, username_skeleton, username_lookalike, email_key, "createdAt", "updatedAt")
+                        username, email, password, username_key, username_skeleton, username_lookalike, email_key, "createdAt", "updatedAt",
+                        "emailVerifiedAt")
                     SELECT \(user.username), \(user.email), \(user.passwordHash), \(keys.username), \(keys.usernameSkeleton),
-                        \(keys.usernameLookalike), \(keys.email), now(), now()
+                        \(keys.usernameLookalike), \(keys.email), now(), now(), CASE WHEN \(user.emailVerified) THEN now() END
                     WHERE clock_timestamp() < \(notAfter)
                     RETURNING id
                 ), granted AS (

@@ -12,6 +12,8 @@ struct UserRecord: Sendable, Equatable {
     var disabled: Bool = false
     /// Advanced by every change a session or token rests on (``CredentialIssuer``).
     var credentialEpoch: Int = 0
+    /// The address was confirmed by a link sent to it (or predates verification).
+    var emailVerified: Bool = true
 }
 
 /// A user as an admin sees them.
@@ -22,12 +24,29 @@ struct UserSummary: Sendable, Equatable {
     var roles: [Role]
     var disabledAt: Date?
     var createdAt: Date
+    var emailVerified: Bool = true
 }
 
-/// One page of the user list, and how many users match in all.
+/// Which users an admin's list asks for: those whose name or email contains `text`
+/// (case-insensitively) when given, by id, from above `after`, skipping `offset` of them.
+struct UserListQuery: Sendable, Equatable {
+    var text: String?
+    var after: Int = 0
+    var offset: Int = 0
+    var limit: Int
+
+    /// How many matching users are counted exactly; beyond, the total is the planner's estimate.
+    static let exactTotalLimit = 10_000
+}
+
+/// One page of the user list, how many users match in all, and where the next page starts.
 struct UserPage: Sendable, Equatable {
     var users: [UserSummary]
     var total: Int
+    /// False when more than ``UserListQuery/exactTotalLimit`` users match: `total` is then an estimate.
+    var totalIsExact: Bool = true
+    /// The `after` of the following page: the last id of this one; `nil` when no user follows.
+    var next: Int?
 }
 
 /// What a new account is made of.
@@ -36,6 +55,8 @@ struct NewUser: Sendable {
     var email: String
     var passwordHash: String
     var roles: [Role]
+    /// Verified from the start: only the operator's own bootstrap admin.
+    var emailVerified = false
 }
 
 /// Which of the unique fields a signup collided on.
@@ -76,8 +97,8 @@ protocol UserRepository: Sendable {
     /// granted, `nil` when the user already had it.
     @discardableResult
     func grant(_ role: Role, toUserID userID: Int) async throws -> Int?
-    /// Users by id, those whose name or email contains `text` (case-insensitively) when given.
-    func list(matching text: String?, limit: Int, offset: Int) async throws -> UserPage
+    /// Users by id, as `query` asks (keyset paging on the id, so a page costs the same at any depth).
+    func list(_ query: UserListQuery) async throws -> UserPage
     func summary(id: Int) async throws -> UserSummary?
     /// Applies an admin's change under the rule that at least one enabled admin remains, checked and
     /// applied atomically with every other such change (so concurrent demotions cannot remove the

@@ -35,7 +35,7 @@ package struct AccessTokenRules: Sendable {
             throw TokenVerificationError(.unacceptableHeader)
         }
         guard let key = keys.key(for: kid) else {
-            throw TokenVerificationError(.unknownKey)
+            throw TokenVerificationError(keys.isEmpty ? .noKeys : .unknownKey)
         }
         // The key decides the algorithm; the header must agree with it, never the other way round.
         guard header.alg == key.algorithm else {

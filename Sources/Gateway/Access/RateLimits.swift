@@ -10,17 +10,22 @@ enum RateLimitDecision: Sendable, Equatable {
     case limited(retryAfter: Int)
 }
 
-/// Limits signup, signin and refresh attempts per client address with fixed-window counters in
-/// Redis, so every gateway replica counts the same attempts. When Redis is unreachable the limit is
-/// not enforced: public routes keep working.
+/// Limits signup, signin, refresh and the mail routes' attempts per client address with fixed-window
+/// counters in Redis, so every gateway replica counts the same attempts. When Redis is unreachable the
+/// limit is not enforced: public routes keep working.
 struct ClientRateLimit: Sendable {
     let redis: RedisClient
     let limits: [RateLimitedAction: Int]
     let window: Int
 
+    /// The limit of `action`: its own when configured, else that of the action it is limited like.
+    func limit(of action: RateLimitedAction) -> Int? {
+        self.limits[action] ?? action.limitedLike.flatMap { self.limits[$0] }
+    }
+
     /// Counts one attempt of `action` by `client` and says whether it may go on.
     func check(_ action: RateLimitedAction, client: String, logger: Logger) async -> RateLimitDecision {
-        guard let limit = self.limits[action] else { return .allowed }
+        guard let limit = self.limit(of: action) else { return .allowed }
         do {
             let reply = try await self.redis.eval(
                 Self.script, keys: ["ratelimit:\(action.rawValue):ip:\(client)"], arguments: [String(limit), String(self.window)]
@@ -44,4 +49,15 @@ struct ClientRateLimit: Sendable {
         if count > tonumber(ARGV[1]) then return {0, redis.call('TTL', KEYS[1])} end
         return {1, 0}
         """
+}
+
+extension RateLimitedAction {
+    /// The action whose configured limit this one shares, each on a counter of its own: the mail
+    /// routes are limited like signin (`RATE_LIMIT_SIGNIN`), being as much worth guessing at.
+    var limitedLike: RateLimitedAction? {
+        switch self {
+        case .passwordForgot, .passwordReset, .emailVerify: .signin
+        case .signup, .signin, .refresh: nil
+        }
+    }
 }

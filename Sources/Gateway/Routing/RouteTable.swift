@@ -71,6 +71,12 @@ enum RateLimitedAction: String, Sendable, Hashable, CaseIterable {
     case signup
     case signin
     case refresh
+    /// `POST /api/auth/password/forgot`: each one may send a mail.
+    case passwordForgot = "password_forgot"
+    /// `POST /api/auth/password/reset`: guesses at reset tokens.
+    case passwordReset = "password_reset"
+    /// `POST /api/auth/email/verify`: guesses at verification tokens.
+    case emailVerify = "email_verify"
 }
 
 /// The public API, and nothing else: unknown paths never reach a service.
@@ -87,6 +93,11 @@ enum RouteTable {
         GatewayRoute("/api/auth/signout", [.POST], .auth, requiresToken: true, readsRefreshCookie: true, endsSession: true),
         GatewayRoute("/api/auth/me", [.GET], .auth, requiresToken: true),
         GatewayRoute("/api/auth/password", [.POST], .auth, requiresToken: true),
+        GatewayRoute("/api/auth/password/forgot", [.POST], .auth, rateLimited: .passwordForgot),
+        GatewayRoute("/api/auth/password/reset", [.POST], .auth, rateLimited: .passwordReset),
+        GatewayRoute("/api/auth/email", [.POST], .auth, requiresToken: true),
+        GatewayRoute("/api/auth/email/verify", [.POST], .auth, rateLimited: .emailVerify),
+        GatewayRoute("/api/auth/email/verify/resend", [.POST], .auth, requiresToken: true),
         GatewayRoute("/api/auth/sessions", [.GET], .auth, requiresToken: true),
         GatewayRoute("/api/auth/sessions/{id}", [.DELETE], .auth, requiresToken: true),
         GatewayRoute("/api/admin/users", [.GET], .auth, requiresToken: true),
@@ -96,6 +107,7 @@ enum RouteTable {
         GatewayRoute("/api/admin/users/{id}/enable", [.POST], .auth, requiresToken: true),
         GatewayRoute("/api/admin/users/{id}/sessions", [.GET, .DELETE], .auth, requiresToken: true),
         GatewayRoute("/api/admin/users/{id}/lockout", [.DELETE], .auth, requiresToken: true),
+        GatewayRoute("/api/admin/users/{id}/password-reset", [.POST], .auth, requiresToken: true),
         GatewayRoute("/api/admin/audit", [.GET], .auth, requiresToken: true),
         GatewayRoute("/.well-known/jwks.json", [.GET], .auth),
         GatewayRoute("/api/test/all", [.GET], .content),

@@ -174,10 +174,13 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         }
         if let position {
             // The service revoked something: answer once this gateway enforces it too.
-            leg.held = ([bytes], false)
+            leg.held = HeldAnswer(parts: [bytes], awaitsRevocation: true)
             self.state.revocations.whenApplied(position, timeout: GatewayConnectionContext.revocationWait, on: self.context.eventLoop) {
+                leg.held?.awaitsRevocation = false
                 self.releaseHeldAnswer(of: exchange)
             }
+        } else if !leg.flushesEachPart {
+            leg.held = HeldAnswer(parts: [bytes], awaitsRevocation: false)
         } else {
             self.writeAnswer(bytes, flush: leg.flushesEachPart)
         }
@@ -210,6 +213,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         if leg.held != nil {
             if let end { leg.held?.parts.append(end) }
             leg.held?.ended = true
+            if leg.held?.awaitsRevocation == false { self.releaseHeldAnswer(of: exchange) }
             return
         }
         if let end { self.writeAnswer(end, flush: false) }
@@ -220,8 +224,13 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         guard let exchange = self.exchange, let leg = exchange.upstream else { return }
         leg.connection = nil
         leg.deadline = nil
-        if exchange.answerStarted || leg.held != nil {
-            // Part of the answer is out (or promised): the client must see that it was cut short.
+        if leg.held != nil {
+            // None of the answer has left: withdraw it, and the client gets the 503 below.
+            leg.held = nil
+            exchange.status = nil
+            self.machine.answerWithdrawn()
+        } else if exchange.answerStarted {
+            // Part of the answer is out: the client must see that it was cut short.
             return self.perform(.close)
         }
         let idempotent = exchange.head.method == .GET || exchange.head.method == .HEAD

@@ -153,6 +153,14 @@ struct ConnectionStateMachine {
         self.state = .request(request)
     }
 
+    /// The answer was begun but none of it written (a service failed while it was held back): a
+    /// failure can be answered after all.
+    mutating func answerWithdrawn() {
+        guard case .request(var request) = self.state, request.answer == .started else { return }
+        request.answer = .pending
+        self.state = .request(request)
+    }
+
     /// The answer being written ends the connection (an HTTP/1.0 client learns where a body of
     /// unknown length ends only from the close).
     mutating func closeAfterAnswer() {

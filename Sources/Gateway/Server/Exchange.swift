@@ -91,9 +91,8 @@ final class UpstreamLeg {
     var deadline: NIODeadline?
     /// The answer's head arrived.
     var answered = false
-    /// Answer bytes held back until the revocation they announce is enforced here; the flag says
-    /// the answer's end is among them.
-    var held: (parts: [ByteBuffer], ended: Bool)?
+    /// Answer bytes not yet written to the client (see ``HeldAnswer``).
+    var held: HeldAnswer?
     /// Reading from the service is paused until the client takes what was written.
     var pausedForClient = false
     /// Large or unsized answers are flushed part by part; small ones once, at their end.
@@ -102,6 +101,17 @@ final class UpstreamLeg {
     init(pool: UpstreamPool) {
         self.pool = pool
     }
+}
+
+/// A service's answer kept back whole: a small one until its end, so that a service dying in the
+/// middle of it still leaves the client a 503 rather than a cut connection; one announcing a
+/// revocation until this gateway enforces it.
+struct HeldAnswer {
+    var parts: [ByteBuffer]
+    /// The answer's end is among the parts.
+    var ended = false
+    /// Released when the announced revocation is enforced, not at the answer's end.
+    var awaitsRevocation: Bool
 }
 
 /// Request ids: a sane incoming one is kept (an edge proxy may have set it), else a new one.

@@ -129,15 +129,30 @@ struct UpstreamConnectionTests {
         }
     }
 
-    @Test("a service that closes mid-response leaves the client with a closed connection, not a complete answer")
-    func closedMidResponse() async throws {
-        try await withStack(script: { _ in .truncate(declaredLength: 1_000, sending: [UInt8](repeating: 0x2E, count: 100)) }) { stack in
+    @Test("a service that closes in the middle of a large answer leaves the client with a closed connection, not a complete answer")
+    func closedMidLargeResponse() async throws {
+        try await withStack(script: { _ in .truncate(declaredLength: 100_000, sending: [UInt8](repeating: 0x2E, count: 100)) }) { stack in
             let client = try await stack.gateway.connect()
             try await client.send(rawRequest("GET", "/api/test/all"))
             let received = try await client.readUntilClosed()
             let parsed = try RawResponseParser.parse(ByteBuffer(bytes: received), bodiless: false, closed: true)
             #expect(parsed == nil, "a cut-short answer reached the client as complete")
-            #expect(received.count < 1_000)
+            #expect(received.count < 100_000)
+        }
+    }
+
+    @Test("a service that closes in the middle of a small answer (held whole until its end): the client gets 503, and its connection goes on")
+    func closedMidSmallResponse() async throws {
+        try await withStack(script: { request in
+            request.uri == "/api/test/all?cut" ? .truncate(declaredLength: 1_000, sending: [UInt8](repeating: 0x2E, count: 100)) : .echo
+        }) { stack in
+            let client = try await stack.gateway.connect()
+            try await client.send(rawRequest("GET", "/api/test/all?cut"))
+            let response = try await client.readResponse()
+            #expect(response.status == 503)
+            #expect(response.message == "Service temporarily unavailable")
+            try await client.send(rawRequest("GET", "/api/test/all?after"))
+            #expect(try await client.readResponse().status == 200)
         }
     }
 }

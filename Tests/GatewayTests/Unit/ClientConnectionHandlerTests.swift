@@ -154,6 +154,21 @@ struct ClientConnectionHandlerTests {
         #expect(try gateway.written().hasPrefix("HTTP/1.1 200 OK\r\n"))
     }
 
+    @Test("a service that dies in the middle of a small answer: none of it has left, so the client gets 503 and keeps its connection")
+    func serviceFailsMidSmallAnswer() async throws {
+        let gateway = try await self.gateway()
+        try gateway.send("GET /api/test/all HTTP/1.1\r\nHost: a\r\n\r\n")
+        try gateway.answer(0, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        try gateway.services[0].close().wait()
+        gateway.loop.run()
+        #expect(try gateway.answers().map(\.status) == [503])
+        #expect(gateway.client.isActive)
+
+        try gateway.send("GET /api/test/all HTTP/1.1\r\nHost: a\r\n\r\n")
+        try gateway.answer(1, serviceAnswer(200, "next"))
+        #expect(try gateway.answers().map(\.text) == ["next"])
+    }
+
     @Test("an answer of unknown length is chunked for HTTP/1.1, sent raw and closed for HTTP/1.0, head only for HEAD")
     func framingForTheClient() async throws {
         let chunked = try await self.gateway()

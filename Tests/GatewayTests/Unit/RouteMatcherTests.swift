@@ -16,7 +16,7 @@ struct RouteMatcherTests {
         #expect(route.path == path)
     }
 
-    @Test("protected routes are exactly signout, the three role routes and the account and admin routes")
+    @Test("protected routes are exactly signout, the three role routes and the account, mail and admin routes")
     func protectedRoutes() {
         let protected = Set(RouteTable.routes.filter(\.requiresToken).map(\.path))
         #expect(protected == [
@@ -24,8 +24,26 @@ struct RouteMatcherTests {
             "/api/auth/me", "/api/auth/password", "/api/auth/sessions", "/api/auth/sessions/{id}",
             "/api/admin/users", "/api/admin/users/{id}", "/api/admin/users/{id}/roles", "/api/admin/users/{id}/disable",
             "/api/admin/users/{id}/enable", "/api/admin/users/{id}/sessions", "/api/admin/users/{id}/lockout", "/api/admin/audit",
+            "/api/auth/email", "/api/auth/email/verify/resend", "/api/admin/users/{id}/password-reset",
         ])
         #expect(self.matcher.route(forPath: "/api/test/all")?.requiresToken == false)
+    }
+
+    @Test("the public mail routes are counted per client address, each on its own counter at signin's limit; the signed-in ones need a token")
+    func mailRoutes() throws {
+        let limited: [(String, RateLimitedAction)] = [
+            ("/api/auth/password/forgot", .passwordForgot), ("/api/auth/password/reset", .passwordReset), ("/api/auth/email/verify", .emailVerify),
+        ]
+        for (path, action) in limited {
+            let route = try #require(self.matcher.route(forPath: Substring(path)))
+            #expect(route.rateLimited == action && !route.requiresToken && !route.passesToken && route.target == .auth, "\(path)")
+            #expect(action.limitedLike == .signin)
+        }
+        #expect(Set(RateLimitedAction.allCases.map(\.rawValue)).count == RateLimitedAction.allCases.count)
+        for path in ["/api/auth/email", "/api/auth/email/verify/resend", "/api/admin/users/7/password-reset"] {
+            let route = try #require(self.matcher.route(forPath: Substring(path)))
+            #expect(route.requiresToken && route.rateLimited == nil && route.methods == [.POST], "\(path)")
+        }
     }
 
     @Test("account and admin paths with an id find their route, need a token and go to the auth service")

@@ -15,11 +15,16 @@ protocol"), so a test can send exactly what a browser sends and refuse what a br
 - the real request carries ``Origin``; its answer is readable only if it passes the same origin check.
 
 A refusal raises ``CorsBlocked``: in a browser the frontend would see a network error instead.
+
+Cookies are the browser's too (``CookieJar``): kept from ``Set-Cookie`` of answers the page may read in
+credentials mode, sent by path, dropped at ``Max-Age``; never by requests' own session (the Client keeps
+no cookies), so that a test sees exactly the cookies a browser would send.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from support.http import Client, Reply
@@ -41,6 +46,79 @@ BROWSER_HEADERS = {
     "Sec-Fetch-Site": "same-site",  # localhost:8081 -> localhost:8080: ports do not make another site
     "Sec-Fetch-Dest": "empty",
 }
+
+
+@dataclass
+class StoredCookie:
+    """One cookie as a browser keeps it (RFC 6265 §5.3)."""
+
+    name: str
+    value: str
+    path: str
+    expires: float | None
+    http_only: bool
+    secure: bool
+    same_site: str | None
+
+
+@dataclass
+class CookieJar:
+    """The cookies a browser keeps for the gateway's host (host-only: no Domain attribute is expected)."""
+
+    cookies: dict[tuple[str, str], StoredCookie] = field(default_factory=dict)
+
+    def store(self, set_cookie: str, now: float | None = None) -> None:
+        """Applies one ``Set-Cookie`` field: stores, replaces or (``Max-Age`` <= 0) deletes the cookie."""
+        now = time.time() if now is None else now
+        first, *attributes = [part.strip() for part in set_cookie.split(";")]
+        name, _, value = first.partition("=")
+        path, expires, http_only, secure, same_site = "/", None, False, False, None
+        for attribute in attributes:
+            key, _, argument = attribute.partition("=")
+            key = key.strip().lower()
+            if key == "path" and argument.startswith("/"):
+                path = argument
+            elif key == "max-age":
+                expires = now + int(argument)
+            elif key == "httponly":
+                http_only = True
+            elif key == "secure":
+                secure = True
+            elif key == "samesite":
+                same_site = argument
+        if expires is not None and expires <= now:
+            self.cookies.pop((name, path), None)
+            return
+        self.cookies[(name, path)] = StoredCookie(name, value, path, expires, http_only, secure, same_site)
+
+    def _live(self, now: float) -> list[StoredCookie]:
+        for key, cookie in list(self.cookies.items()):
+            if cookie.expires is not None and cookie.expires <= now:
+                del self.cookies[key]
+        return list(self.cookies.values())
+
+    def header(self, path: str, https: bool = False) -> str | None:
+        """The ``Cookie`` field for a request to PATH (RFC 6265 §5.4: path-match, longer paths first)."""
+        def matches(cookie: StoredCookie) -> bool:
+            if path == cookie.path:
+                return True
+            return path.startswith(cookie.path) and (cookie.path.endswith("/") or path[len(cookie.path)] == "/")
+
+        chosen = [cookie for cookie in self._live(time.time()) if matches(cookie) and (https or not cookie.secure)]
+        chosen.sort(key=lambda cookie: -len(cookie.path))
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in chosen) or None
+
+    def get(self, name: str) -> StoredCookie | None:
+        """The live cookie called NAME, whatever its path."""
+        return next((cookie for cookie in self._live(time.time()) if cookie.name == name), None)
+
+    def script_visible(self) -> str:
+        """What ``document.cookie`` shows a page script: the cookies that are not HttpOnly."""
+        return "; ".join(f"{c.name}={c.value}" for c in self._live(time.time()) if not c.http_only)
+
+    def names(self) -> set[str]:
+        """The names of the live cookies."""
+        return {cookie.name for cookie in self._live(time.time())}
 
 
 class CorsBlocked(AssertionError):
@@ -86,6 +164,8 @@ class Browser:
 
     def __post_init__(self) -> None:
         self.preflights: list[tuple[str, str, str | None]] = []
+        #: The browser's cookies for the gateway (the Client keeps none of its own).
+        self.jar = CookieJar()
 
     def _check_origin(self, reply: Reply, what: str) -> None:
         allowed = reply.headers.get("Access-Control-Allow-Origin")
@@ -130,7 +210,14 @@ class Browser:
         if method not in SAFELISTED_METHODS or unsafe:
             self.preflight(method, path, unsafe)
         sent = {**BROWSER_HEADERS, **page_headers, "Origin": self.origin, "Referer": self.origin + "/"}
+        cookies = self.jar.header(path.split("?", 1)[0]) if self.credentials else None
+        if cookies:
+            sent["Cookie"] = cookies
         data = body.encode("utf-8") if isinstance(body, str) else body
         reply = self.client.request(method, path, headers=sent, data=data)
+        if self.credentials:
+            # A credentialed answer's cookies are kept even when CORS then hides the answer from the page.
+            for set_cookie in reply.set_cookies:
+                self.jar.store(set_cookie)
         self._check_origin(reply, f"{method} {path}")
         return reply

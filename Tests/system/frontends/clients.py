@@ -190,14 +190,57 @@ class AngularTokenPage(Page):
 
 
 class AngularCookiePage(Page):
-    """Angular 12-17 "jwt-auth": http.interceptor.ts sets withCredentials and no token header at all."""
+    """Angular 12-17 "jwt-auth": http.interceptor.ts sets withCredentials and no token header at all.
+
+    ``angular-17-refresh-token``'s interceptor adds one rule: a 401 on anything but signin, while a user
+    is stored, calls ``refreshToken()`` (``POST refreshtoken`` with ``{}``) and retries the request once;
+    a 403 from that refresh emits "logout" (``app.component.ts``: signout, then clean the storage).
+    ``refreshes`` keeps the refresh calls' answers.
+    """
+
+    def __init__(self, frontend: Frontend, browser: Browser) -> None:
+        super().__init__(frontend, browser)
+        self.refreshes: list[Reply] = []
+        self.last_signout: Reply | None = None
+        self._depth = 0
+
+    @property
+    def refreshes_on_401(self) -> bool:
+        """Whether its interceptor has the refresh-and-retry rule."""
+        return self.frontend.repo == "angular-17-refresh-token"
+
+    def _intercept(self, method: str, path: str, headers: dict[str, str], body: str | None) -> Reply:
+        self._depth += 1
+        try:
+            if self._depth > 3:
+                raise ClientWouldHang(f"{method} {path}: refresh, logout and 401 call each other again and again")
+            return self._intercepted(method, path, headers, body)
+        finally:
+            self._depth -= 1
+
+    def _intercepted(self, method: str, path: str, headers: dict[str, str], body: str | None) -> Reply:
+        reply = self.browser.fetch(method, path, headers, body)
+        if not self.refreshes_on_401 or reply.status != 401 or "auth/signin" in path:
+            return reply
+        if self.signed_in:  # storageService.isLoggedIn()
+            refreshed = self.browser.fetch("POST", "/api/auth/refreshtoken", {"Accept": ACCEPT, "Content-Type": JSON}, "{}")
+            self.refreshes.append(refreshed)
+            if refreshed.status != 200:
+                if refreshed.status == 403:
+                    self.logout()  # eventBusService.emit(new EventData('logout', null))
+                return refreshed
+        return self.browser.fetch(method, path, headers, body)  # next.handle(request)
+
+    def _post_json(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
+        sent = {"Accept": ACCEPT, "Content-Type": self.frontend.content_type, **(headers or {})}
+        return self._intercept("POST", path, sent, stringify(body))
 
     def register(self, username: str, email: str, password: str) -> Reply:
         """AuthService.register: POST signup."""
         return self._post_json("/api/auth/signup", {"username": username, "email": email, "password": password})
 
     def login(self, username: str, password: str) -> Reply:
-        """login.component.ts: storageService.saveUser(data) (the session itself was to be a cookie)."""
+        """login.component.ts: storageService.saveUser(data) (the session itself is the cookies)."""
         reply = self._post_json("/api/auth/signin", {"username": username, "password": password})
         if reply.status == 200:
             self.storage["user"] = reply.json()
@@ -205,7 +248,7 @@ class AngularCookiePage(Page):
 
     def board(self, name: str) -> Board:
         """UserService: GET with responseType 'text' and credentials; errors show JSON.parse(err.error).message."""
-        reply = self.browser.fetch("GET", f"/api/test/{name}", {"Accept": ACCEPT})
+        reply = self._intercept("GET", f"/api/test/{name}", {"Accept": ACCEPT}, None)
         return Board(reply.status, board_text(reply))
 
     def logout(self) -> None:

@@ -1,10 +1,10 @@
-"""Angular 12-17 "JWT Authentication with HttpOnly Cookie": what works unchanged, and what cannot.
+"""Angular 12-17 "JWT Authentication with HttpOnly Cookie" against the default ``SESSION_COOKIES=off``.
 
-These editions were written for the tutorial's cookie-session edition: the server was to keep the token in
-an HttpOnly cookie, so the app sends ``withCredentials`` and never a token header. This system takes the
-token from ``x-access-token`` or ``Authorization: Bearer`` only (the contract), so a user of these apps
-can register, sign in and read the public board, and every protected call gets the contract's
-"No token provided!" (which the boards show). Logout is ``POST /api/auth/signout`` with ``{}`` and no token.
+These editions expect the server to keep the session in an HttpOnly cookie, so the app sends
+``withCredentials`` and never a token header. With cookies off (the default, the tutorial's contract) a
+user of these apps can register, sign in and read the public board, and every protected call gets the
+contract's "No token provided!" (which the boards show). Logout is ``POST /api/auth/signout`` with ``{}``
+and no token. ``test_cookie_sessions`` plays them against ``SESSION_COOKIES=only``, where all of it works.
 """
 
 from __future__ import annotations

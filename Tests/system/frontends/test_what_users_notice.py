@@ -1,4 +1,4 @@
-"""What a user of the tutorial's frontends notices here that the tutorial did differently (README table).
+"""What a user of the tutorial's frontends notices here that the tutorial did differently (docs/api.md).
 
 - Access tokens live 15 minutes (the tutorial: 24 hours). A frontend without refresh shows "Unauthorized!
   Access Token was expired!" once it is over (the React ones sign the user out); ``ACCESS_TOKEN_TTL``

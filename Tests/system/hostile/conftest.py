@@ -2,8 +2,9 @@
 
 A test module sets ``SYSTEM_ENV`` (extra service environment) and ``PRIVATE_REDIS = True`` when its
 System needs a Redis of its own (failed signins lock names in Redis: junk signins for ``rootadmin``
-must not lock the bootstrap admin of every other System on the shared Redis), and ``ADMIN_ACCOUNT =
-True`` when its tests act as an admin (``hostile_admin``): that admin is made as each System starts,
+must not lock the bootstrap admin of every other System on the shared Redis), ``MAIL = True`` when its
+auth service must deliver mail (an SMTP server of its own), and ``ADMIN_ACCOUNT = True`` when its tests
+act as an admin (``hostile_admin``): that admin is made as each System starts,
 before any test of the module can lock ``rootadmin`` with junk signins.
 """
 
@@ -22,8 +23,9 @@ from support.system import System, SystemFailure
 class _Holder:
     """The module's System; a new one replaces it when a process of the old one died or stopped answering."""
 
-    def __init__(self, name: str, env: dict[str, str], private_redis: bool, admin_account: bool) -> None:
+    def __init__(self, name: str, env: dict[str, str], private_redis: bool, admin_account: bool, mail: bool = False) -> None:
         self.name = name
+        self.mail = mail
         self.env = env
         self.redis = PrivateRedis() if private_redis else None
         self.make_admin = admin_account
@@ -35,7 +37,7 @@ class _Holder:
             self.system.stop()  # the test that broke it has already failed with the log tails
             self.system = None
         if self.system is None:
-            self.system = System(env=self.env, name=self.name, redis_url=self.redis.url if self.redis else None)
+            self.system = System(env=self.env, name=self.name, redis_url=self.redis.url if self.redis else None, mail=self.mail)
             self.admin = create_admin(self.system.http) if self.make_admin else None
         return self.system
 
@@ -50,7 +52,7 @@ class _Holder:
 def _module_holder(request: pytest.FixtureRequest) -> Iterator[_Holder]:
     holder = _Holder(request.module.__name__.rsplit(".", 1)[-1], dict(getattr(request.module, "SYSTEM_ENV", {})),
                      bool(getattr(request.module, "PRIVATE_REDIS", False)),
-                     bool(getattr(request.module, "ADMIN_ACCOUNT", False)))
+                     bool(getattr(request.module, "ADMIN_ACCOUNT", False)), bool(getattr(request.module, "MAIL", False)))
     yield holder
     holder.close()
 

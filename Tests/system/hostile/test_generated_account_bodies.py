@@ -328,7 +328,7 @@ def test_generated_bodies_on_delete_delete_only_that_user(hostile_system: System
 
 #: The account routes that take query parameters or no body at all, with the parameters each reads.
 QUERY_ROUTES: list[tuple[str, tuple[str, ...]]] = [
-    ("/api/admin/users", ("limit", "offset", "q")),
+    ("/api/admin/users", ("limit", "offset", "after", "q")),
     ("/api/admin/audit", ("userId", "type", "limit", "before")),
     ("/api/auth/me", ()),
     ("/api/auth/sessions", ()),

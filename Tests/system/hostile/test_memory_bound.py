@@ -15,8 +15,15 @@ from support.tally import TALLY
 SYSTEM_ENV = {"CLIENT_HEADER_TIMEOUT": "20", "CLIENT_BODY_TIMEOUT": "20", "CLIENT_IDLE_TIMEOUT": "30"}
 PRIVATE_REDIS = True
 CONNECTIONS = 1000
-#: What the gateway may use, all told, with every one of those connections at its worst.
-RSS_LIMIT_KIB = 64 * 1024
+#: What the gateway may add to its idle footprint with every one of those connections at its worst:
+#: REQUEST_BUFFER_LIMIT (8 MiB) for requests still arriving, up to the write high-water mark (64 KiB)
+#: of answers for each client that does not read them, and 16 KiB for each connection itself. The
+#: idle footprint is the benchmark's business (its peak-RSS row), not this test's.
+PIPELINED_SHARE = 8
+
+
+def growth_limit_kib() -> int:
+    return 8 * 1024 + (CONNECTIONS // PIPELINED_SHARE) * 64 + CONNECTIONS * 16
 
 
 def worst_inputs() -> list[bytes]:
@@ -26,7 +33,9 @@ def worst_inputs() -> list[bytes]:
     upgrade = b"GET /api/test/all HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n" + b"u" * 65536
     pipelined = b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n" * 1500
     # The body is the most a connection may hold (MAX_REQUEST_BODY_BYTES): most of them send that.
-    return [body, head, body, chunk, body, upgrade, body, pipelined]
+    inputs = [body, head, body, chunk, body, upgrade, body, pipelined]
+    assert len(inputs) == PIPELINED_SHARE and inputs.count(pipelined) == 1
+    return inputs
 
 
 def rss_kib(pid: int) -> int:
@@ -44,6 +53,7 @@ def test_a_thousand_connections_at_their_worst_stay_within_the_memory_bound(host
     pid = hostile_system.gateway.pid
     inputs = worst_inputs()
     sockets: list[socket.socket] = []
+    baseline = rss_kib(pid)
     peak = 0
     try:
         for index in range(CONNECTIONS):
@@ -61,8 +71,9 @@ def test_a_thousand_connections_at_their_worst_stay_within_the_memory_bound(host
             time.sleep(0.2)
             peak = max(peak, rss_kib(pid))
         TALLY.add("cases")
-        print(f"gateway RSS peak {peak} KiB with {CONNECTIONS} connections")
-        assert peak <= RSS_LIMIT_KIB, f"the gateway's RSS reached {peak} KiB with {CONNECTIONS} connections at their worst"
+        growth, limit = peak - baseline, growth_limit_kib()
+        print(f"gateway RSS {baseline} KiB idle, peak {peak} KiB with {CONNECTIONS} connections: +{growth} KiB of {limit} allowed")
+        assert growth <= limit, f"the gateway's RSS grew by {growth} KiB (of {limit} allowed) with {CONNECTIONS} connections at their worst"
     finally:
         for sock in sockets:
             sock.close()

@@ -1,10 +1,11 @@
 """Rotating the signing key with no downtime, end to end, between keys of the same or different kinds.
 
-The procedure (README): (a) sign with A, publish A; (b) restart the auth service signing with A and
-publishing B as an additional public key, and wait until the verifiers know B; (c) restart it signing
-with B, publishing A as the additional key: tokens from A and from B are both accepted; (d) after the
-access-token lifetime, restart it publishing B only: once the gateway and the content service have
-refreshed their JWKS (``JWKS_REFRESH_INTERVAL``, 1 s here) A's tokens are refused and B's accepted.
+The procedure (docs/sessions-and-accounts.md, "Signing keys"): (a) sign with A, publish A; (b) restart
+the auth service signing with A and publishing B as an additional public key, and wait until the
+verifiers know B; (c) restart it signing with B, publishing A as the additional key: tokens from A
+and from B are both accepted; (d) after the access-token lifetime, restart it publishing B only: once the
+gateway and the content service have refreshed their JWKS (``JWKS_REFRESH_INTERVAL``, 1 s here) A's
+tokens are refused and B's accepted.
 The protected routes keep answering through every restart: the gateway and the content service verify
 locally and never need the auth service for that.
 """

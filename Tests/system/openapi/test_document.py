@@ -19,11 +19,13 @@ from .conftest import DOCUMENT_PATH
 from .routes import document_routes, source_routes
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
-TOKEN_SCHEMES = [{"accessTokenHeader": []}, {"bearerAuth": []}]
+TOKEN_SCHEMES = [{"accessTokenHeader": []}, {"bearerAuth": []}, {"sessionCookie": []}]
 #: Per client address (signup, signin, refresh), or per account: a password change's wrong current
 #: password counts in the signin back-off.
 RATE_LIMITED = {("/api/auth/signup", "post"), ("/api/auth/signin", "post"), ("/api/auth/refreshtoken", "post"),
-                ("/api/auth/password", "post")}
+                ("/api/auth/password", "post"), ("/api/auth/password/forgot", "post"), ("/api/auth/password/reset", "post"),
+                ("/api/auth/email", "post"), ("/api/auth/email/verify", "post"), ("/api/auth/email/verify/resend", "post"),
+                ("/api/admin/users/{id}/password-reset", "post")}
 #: Readiness answers its own body when not ready: operators' probes read `checks`, not a message.
 NOT_A_MESSAGE = {("/health/ready", "503")}
 #: A real value for each path parameter, so every documented operation can be called for real.
@@ -110,8 +112,10 @@ def test_every_error_is_a_json_message(document: dict) -> None:
 
 
 def test_protected_operations_take_both_token_headers(document: dict) -> None:
-    """An operation that needs a token accepts ``x-access-token`` and ``Bearer`` and documents 401 and 403."""
+    """An operation that needs a token accepts ``x-access-token``, ``Bearer`` and the session cookie
+    (``SESSION_COOKIES``), and documents 401 and 403."""
     schemes = document["components"]["securitySchemes"]
+    assert (schemes["sessionCookie"]["type"], schemes["sessionCookie"]["in"]) == ("apiKey", "cookie")
     assert schemes["accessTokenHeader"] == {**schemes["accessTokenHeader"], "type": "apiKey", "in": "header",
                                             "name": "x-access-token"}
     assert schemes["bearerAuth"]["type"] == "http" and schemes["bearerAuth"]["scheme"] == "bearer"
@@ -127,7 +131,7 @@ def test_protected_operations_take_both_token_headers(document: dict) -> None:
 
 
 def test_rate_limited_operations_document_retry_after(document: dict) -> None:
-    """Signup, signin, refresh and the password change list 429 with a required ``Retry-After``; nothing else does."""
+    """Signup, signin, refresh, the password change and the mail routes list 429 with a required ``Retry-After``; nothing else does."""
     for path, method, operation in operations(document):
         if (path, method) in RATE_LIMITED:
             response = resolve(document, operation["responses"]["429"])

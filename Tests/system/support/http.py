@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json as jsonlib
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ class Reply:
     elapsed: float
     method: str = "GET"
     path: str = "/"
+    #: Every ``Set-Cookie`` field as sent (``headers`` joins them into one value).
+    set_cookies: list[str] = field(default_factory=list)
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -51,8 +54,19 @@ class Reply:
         return f"{self.method} {self.path} -> {self.status} {self.body[:300]!r}"
 
 
+class NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that keeps and sends nothing: for a test that sends the cookies it means, itself."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
 class Client:
-    """requests.Session bound to one base URL (a gateway). Not shared between threads: make one per thread.
+    """requests.Session bound to one base URL (a gateway), keeping no cookies. Not shared between threads:
+    make one per thread.
 
     Every answer is checked with ``checks.check_response`` unless ``check=False`` is passed (for
     health probes and answers a test inspects for rule-breaking on purpose).
@@ -63,6 +77,9 @@ class Client:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.trust_env = False  # never a proxy from the environment: loopback only
+        # No cookie jar of its own: a test sends the Cookie field it means (SESSION_COOKIES), and a
+        # client that replays cookies it was never told about would test the jar, not the system.
+        self.session.cookies.set_policy(NoCookies())
 
     def request(
         self,
@@ -96,6 +113,7 @@ class Client:
             elapsed=time.monotonic() - started,
             method=method.upper(),
             path=path,
+            set_cookies=list(response.raw.headers.getlist("Set-Cookie")),
         )
         if check:
             check_response(method, path, reply.status, body)

@@ -26,6 +26,7 @@ import requests
 
 from . import config, ports, stores
 from .http import Client
+from .mail import MailCatcher
 from .processes import ManagedProcess
 from .tally import TALLY
 
@@ -61,6 +62,7 @@ class System:
         database_url: str | None = None,
         redis_url: str | None = None,
         name: str = "system",
+        mail: bool | MailCatcher = False,
     ) -> None:
         if gateways < 1:
             raise ValueError("a System needs at least one gateway")
@@ -105,6 +107,24 @@ class System:
             "RATE_LIMIT_SIGNIN": "100000",
             "RATE_LIMIT_REFRESH": "100000",
         }
+        #: The SMTP server the auth service delivers to (``mail=True``: one of its own, stopped with the
+        #: System; a MailCatcher given: shared, the caller's to stop). None: SMTP_URL unset, no delivery.
+        self.mail: MailCatcher | None = None
+        self._owns_mail = mail is True
+        if mail is True:
+            self.mail = MailCatcher(self.log_dir / "mail")
+        elif isinstance(mail, MailCatcher):
+            self.mail = mail
+        if self.mail is not None:
+            self.env.update({
+                "SMTP_URL": self.mail.url,
+                "MAIL_FROM": "Auth Backend <no-reply@auth.test>",
+                "PUBLIC_URL": f"http://127.0.0.1:{self.gateway_ports[0]}",
+                # Tests wait for mail: look often, retry soon.
+                "MAIL_POLL_INTERVAL": "0.2",
+                "MAIL_RETRY_DELAY": "0.5",
+                "MAIL_MAX_RETRY_DELAY": "2",
+            })
         self.env.update(env or {})
         self._counted_crashes: set[int] = set()
         self._clients: list[Client] = []
@@ -238,6 +258,8 @@ class System:
         for process in [*getattr(self, "gateways", []), getattr(self, "content", None), getattr(self, "auth", None)]:
             if process is not None:
                 process.stop(grace=5)
+        if getattr(self, "_owns_mail", False) and self.mail is not None:
+            self.mail.stop()
 
     def __enter__(self) -> "System":
         return self

@@ -109,7 +109,8 @@ def test_ending_the_current_session_signs_the_page_out(browser: Browser, webapp_
 
 def test_users_page_pages_searches_and_shows_disabled(browser: Browser, webapp_system: System) -> None:
     """Users (for an admin) shows 20 users a page as GET /api/admin/users answers them, with a range;
-    pages with offset, searches with q (case-insensitively) and shows a disabled account as disabled."""
+    pages with after (the answer's next) and back, searches with q (case-insensitively) and shows a
+    disabled account as disabled."""
     client = webapp_system.http
     prefix = accounts.unique_name("pg")
     made = [accounts.create_account(client, f"{prefix}{n:02d}", PASSWORD) for n in range(23)]
@@ -137,12 +138,15 @@ def test_users_page_pages_searches_and_shows_disabled(browser: Browser, webapp_s
     assert [row[:5] for row in rows(browser, "users")] == api[20:]
     next_button = browser.driver.find_element("css selector", '[data-action="users-next"]')
     assert next_button.get_attribute("disabled") is not None, "Next is enabled on the last page"
+    browser.driver.find_element("css selector", '[data-action="users-previous"]').click()
+    browser.wait_text('[data-field="users-range"]', "1–20 of 23")
+    assert [row[:5] for row in rows(browser, "users")] == api[:20]
 
     browser.fill("users", q=f"{prefix}1")
     browser.submit("users")
     browser.wait_text('[data-field="users-range"]', "1–10 of 10")
     assert [row[1] for row in rows(browser, "users")] == [f"{prefix}{n}" for n in range(10, 20)]
     asked = [a.path for a in browser.network() if a.path.startswith("/api/admin/users?")]
-    assert asked[-1] == f"/api/admin/users?limit=20&offset=0&q={prefix}1", asked
-    assert f"/api/admin/users?limit=20&offset=20&q={prefix.upper()}" in asked, asked
+    assert asked[-1] == f"/api/admin/users?limit=20&after=0&q={prefix}1", asked
+    assert f"/api/admin/users?limit=20&after={expected['users'][19]['id']}&q={prefix.upper()}" in asked, asked
     assert browser.page_errors() == [], "script errors or CSP violations on the console"

@@ -7,19 +7,28 @@
 (() => {
   // ------------------------------------------------------------------ storage ---
 
-  /** The signin body under "user" in localStorage, as the tutorial's clients keep it. */
+  /**
+   * The signin body under "user" in localStorage, as the tutorial's clients keep it. Against a backend
+   * with SESSION_COOKIES=only the signin answer carries no token (the session is in HttpOnly cookies the
+   * page cannot read): then only the profile is kept, marked `cookieSession`, and no token ever is.
+   */
   const storage = {
     key: "user",
     get() {
       try {
         const user = JSON.parse(localStorage.getItem(this.key));
-        return user && typeof user.accessToken === "string" ? user : null;
+        return user && (typeof user.accessToken === "string" || user.cookieSession === true) ? user : null;
       } catch {
         return null;
       }
     },
     save(user) {
-      localStorage.setItem(this.key, JSON.stringify(user));
+      const kept = typeof user.accessToken === "string" ? user : { ...user, cookieSession: true };
+      if (kept.cookieSession) {
+        delete kept.accessToken;
+        delete kept.refreshToken;
+      }
+      localStorage.setItem(this.key, JSON.stringify(kept));
     },
     /** The refresh answer: unlike the tutorial's clients we keep the rotated refresh token too. */
     updateTokens(accessToken, refreshToken) {
@@ -48,19 +57,25 @@
     }
   }
 
-  /** One request, without the refresh rule. Resolves to {status, data}; rejects only when no answer came. */
+  /**
+   * One request, without the refresh rule. Resolves to {status, data}; rejects only when no answer came.
+   * Same-origin credentials: the session cookies of a cookie session go with it (and signin's are kept).
+   */
   async function send(method, path, { body, auth = true } = {}) {
     const headers = { Accept: "application/json" };
     const user = storage.get();
-    if (auth && user) headers["x-access-token"] = user.accessToken;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth && user && !user.cookieSession) headers["x-access-token"] = user.accessToken;
+    // The gateway takes a cookie-authenticated POST, PUT or DELETE only with a JSON type (its CSRF rule).
+    if (body !== undefined || (user && user.cookieSession && method !== "GET" && method !== "HEAD")) {
+      headers["Content-Type"] = "application/json";
+    }
     let response;
     try {
       response = await fetch(path, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: "omit",
+        credentials: "same-origin",
         cache: "no-store",
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
@@ -92,6 +107,13 @@
     if (!refreshing) {
       refreshing = (async () => {
         const user = storage.get();
+        if (user && user.cookieSession) {
+          // The refresh cookie (Path=/api/auth) is the token; the answer sets both cookies anew.
+          const answer = await send("POST", REFRESH, { body: {}, auth: false });
+          if (answer.status === 200) return true;
+          if (answer.status === 403) signedOut("Your session has ended. Please log in again.");
+          return false;
+        }
         if (!user || !user.refreshToken) return false;
         const answer = await send("POST", REFRESH, { body: { refreshToken: user.refreshToken }, auth: false });
         if (answer.status === 200 && answer.data && typeof answer.data.accessToken === "string") {
@@ -150,6 +172,7 @@
       ]).then(([me, sessions, users]) => {
         Object.assign(features, { me, sessions, users, checked: true });
         updateNav();
+        if (me) refreshVerification();
       });
     }
     return detecting;
@@ -189,9 +212,41 @@
     $('[data-field="nav-username"]').textContent = user ? user.username : "Profile";
   }
 
+  /** The banner for an unverified address, from a profile (`/api/auth/me`); hidden for any other. */
+  function showVerification(profile) {
+    const banner = $('[data-field="verify-banner"]');
+    const unverified = Boolean(storage.get()) && profile && profile.emailVerified === false;
+    banner.hidden = !unverified;
+    if (unverified) {
+      $('[data-field="verify-banner-email"]').textContent = profile.email;
+      $('[data-field="verify-banner-status"]').textContent = "";
+    }
+  }
+
+  async function refreshVerification() {
+    try {
+      showVerification(await api("GET", "/api/auth/me"));
+    } catch {
+      showVerification(null);
+    }
+  }
+
+  async function onResendVerification(button) {
+    const status = $('[data-field="verify-banner-status"]');
+    button.disabled = true;
+    try {
+      status.textContent = messageOf({ status: 200, data: await api("POST", "/api/auth/email/verify/resend") });
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   /** Signs out locally (storage and page), for a refused refresh or after signout. */
   function signedOut(message) {
     storage.clear();
+    showVerification(null);
     Object.assign(features, { me: false, sessions: false, users: false, checked: false });
     detecting = null;
     updateNav();
@@ -241,8 +296,14 @@
   }
 
   function fillProfile(view, profile, token) {
+    const verified = field(view, "profile-verified");
+    verified.hidden = typeof profile.emailVerified !== "boolean";
+    verified.textContent = profile.emailVerified ? "verified" : "not verified";
+    verified.classList.toggle("badge-warning", profile.emailVerified === false);
     field(view, "profile-username").textContent = profile.username;
-    field(view, "profile-token").textContent = token ? `${token.substring(0, 20)} … ${token.substring(token.length - 20)}` : "";
+    field(view, "profile-token").textContent = token
+      ? `${token.substring(0, 20)} … ${token.substring(token.length - 20)}`
+      : storage.get()?.cookieSession ? "in an HttpOnly cookie (no script can read it)" : "";
     field(view, "profile-id").textContent = profile.id;
     field(view, "profile-email").textContent = profile.email;
     const roles = field(view, "profile-roles");
@@ -264,6 +325,8 @@
       if (!current) return;
       fillProfile(view, me, current.accessToken);
       field(view, "profile-source").textContent = "From /api/auth/me.";
+      showVerification(me);
+      field(view, "change-email").hidden = false;
       // The roles an admin changed since signin: the menu follows them (the boards' own calls then
       // carry a refreshed token, which has them too).
       if (Array.isArray(me.roles)) {
@@ -323,17 +386,21 @@
     return row;
   }
 
-  const usersPage = { limit: 20, offset: 0, q: "", total: 0 };
+  // Keyset pages: the `after` of every page shown so far (the first is 0), so that Previous goes
+  // back without an offset, and Next follows the answer's `next` (null on the last page).
+  const usersPage = { limit: 20, q: "", cursors: [0], next: null };
 
   async function usersView(view) {
     const rows = field(view, "users-rows");
     showError(view, null);
-    const query = new URLSearchParams({ limit: String(usersPage.limit), offset: String(usersPage.offset) });
+    const after = usersPage.cursors[usersPage.cursors.length - 1];
+    const query = new URLSearchParams({ limit: String(usersPage.limit), after: String(after) });
     if (usersPage.q) query.set("q", usersPage.q);
     try {
       const answer = await api("GET", `/api/admin/users?${query}`);
       const users = (answer && answer.users) || [];
-      usersPage.total = Number(answer && answer.total) || 0;
+      const total = Number(answer && answer.total) || 0;
+      usersPage.next = answer && Number.isInteger(answer.next) ? answer.next : null;
       rows.replaceChildren(...users.map((user) => {
         const row = element("tr");
         row.append(
@@ -346,10 +413,13 @@
         );
         return row;
       }));
-      const first = users.length ? usersPage.offset + 1 : 0;
-      field(view, "users-range").textContent = `${first}–${usersPage.offset + users.length} of ${usersPage.total}`;
-      $('[data-action="users-previous"]', view).disabled = usersPage.offset === 0;
-      $('[data-action="users-next"]', view).disabled = usersPage.offset + users.length >= usersPage.total;
+      // Every page but the last is full, so a page's position follows from how many came before.
+      const start = (usersPage.cursors.length - 1) * usersPage.limit;
+      const first = users.length ? start + 1 : 0;
+      const of = answer && answer.totalExact === false ? `about ${total}` : String(total);
+      field(view, "users-range").textContent = `${first}–${start + users.length} of ${of}`;
+      $('[data-action="users-previous"]', view).disabled = usersPage.cursors.length === 1;
+      $('[data-action="users-next"]', view).disabled = usersPage.next === null;
     } catch (error) {
       showError(view, error);
     }
@@ -436,6 +506,88 @@
     });
   }
 
+  /** The `token` of a link from a mail: `#/reset-password?token=...`. */
+  function linkToken() {
+    const query = location.hash.split("?")[1] || "";
+    return new URLSearchParams(query).get("token") || "";
+  }
+
+  async function onForgot(form) {
+    if (!validate(form, { email: registerRules.email })) return;
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/password/forgot", { body: { email: form.elements.email.value }, auth: false });
+      const done = field(form.closest("[data-view]"), "done");
+      done.textContent = messageOf({ status: 200, data: answer });
+      done.hidden = false;
+      form.reset();
+    });
+  }
+
+  const resetRules = {
+    password: registerRules.password,
+    confirm: (v) => (v === $("#reset-password").value ? null : "The passwords do not match."),
+  };
+
+  async function onReset(form) {
+    if (!validate(form, resetRules)) return;
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/password/reset", {
+        body: { token: linkToken(), newPassword: form.elements.password.value },
+        auth: false,
+      });
+      const view = form.closest("[data-view]");
+      form.reset();
+      form.hidden = true;
+      // Every session of the account has ended, this browser's too.
+      if (storage.get()) {
+        storage.clear();
+        showVerification(null);
+        updateNav();
+      }
+      field(view, "done-message").textContent = messageOf({ status: 200, data: answer });
+      field(view, "done").hidden = false;
+    });
+  }
+
+  async function onVerify(form) {
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/email/verify", { body: { token: linkToken() }, auth: false });
+      const done = field(form.closest("[data-view]"), "done");
+      form.hidden = true;
+      done.textContent = messageOf({ status: 200, data: answer });
+      done.hidden = false;
+      if (storage.get()) refreshVerification();
+    });
+  }
+
+  async function onChangeEmail(form) {
+    if (!validate(form, { newEmail: registerRules.email, currentPassword: () => null })) return;
+    const done = field(form, "done");
+    done.textContent = "";
+    await submitting(form, async () => {
+      const answer = await api("POST", "/api/auth/email", {
+        body: { newEmail: form.elements.newEmail.value, currentPassword: form.elements.currentPassword.value },
+      });
+      form.reset();
+      done.textContent = messageOf({ status: 200, data: answer });
+    });
+  }
+
+  /** A page opened from a mail starts afresh: its form shown, nothing left from an earlier visit. */
+  function resetLinkPage(view) {
+    const form = $("form", view);
+    form.hidden = false;
+    showError(form, null);
+    const done = field(view, "done");
+    done.hidden = true;
+    if (!linkToken() && view.dataset.view !== "forgot-password") {
+      form.hidden = true;
+      showError(view, null);
+      done.hidden = false;
+      (field(done, "done-message") || done).textContent = "This link has no token: open the link from the mail.";
+    }
+  }
+
   async function onLogout() {
     if (storage.get()) {
       try {
@@ -461,6 +613,9 @@
     mod: { view: "board", title: "Moderator Board", show: (view) => boardView(view, "mod") },
     admin: { view: "board", title: "Admin Board", show: (view) => boardView(view, "admin") },
     sessions: { view: "sessions", title: "Sessions", signedIn: true, feature: "sessions", show: sessionsView },
+    "forgot-password": { view: "forgot-password", title: "Forgot password", show: resetLinkPage },
+    "reset-password": { view: "reset-password", title: "Set a new password", show: resetLinkPage },
+    "verify-email": { view: "verify-email", title: "Confirm your email address", show: resetLinkPage },
     users: { view: "users", title: "Users", signedIn: true, feature: "users", show: usersView },
   };
 
@@ -472,7 +627,7 @@
   let rendered = null;
 
   function render() {
-    const name = (location.hash.match(/^#\/([a-z]+)/) || [])[1] || "home";
+    const name = (location.hash.match(/^#\/([a-z-]+)/) || [])[1] || "home";
     const user = storage.get();
     const route = routes[name];
     if (!route) return void (location.hash = "#/home");
@@ -506,18 +661,32 @@
     $('[data-form="users"]').addEventListener("submit", (event) => {
       event.preventDefault();
       usersPage.q = event.currentTarget.elements.q.value.trim();
-      usersPage.offset = 0;
+      usersPage.cursors = [0];
       usersView($('[data-view="users"]'));
     });
     $('[data-action="users-previous"]').addEventListener("click", () => {
-      usersPage.offset = Math.max(0, usersPage.offset - usersPage.limit);
+      if (usersPage.cursors.length > 1) usersPage.cursors.pop();
       usersView($('[data-view="users"]'));
     });
     $('[data-action="users-next"]').addEventListener("click", () => {
-      usersPage.offset += usersPage.limit;
+      if (usersPage.next === null) return;
+      usersPage.cursors.push(usersPage.next);
       usersView($('[data-view="users"]'));
     });
     $('[data-action="logout"]').addEventListener("click", onLogout);
+    const forms = {
+      "forgot-password": onForgot,
+      "reset-password": onReset,
+      "verify-email": onVerify,
+      "change-email": onChangeEmail,
+    };
+    for (const [name, handler] of Object.entries(forms)) {
+      $(`[data-form="${name}"]`).addEventListener("submit", (event) => {
+        event.preventDefault();
+        handler(event.currentTarget);
+      });
+    }
+    $('[data-action="resend-verification"]').addEventListener("click", (event) => onResendVerification(event.currentTarget));
     // Another tab signed in or out: follow it.
     window.addEventListener("storage", (event) => {
       if (event.key === storage.key) {
@@ -527,8 +696,13 @@
     });
     window.addEventListener("hashchange", render);
     updateNav();
-    render();
-    detectFeatures();
+    const user = storage.get();
+    // A reload of a cookie session: a fresh access token from the refresh cookie before anything else.
+    (user && user.cookieSession ? refreshTokens() : Promise.resolve()).finally(() => {
+      updateNav();
+      render();
+      detectFeatures();
+    });
   }
 
   start();

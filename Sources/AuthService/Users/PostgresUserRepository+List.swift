@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The admin's user list at the same cost for ten users or millions: pages are keyset pages on the
+/// primary key (from above `after`: no row before the page is visited, and a page stays the same while
+/// users are added or deleted elsewhere), a search is served by the trigram indexes, and the total is
+/// counted only up to ``UserListQuery/exactTotalLimit`` matches, the planner's estimate beyond.
+///
+/// A search takes one of two ways, by the planner's estimate of its matches: few (at most the exact
+/// total limit) are all read from the trigram indexes once, for the page and the count; many are
+/// looked for first among the next ``searchWalkBudget`` users by id (where they are many, the page is
+/// there), and only when the page is not full there, among the matches above them. So neither a rare
+/// text nor a common one reads the whole table, whatever ids its matches have. With `offset` (at most
+/// ``RequestParameters/maximumOffset``) the planner alone chooses, as before keyset pages existed.
+extension PostgresUserRepository {
+    /// How many users a search reads in id order before it turns to the trigram indexes.
+    static let searchWalkBudget = 5_000
+
+    func list(_ query: UserListQuery) async throws -> UserPage {
+        // U+0000 cannot be stored, so it matches nobody; PostgreSQL would refuse the statement.
+        if let text = query.text, !PostgresText.canStore(text) { return UserPage(users: [], total: 0) }
+        let pattern = query.text.flatMap { $0.isEmpty ? nil : UserListStatements.containsPattern($0) }
+        let logger = self.logger
+        return try await self.database.run("list users") { connection, _ in
+            let run = StatementRunner(connection: connection, logger: logger)
+            let found = try await Self.find(query, pattern: pattern, run: run)
+            var page = UserPage(users: try await run.details(ids: Array(found.ids.prefix(query.limit))), total: found.total)
+            page.totalIsExact = found.totalIsExact
+            page.next = found.ids.count > query.limit ? found.ids[query.limit - 1] : nil
+            return page
+        }
+    }
+
+    /// The page's ids (and the next one, when there is one: `limit + 1` at most) and the total.
+    private static func find(_ query: UserListQuery, pattern: String?, run: StatementRunner) async throws -> Found {
+        let wanted = query.limit + 1
+        let limit = UserListQuery.exactTotalLimit
+        guard let pattern else {
+            let ids = try await run.ids(UserListStatements.page(after: query.after, wanted: wanted, offset: query.offset))
+            // The planner's estimate of a whole table is close: count only when it is small.
+            let expected = try await run.estimate(nil)
+            if expected > 2 * limit { return Found(ids: ids, total: expected, totalIsExact: false) }
+            let counted = try await run.integer(UserListStatements.count(nil, cap: limit + 1))
+            return Found(ids: ids, total: counted <= limit ? counted : max(counted, expected), totalIsExact: counted <= limit)
+        }
+        let expected = try await run.estimate(pattern)
+        if query.offset > 0 {
+            let ids = try await run.ids(UserListStatements.searchPage(pattern, after: query.after, wanted: wanted, offset: query.offset))
+            if expected > limit { return Found(ids: ids, total: expected, totalIsExact: false) }
+            let counted = try await run.integer(UserListStatements.count(pattern, cap: limit + 1))
+            return Found(ids: ids, total: counted <= limit ? counted : max(counted, expected), totalIsExact: counted <= limit)
+        }
+        if expected <= limit {
+            let (counted, ids) = try await run.fewMatches(pattern, after: query.after, wanted: wanted, cap: limit + 1)
+            if counted <= limit { return Found(ids: ids, total: counted, totalIsExact: true) }
+        }
+        // Many matches: the page is looked for where they are, and the total is the estimate.
+        let total = max(expected, limit + 1)
+        let walked = try await run.ids(UserListStatements.walk(pattern, after: query.after, wanted: wanted, budget: self.searchWalkBudget))
+        if walked.count == wanted { return Found(ids: walked, total: total, totalIsExact: false) }
+        guard let end = try await run.ids(UserListStatements.windowEnd(after: query.after, budget: self.searchWalkBudget)).first else {
+            return Found(ids: walked, total: total, totalIsExact: false)
+        }
+        let above = try await run.ids(UserListStatements.matches(pattern, after: end, wanted: wanted - walked.count))
+        return Found(ids: walked + above, total: total, totalIsExact: false)
+    }
+
+    /// What ``find(_:pattern:run:)`` found.
+    private struct Found {
+        var ids: [Int]
+        var total: Int
+        var totalIsExact: Bool
+    }
+}
+
+/// Runs the list's statements on one connection and decodes their rows.
+private struct StatementRunner {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func ids(_ statement: PostgresQuery) async throws -> [Int] {
+        var ids: [Int] = []
+        for try await id in try await self.connection.query(statement, logger: self.logger).decode(Int.self) { ids.append(id) }
+        return ids
+    }
+
+    func integer(_ statement: PostgresQuery) async throws -> Int {
+        try await self.ids(statement).first ?? 0
+    }
+
+    /// The count and the ids of ``UserListStatements/fewMatches(_:after:wanted:cap:)``.
+    func fewMatches(_ pattern: String, after: Int, wanted: Int, cap: Int) async throws -> (Int, [Int]) {
+        let statement = UserListStatements.fewMatches(pattern, after: after, wanted: wanted, cap: cap)
+        var found = (0, [Int]())
+        for try await row in try await self.connection.query(statement, logger: self.logger).decode((Int, [Int]).self) { found = row }
+        return found
+    }
+
+    func details(ids: [Int]) async throws -> [UserSummary] {
+        guard !ids.isEmpty else { return [] }
+        var users: [UserSummary] = []
+        let rows = try await self.connection.query(UserListStatements.details(ids: ids), logger: self.logger)
+        for try await (id, username, email, roles, disabledAt, createdAt, verified) in rows.decode(
+            (Int, String?, String?, [String], Date?, Date, Bool).self
+        ) {
+            users.append(PostgresUserRepository.summary(id, username, email, roles, disabledAt, createdAt, verified))
+        }
+        return users
+    }
+
+    /// The planner's estimate of the users matching `pattern` (all users without one).
+    func estimate(_ pattern: String?) async throws -> Int {
+        var plan = ""
+        for try await text in try await self.connection.query(UserListStatements.estimate(pattern), logger: self.logger).decode(String.self) {
+            plan += text
+        }
+        let document = try JSONSerialization.jsonObject(with: Data(plan.utf8))
+        guard let top = (document as? [[String: Any]])?.first?["Plan"] as? [String: Any], let rows = top["Plan Rows"] as? NSNumber else {
+            throw PlanWithoutEstimate()
+        }
+        return rows.intValue
+    }
+
+    /// EXPLAIN answered something other than a JSON plan with `Plan Rows`.
+    struct PlanWithoutEstimate: Error {}
+}
