@@ -1,6 +1,5 @@
 import Metrics
 import NIOCore
-import Tracing
 
 extension RedisClient {
     /// Runs a Lua script whose writes must survive a failover: `EVAL`, then `WAIT` on the same
@@ -30,10 +29,7 @@ extension RedisClient {
         guard required > 0 else {
             return try await self.eval(script, keys: keys, arguments: arguments)
         }
-        return try await withSpan("redis EVAL WAIT", ofKind: .client) { span in
-            span.attributes["db.system.name"] = "redis"
-            return try await self.evalAndWait(script, keys: keys, arguments: arguments, replicas: required, within: durability.timeout)
-        }
+        return try await self.evalAndWait(script, keys: keys, arguments: arguments, replicas: required, within: durability.timeout)
     }
 
     /// EVAL and `WAIT replicas` pipelined on one connection; the script's reply.

@@ -2,7 +2,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Tracing
 
 /// A small async Redis client over hiredis's RESP parser and SwiftNIO channels.
 ///
@@ -39,18 +38,6 @@ package struct RedisClient: Service, Sendable, CustomStringConvertible {
 
     /// Sends the commands together, in order, and returns their replies in the same order.
     package func pipeline(_ commands: [[String]]) async throws -> [RedisValue] {
-        try await withSpan(Self.spanName(commands), ofKind: .client) { span in
-            span.attributes["db.system.name"] = "redis"
-            return try await self.pipelineUntraced(commands)
-        }
-    }
-
-    /// `redis` and the command names, never their arguments (keys and values name sessions and tokens).
-    static func spanName(_ commands: [[String]]) -> String {
-        "redis " + commands.map { $0.first ?? "" }.joined(separator: " ")
-    }
-
-    private func pipelineUntraced(_ commands: [[String]]) async throws -> [RedisValue] {
         let channel = try await self.connection()
         let timeout = self.configuration.commandTimeout
         let futures = commands.map { Self.send($0, on: channel, timeout: timeout, flush: false) }

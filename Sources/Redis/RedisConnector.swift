@@ -50,15 +50,17 @@ enum RedisConnector {
                 group.next().makeFailedFuture(RedisError(.connectionFailed, "\(host):\(port): \(error)"))
             }
             .flatMap { channel in
-                Self.handshake(on: channel, user: user, password: password, database: database, timeout: configuration.commandTimeout)
-                    .map { channel }
+                Self.handshake(
+                    on: channel, user: user, password: password, database: database, proveTLS: tls != nil,
+                    timeout: configuration.commandTimeout
+                ).map { channel }
             }
     }
 
     /// AUTH and SELECT, when asked for, before the connection is handed out. The first reply also
     /// proves the TLS handshake went through: a certificate that does not verify fails it here.
     private static func handshake(
-        on channel: any Channel, user: String?, password: String?, database: Int, timeout: Duration
+        on channel: any Channel, user: String?, password: String?, database: Int, proveTLS: Bool, timeout: Duration
     ) -> EventLoopFuture<Void> {
         var commands: [[String]] = []
         if let password {
@@ -67,7 +69,7 @@ enum RedisConnector {
         if database != 0 {
             commands.append(["SELECT", String(database)])
         }
-        if commands.isEmpty {
+        if commands.isEmpty && proveTLS {
             // Nothing to ask, but a TLS peer that fails verification must fail now, not at first use.
             commands.append(["PING"])
         }
