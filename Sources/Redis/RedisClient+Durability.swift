@@ -7,29 +7,28 @@ extension RedisClient {
     /// at most the configured time. Redis replicates asynchronously, so without this a write the
     /// caller was told about may be missing on the replica Sentinel promotes.
     ///
-    /// It waits for the configured number of replicas, or for as many as are connected to the master
-    /// now when that is fewer (`ROLE`, asked at most once a second): a replica that is not connected
-    /// cannot take the write, and refusing every write while one is down would turn the loss of a
-    /// replica into an outage. What that leaves open is written in the README (Redis high availability).
+    /// When fewer replicas are connected than required (`ROLE`, asked at most once a second) the
+    /// script is not run at all. Writing anyway would be wrong exactly when it matters: during a
+    /// failover the old master has lost its replica (it is being promoted), and what it accepts then
+    /// is discarded when it rejoins as a replica. The price: with one replica, the session writes
+    /// answer 503 until a replica is back (docs/operations.md, Redis high availability).
     ///
-    /// Throws ``RedisError`` `.notReplicated` when connected replicas did not acknowledge in time.
-    /// The write has still happened on the master: callers answer 503, and a retry of what they did
-    /// is safe (a signout revokes again; a refresh replays within the grace window; a signin opens
-    /// another session). With no replicas required this is ``eval(_:keys:arguments:)``.
+    /// Throws ``RedisError`` `.notReplicated` when too few replicas are connected (nothing written),
+    /// or when they did not acknowledge in time (written on the master, maybe lost): callers answer
+    /// 503, and a retry of what they did is safe (a signout revokes again; a refresh replays the same
+    /// successor; a signin opens another session). With no replicas required this is
+    /// ``eval(_:keys:arguments:)``.
     package func evalDurably(_ script: String, keys: [String], arguments: [String]) async throws -> RedisValue {
         let durability = self.configuration.durability
         guard durability.replicas > 0 else {
             return try await self.eval(script, keys: keys, arguments: arguments)
         }
         let connected = try await self.connectedReplicas(assuming: durability.replicas)
-        let required = min(durability.replicas, connected)
-        if required < durability.replicas {
-            Counter(label: "redis_wait_degraded_total").increment()
+        guard connected >= durability.replicas else {
+            Counter(label: "redis_wait_refused_total").increment()
+            throw RedisError(.notReplicated, "\(connected) of \(durability.replicas) replicas connected: nothing written")
         }
-        guard required > 0 else {
-            return try await self.eval(script, keys: keys, arguments: arguments)
-        }
-        return try await self.evalAndWait(script, keys: keys, arguments: arguments, replicas: required, within: durability.timeout)
+        return try await self.evalAndWait(script, keys: keys, arguments: arguments, replicas: durability.replicas, within: durability.timeout)
     }
 
     /// EVAL and `WAIT replicas` pipelined on one connection; the script's reply.

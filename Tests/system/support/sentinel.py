@@ -26,6 +26,8 @@ from .stores import PrivateRedis, _answers_tcp
 
 MASTER_NAME = "authmaster"
 DOWN_AFTER_MS = 1000
+#: A full resync starts at once instead of after the default 5 s wait for more replicas.
+FAST_SYNC = ["--repl-diskless-sync-delay", "0"]
 
 
 def sentinel_bin() -> str:
@@ -85,8 +87,8 @@ class SentinelSet:
 
     def __init__(self) -> None:
         self.sentinels: list[Sentinel] = []
-        self.master = PrivateRedis("redis-master")
-        self.replica = PrivateRedis("redis-replica", extra=["--replicaof", "127.0.0.1", str(self.master.port)])
+        self.master = PrivateRedis("redis-master", extra=FAST_SYNC)
+        self.replica = PrivateRedis("redis-replica", extra=[*FAST_SYNC, "--replicaof", "127.0.0.1", str(self.master.port)])
         try:
             for index in range(3):
                 self.sentinels.append(Sentinel(index, self.master.port))
@@ -126,6 +128,33 @@ class SentinelSet:
     def kill_master(self) -> float:
         """SIGKILLs the master; returns the monotonic time of the kill."""
         self.master.kill()
+        return time.monotonic()
+
+    def restart_old_master(self) -> float:
+        """Starts the killed master again on its port and data as a replica of the promoted one, as a
+        supervisor that asks the Sentinels first would (the Sentinels alone take some 10 s to turn a
+        returning master into a replica). Returns when it is in sync."""
+        self.master.extra = [*FAST_SYNC, "--replicaof", "127.0.0.1", str(self.replica.port)]
+        self.master.start()
+        return self.wait_for_old_master_as_replica(timeout=30)
+
+    def wait_for_old_master_as_replica(self, timeout: float) -> float:
+        """Waits until the old master replicates from the promoted one, in sync; returns when."""
+        def rejoined() -> bool:
+            try:
+                info = cli(self.master.port, "INFO", "replication")
+            except RuntimeError:
+                return False
+            return "master_link_status:up" in info and f"master_port:{self.replica.port}" in info
+        if not wait_until(rejoined, timeout, interval=0.05):
+            raise AssertionError(f"the old master did not rejoin as a replica within {timeout} s:\n"
+                                 + "\n".join(s.process.status_report(15) for s in self.sentinels))
+        return time.monotonic()
+
+    def switch_over(self) -> float:
+        """A planned failover (SENTINEL FAILOVER): the replica is promoted while the master still runs
+        and is turned into its replica; returns the monotonic time it was asked for."""
+        cli(self.sentinels[0].port, "SENTINEL", "FAILOVER", MASTER_NAME)
         return time.monotonic()
 
     def wait_for_promotion(self, timeout: float) -> float:
