@@ -21,6 +21,8 @@ actor RedisConnectionPool {
     private var isShutDown = false
     /// How many replicas the master had connected, and when that was learnt (``RedisClient/evalDurably``).
     private var replicas: (count: Int, learnt: ContinuousClock.Instant)?
+    /// Connections of their own (blocking reads) opened through Sentinel, closed with the pool's on reset.
+    private var dedicated: [any Channel] = []
 
     init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
@@ -73,6 +75,15 @@ actor RedisConnectionPool {
         for slot in self.slots {
             if case .ready(let channel) = slot { channel.close(promise: nil) }
         }
+        for channel in self.dedicated {
+            channel.close(promise: nil)
+        }
+        self.dedicated = []
+    }
+
+    /// Remembers a dedicated connection for ``reset()``; forgets those already closed.
+    func track(dedicated channel: any Channel) {
+        self.dedicated = self.dedicated.filter(\.isActive) + [channel]
     }
 
     /// The replica count learnt within `maxAge`, if any.
@@ -87,6 +98,7 @@ actor RedisConnectionPool {
 
     func shutdown() async {
         self.isShutDown = true
+        self.dedicated = []
         let channels: [any Channel] = self.slots.compactMap {
             if case .ready(let channel) = $0 { return channel }
             return nil

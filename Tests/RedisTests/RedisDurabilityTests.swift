@@ -21,14 +21,15 @@ struct RedisDurabilityTests {
         var configuration = try TestRedis.configuration()
         // The test Redis has no replica. A master that lost its replica is what a demoted master looks
         // like during a failover too: a write answered there would be lost, so none is made.
-        configuration.durability = RedisDurability(replicas: 1, timeout: .seconds(3))
+        configuration.durability = RedisDurability(replicas: 1, timeout: .seconds(10))
         try await TestRedis.withClient(configuration) { redis throws in
             let started = ContinuousClock.now
             let error = await #expect(throws: RedisError.self) {
                 try await redis.evalDurably("return redis.call('SET', KEYS[1], 'written')", keys: [key], arguments: [])
             }
             #expect(error?.code == .notReplicated)
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // Not the WAIT bound: nothing was sent to wait for (a loaded machine may still take seconds).
+            #expect(ContinuousClock.now - started < .seconds(5))
             #expect(try await redis.send("EXISTS", key) == .integer(0))
         }
     }

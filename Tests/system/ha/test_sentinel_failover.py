@@ -303,3 +303,38 @@ def test_a_planned_switchover_moves_every_service_to_the_new_master(sentinel_set
     for account in accounts[1:]:
         assert refresh(system.http, account.refresh_token, check=False).status == 200
     assert cli(sentinel_set.master.port, "ROLE").splitlines()[0] == "slave", "the old master was not demoted"
+
+
+@pytest.fixture
+def two_replica_set():
+    with SentinelSet(backup_replica=True) as ha:
+        yield ha
+
+
+def test_after_a_switchover_a_signout_at_one_gateway_is_in_force_at_the_other(two_replica_set, make_system):
+    """With a second replica the new master takes writes right after the promotion, while the old
+    master still runs as a master of its own for some 10 s. A gateway whose revocation feed kept
+    tailing the old master would miss a signout made through another gateway all that time: the feed
+    must move on +switch-master too."""
+    ha = two_replica_set
+    system = make_system(env=ha.service_env(), gateways=2)
+    account = create_account(system.http)
+    assert system.client(0).get("/api/test/user", headers=account.headers()).status == 200
+    asked_at = ha.switch_over()
+    ha.wait_for_promotion(timeout=30)
+    # Signed out through gateway 2 as soon as the new master takes writes (its replica re-pointed).
+    deadline = time.monotonic() + 10
+    while (reply := system.client(1).post("/api/auth/signout", headers=account.headers(), check=False)).status == 503:
+        assert time.monotonic() < deadline, "the new master took no signout within 10 s"
+        time.sleep(0.05)
+    assert reply.status == 200, reply
+    signed_out_at = time.monotonic()
+    assert cli(ha.master.port, "ROLE").splitlines()[0] == "master", "the old master was demoted already: no window tested"
+    # Gateway 1 refuses the token within the feed's usual delay, not when the old master is demoted.
+    while (status := system.client(0).get("/api/test/user", headers=account.headers(), check=False).status) != 401:
+        assert status in (200, 503), status
+        assert time.monotonic() - signed_out_at < 3.0, "gateway 1 still accepts a signed-out token"
+        time.sleep(0.05)
+    figures.record("sentinel switchover, two replicas",
+                   f"signout taken {signed_out_at - asked_at:.2f} s after SENTINEL FAILOVER, refused at the other "
+                   f"gateway {time.monotonic() - signed_out_at:.2f} s later")

@@ -83,12 +83,19 @@ class Sentinel:
 
 
 class SentinelSet:
-    """A master, one replica of it, and three Sentinels that know both and each other."""
+    """A master, one replica of it, and three Sentinels that know both and each other.
 
-    def __init__(self) -> None:
+    ``backup_replica=True`` adds a second replica with ``replica-priority 0``: never promoted, so
+    ``replica`` is always the one that is, but re-pointed at it during the failover, so the new
+    master has a replica at once (the recommended production shape: two replicas)."""
+
+    def __init__(self, backup_replica: bool = False) -> None:
         self.sentinels: list[Sentinel] = []
         self.master = PrivateRedis("redis-master", extra=FAST_SYNC)
-        self.replica = PrivateRedis("redis-replica", extra=[*FAST_SYNC, "--replicaof", "127.0.0.1", str(self.master.port)])
+        following = ["--replicaof", "127.0.0.1", str(self.master.port)]
+        self.replica = PrivateRedis("redis-replica", extra=[*FAST_SYNC, *following])
+        self.backup = PrivateRedis("redis-backup", extra=[*FAST_SYNC, *following, "--replica-priority", "0"]) \
+            if backup_replica else None
         try:
             for index in range(3):
                 self.sentinels.append(Sentinel(index, self.master.port))
@@ -102,11 +109,12 @@ class SentinelSet:
     def _settled(self) -> bool:
         """Every Sentinel sees the replica and the two other Sentinels; the replica is in sync."""
         try:
-            if "master_link_status:up" not in cli(self.replica.port, "INFO", "replication"):
+            replicas = [self.replica] + ([self.backup] if self.backup else [])
+            if any("master_link_status:up" not in cli(replica.port, "INFO", "replication") for replica in replicas):
                 return False
             for sentinel in self.sentinels:
                 info = cli(sentinel.port, "INFO", "sentinel")
-                if f"status=ok,address=127.0.0.1:{self.master.port},slaves=1,sentinels=3" not in info:
+                if f"status=ok,address=127.0.0.1:{self.master.port},slaves={len(replicas)},sentinels=3" not in info:
                     return False
         except RuntimeError:
             return False
@@ -174,6 +182,8 @@ class SentinelSet:
         for sentinel in self.sentinels:
             sentinel.stop()
         self.replica.stop()
+        if self.backup:
+            self.backup.stop()
         self.master.stop()
 
     def __enter__(self) -> "SentinelSet":
