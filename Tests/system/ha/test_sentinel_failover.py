@@ -315,11 +315,15 @@ def test_after_a_switchover_a_signout_at_one_gateway_is_in_force_at_the_other(tw
     """With a second replica the new master takes writes right after the promotion, while the old
     master still runs as a master of its own for some 10 s. A gateway whose revocation feed kept
     tailing the old master would miss a signout made through another gateway all that time: the feed
-    must move on +switch-master too."""
+    must move on +switch-master too. The first Sentinel the services list is down throughout, so
+    they find the master and hear +switch-master through the others."""
     ha = two_replica_set
     system = make_system(env=ha.service_env(), gateways=2)
     account = create_account(system.http)
     assert system.client(0).get("/api/test/user", headers=account.headers()).status == 200
+    ha.stop_sentinel(0)
+    restarted = make_system(env=ha.service_env())  # a service that starts with that Sentinel down
+    assert create_account(restarted.http).roles == ["ROLE_USER"]
     asked_at = ha.switch_over()
     ha.wait_for_promotion(timeout=30)
     # Signed out through gateway 2 as soon as the new master takes writes (its replica re-pointed).

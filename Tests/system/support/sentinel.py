@@ -160,16 +160,22 @@ class SentinelSet:
         return time.monotonic()
 
     def switch_over(self) -> float:
-        """A planned failover (SENTINEL FAILOVER): the replica is promoted while the master still runs
-        and is turned into its replica; returns the monotonic time it was asked for."""
-        cli(self.sentinels[0].port, "SENTINEL", "FAILOVER", MASTER_NAME)
+        """A planned failover (SENTINEL FAILOVER, asked of the first Sentinel still running): the
+        replica is promoted while the master still runs; returns the monotonic time it was asked for."""
+        asked = next(sentinel for sentinel in self.sentinels if sentinel.process.running)
+        cli(asked.port, "SENTINEL", "FAILOVER", MASTER_NAME)
         return time.monotonic()
+
+    def stop_sentinel(self, index: int) -> None:
+        """Stops one Sentinel for good (the services list it, and must ask the others)."""
+        self.sentinels[index].process.stop(grace=5)
 
     def wait_for_promotion(self, timeout: float) -> float:
         """Waits until every Sentinel names the replica as master and it answers ROLE as one; returns when."""
         def promoted() -> bool:
             try:
-                return (all(sentinel.master_port() == self.replica.port for sentinel in self.sentinels)
+                return (all(sentinel.master_port() == self.replica.port for sentinel in self.sentinels
+                            if sentinel.process.running)
                         and cli(self.replica.port, "ROLE").splitlines()[0] == "master")
             except (RuntimeError, IndexError):
                 return False
