@@ -121,7 +121,7 @@ let package = Package(
         .tests("CommonTests", uses: uses("Common", "TestSupport", "AsyncHTTPClient", "Configuration", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
         .tests("AuthServiceTests", uses: uses(
             "AuthService", "Common", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
-            "PostgresNIO", "ServiceLifecycle"
+            "NIOSSL", "PostgresNIO", "ServiceLifecycle"
         )),
         .tests("ContentServiceTests", uses: uses("ContentService", "Common", "TestSupport", "Hummingbird", "HummingbirdTesting")),
         .tests("GatewayTests", uses: uses(

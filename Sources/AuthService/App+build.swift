@@ -115,7 +115,11 @@ func buildApplication(
     if let metrics {
         app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
     }
-    app.beforeServerStarts {
+    let requiredTLS = try PostgresClient.Configuration.requiredTLS(url: configuration.databaseURL)
+    app.beforeServerStarts { [postgresConfiguration] in
+        if let requiredTLS {
+            try await PostgresTLSCheck.run(postgresConfiguration, tls: requiredTLS, timeout: configuration.databaseTimeouts.operation, logger: logger)
+        }
         // PostgresNIO retries an unreachable server for a minute; a clear failure now is better.
         try await database.run("connection at start", limit: .seconds(20)) { connection, _ in
             _ = try await connection.query("SELECT 1", logger: logger)

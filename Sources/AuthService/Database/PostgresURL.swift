@@ -23,19 +23,11 @@ extension PostgresClient.Configuration {
             throw ConfigurationError(message: "DATABASE_URL must look like postgres://user:password@host:port/database")
         }
         let database = String(components.path.drop(while: { $0 == "/" }))
-        let query = { (name: String) in components.queryItems?.first(where: { $0.name == name })?.value.flatMap { $0.isEmpty ? nil : $0 } }
         let tls: PostgresClient.Configuration.TLS
-        switch query("sslmode") ?? "disable" {
-        case "disable":
-            tls = .disable
-        case "allow", "prefer":
-            tls = .prefer(try Self.tlsConfiguration(verifyingHostName: true, query: query))
-        case "require", "verify-full":
-            tls = .require(try Self.tlsConfiguration(verifyingHostName: true, query: query))
-        case "verify-ca":
-            tls = .require(try Self.tlsConfiguration(verifyingHostName: false, query: query))
-        case let other:
-            throw ConfigurationError(message: "DATABASE_URL: sslmode=\(other) is not one of disable, allow, prefer, require, verify-ca, verify-full")
+        switch try Self.tlsMode(components) {
+        case .never: tls = .disable
+        case .whenOffered(let configuration): tls = .prefer(configuration)
+        case .always(let configuration): tls = .require(configuration)
         }
         self.init(
             host: host,
@@ -45,6 +37,30 @@ extension PostgresClient.Configuration {
             database: database.isEmpty ? username : database,
             tls: tls
         )
+    }
+
+    /// When `url` makes TLS mandatory (`require`, `verify-ca`, `verify-full`), what it is verified with.
+    static func requiredTLS(url: String) throws -> TLSConfiguration? {
+        guard let components = URLComponents(string: url), case .always(let configuration) = try Self.tlsMode(components) else { return nil }
+        return configuration
+    }
+
+    private enum TLSMode {
+        case never
+        case whenOffered(TLSConfiguration)
+        case always(TLSConfiguration)
+    }
+
+    private static func tlsMode(_ components: URLComponents) throws -> TLSMode {
+        let query = { (name: String) in components.queryItems?.first(where: { $0.name == name })?.value.flatMap { $0.isEmpty ? nil : $0 } }
+        switch query("sslmode") ?? "disable" {
+        case "disable": return .never
+        case "allow", "prefer": return .whenOffered(try Self.tlsConfiguration(verifyingHostName: true, query: query))
+        case "require", "verify-full": return .always(try Self.tlsConfiguration(verifyingHostName: true, query: query))
+        case "verify-ca": return .always(try Self.tlsConfiguration(verifyingHostName: false, query: query))
+        case let other:
+            throw ConfigurationError(message: "DATABASE_URL: sslmode=\(other) is not one of disable, allow, prefer, require, verify-ca, verify-full")
+        }
     }
 
     /// A client TLS configuration that verifies the server's chain against `sslrootcert` (a PEM
