@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 @dataclass
 class Timeline:
     """What the load saw: unexpected answers, and by kind the 503s (count, first and last) and the
-    last success."""
+    last success. With ``opened=False`` the 503s until ``open()`` (a loaded machine's WAIT past its
+    bound, a feed past REVOCATION_MAX_LAG: the documented fail-closed answer) are only counted, in
+    ``early``, so that the window measured is the event's."""
 
     unexpected: list[str] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
@@ -19,6 +21,12 @@ class Timeline:
     last_success: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     kill_at: float | None = None
+    opened: bool = True
+    early: dict[str, int] = field(default_factory=dict)
+
+    def open(self) -> None:
+        with self.lock:
+            self.opened = True
 
     def success(self, kind: str) -> None:
         with self.lock:
@@ -27,6 +35,9 @@ class Timeline:
     def failure(self, kind: str) -> None:
         now = time.monotonic()
         with self.lock:
+            if not self.opened:
+                self.early[kind] = self.early.get(kind, 0) + 1
+                return
             self.failures[kind] = self.failures.get(kind, 0) + 1
             self.first_failure.setdefault(kind, now)
             self.last_failure[kind] = now
