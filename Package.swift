@@ -87,7 +87,7 @@ let package = Package(
         // A C target, not a system library: Foundation's private ICU module would clash with
         // Debian's ICU headers in Swift (see Sources/CICU/include/authicu.h). Debian: libicu-dev.
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]),
-        .library("Redis", uses: uses("CHiredis", "Logging", "Metrics", "NIOCore", "NIOPosix", "ServiceLifecycle")),
+        .library("Redis", uses: uses("CHiredis", "Configuration", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "ServiceLifecycle")),
         .library("SMTP", uses: uses("NIOCore", "NIOPosix", "NIOSSL", "NIOTLS")),
         // The contract the gateway and both services share: tokens, the revocation stream, errors, roles,
         // configuration, logs and metrics. No web framework: the gateway is plain NIO.
@@ -101,7 +101,7 @@ let package = Package(
         )),
         .service("AuthService", uses: uses(
             "CArgon2", "CICU", "Common", "ServiceKit", "Redis", "SMTP", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdBcrypt",
-            "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix", "PostgresNIO", "Prometheus", "ServiceLifecycle"
+            "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "PostgresNIO", "Prometheus", "ServiceLifecycle"
         )),
         .service("ContentService", uses: uses("Common", "ServiceKit", "AsyncHTTPClient", "Configuration", "Hummingbird", "Logging", "NIOCore", "Prometheus")),
         .service(
@@ -121,12 +121,12 @@ let package = Package(
         ),
         // The fixtures several test targets share: a hand-moved clock, a token mint, the test Redis.
         .library("TestSupport", path: "Tests/TestSupport", uses: uses("Common", "Redis", "Crypto", "JWTKit")),
-        .tests("RedisTests", uses: uses("Redis", "TestSupport", "NIOPosix")),
+        .tests("RedisTests", uses: uses("Redis", "TestSupport", "Configuration", "NIOPosix")),
         .tests("SMTPTests", uses: uses("SMTP", "NIOCore", "NIOEmbedded")),
         .tests("CommonTests", uses: uses("Common", "ServiceKit", "TestSupport", "AsyncHTTPClient", "Configuration", "Crypto", "Hummingbird", "HummingbirdTesting", "JWTKit", "Logging")),
         .tests("AuthServiceTests", uses: uses(
             "AuthService", "Common", "ServiceKit", "TestSupport", "Redis", "Hummingbird", "HummingbirdBcrypt", "HummingbirdTesting", "JWTKit", "Logging",
-            "PostgresNIO", "ServiceLifecycle"
+            "NIOSSL", "PostgresNIO", "ServiceLifecycle"
         )),
         .tests("ContentServiceTests", uses: uses("ContentService", "Common", "TestSupport", "Hummingbird", "HummingbirdTesting")),
         .tests("GatewayTests", uses: uses(

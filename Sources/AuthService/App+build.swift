@@ -49,7 +49,7 @@ func buildApplication(
     postgresConfiguration.options.connectTimeout = configuration.databaseTimeouts.operation
     let postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
     let database = TimeBoundDatabase(client: postgres, timeouts: configuration.databaseTimeouts)
-    let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL))
+    let redis = RedisClient(configuration: configuration.redis)
     let users = PostgresUserRepository(database: database, logger: logger)
     let passwords = try PasswordHasher()
     let sessions = RedisSessionStore(redis: redis, policy: configuration.sessionPolicy)
@@ -124,7 +124,11 @@ func buildApplication(
     if let metrics {
         app.addServices(MetricsEndpoint.application(registry: metrics, address: configuration.metricsAddress, logger: logger))
     }
-    app.beforeServerStarts {
+    let requiredTLS = try PostgresClient.Configuration.requiredTLS(url: configuration.databaseURL)
+    app.beforeServerStarts { [postgresConfiguration] in
+        if let requiredTLS {
+            try await PostgresTLSCheck.run(postgresConfiguration, tls: requiredTLS, timeout: configuration.databaseTimeouts.operation, logger: logger)
+        }
         // PostgresNIO retries an unreachable server for a minute; a clear failure now is better.
         try await database.run("connection at start", limit: .seconds(20)) { connection, _ in
             _ = try await connection.query("SELECT 1", logger: logger)

@@ -1,11 +1,13 @@
 import Common
 import Configuration
+import Redis
 
 /// Everything the auth service reads from the environment.
 struct AuthConfiguration: Sendable {
     var address: ListenAddress
     var databaseURL: String
-    var redisURL: String
+    /// `REDIS_URL` and the other `REDIS_*` settings; session and revocation writes wait for replicas.
+    var redis: RedisConfiguration
     var privateKeyFile: String
     /// Public keys that still verify (a retired signing key during rotation); published in the JWKS.
     var additionalPublicKeyFiles: [String]
@@ -34,7 +36,7 @@ struct AuthConfiguration: Sendable {
         self.address = try ListenAddress(config: config.scoped(to: "auth"), defaultPort: 8082)
         self.metricsAddress = try MetricsEndpoint.address(config: config.scoped(to: "auth"), defaultPort: 9092)
         self.databaseURL = config.string(forKey: "database.url", isSecret: true, default: "postgres://auth:auth@127.0.0.1:5432/auth")
-        self.redisURL = config.string(forKey: "redis.url", isSecret: true, default: "redis://127.0.0.1:6379")
+        self.redis = try RedisConfiguration(config: config, durable: true)
         guard let keyFile = config.string(forKey: "jwt.private.key.file"), !keyFile.isEmpty else {
             throw ConfigurationError(message: "JWT_PRIVATE_KEY_FILE must name a PEM file with the signing key (Ed25519, P-256 or RSA)")
         }

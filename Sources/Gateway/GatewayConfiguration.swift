@@ -1,6 +1,7 @@
 import Common
 import Configuration
 import Foundation
+import Redis
 
 /// Everything the gateway reads from the environment.
 struct GatewayConfiguration: Sendable {
@@ -27,6 +28,8 @@ struct GatewayConfiguration: Sendable {
     var clientTimeouts: ClientTimeouts
     /// The revocation stream and rate-limit counters (`REDIS_URL`).
     var redisURL: String
+    /// Everything the `REDIS_*` settings say (TLS, Sentinel); `nil`: `redisURL` alone.
+    var redis: RedisConfiguration?
     /// Protected routes answer 503 when the revocation feed has been silent this long (`REVOCATION_MAX_LAG`).
     var revocationMaxLag: Double
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, IPs or CIDRs, comma-separated).
@@ -133,6 +136,8 @@ struct GatewayConfiguration: Sendable {
             logsRequests: config.logLevel() <= .info
         )
         self.mfaRequiredRoles = Set(Self.list(config.string(forKey: "mfa.required.roles", default: "")))
+        // The gateway's own writes (rate-limit counters) may be lost in a failover: no WAIT.
+        self.redis = try RedisConfiguration(config: config, durable: false)
     }
 
     private static func list(_ text: String) -> [String] {

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// `pipeline` sends several commands in one round trip. Redis error replies surface as
 /// `RedisError(.serverError)`; network trouble and timeouts as the other codes.
 package struct RedisClient: Service, Sendable, CustomStringConvertible {
-    private let pool: RedisConnectionPool
+    let pool: RedisConnectionPool
     let configuration: RedisConfiguration
     let eventLoopGroup: any EventLoopGroup
 
@@ -38,7 +38,7 @@ package struct RedisClient: Service, Sendable, CustomStringConvertible {
 
     /// Sends the commands together, in order, and returns their replies in the same order.
     package func pipeline(_ commands: [[String]]) async throws -> [RedisValue] {
-        let channel = try await self.pool.connection()
+        let channel = try await self.connection()
         let timeout = self.configuration.commandTimeout
         let futures = commands.map { Self.send($0, on: channel, timeout: timeout, flush: false) }
         channel.flush()
@@ -64,8 +64,21 @@ package struct RedisClient: Service, Sendable, CustomStringConvertible {
         (try? await self.send("PING")) == .simpleString("PONG")
     }
 
+    /// A pooled connection to the master.
+    func connection() async throws -> any Channel {
+        try await self.pool.connection()
+    }
+
+    /// Until shutdown; with Sentinel, follows its `+switch-master` events meanwhile.
     package func run() async throws {
-        try? await gracefulShutdown()
+        if let sentinel = self.configuration.sentinel {
+            let watcher = RedisSentinelWatcher(settings: sentinel, configuration: self.configuration, group: self.eventLoopGroup) {
+                [pool = self.pool] in await pool.reset()
+            }
+            await cancelWhenGracefulShutdown { await watcher.run() }
+        } else {
+            try? await gracefulShutdown()
+        }
         await self.pool.shutdown()
     }
 

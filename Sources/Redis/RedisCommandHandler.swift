@@ -13,6 +13,13 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private var pending = CircularBuffer<EventLoopPromise<RedisValue>>(initialCapacity: 16)
+    /// Where replies nobody asked for go on a subscribed connection (Pub/Sub messages); `nil` on a
+    /// command connection, where such a reply means the stream is out of step.
+    private let pushes: AsyncStream<RedisValue>.Continuation?
+
+    init(pushes: AsyncStream<RedisValue>.Continuation? = nil) {
+        self.pushes = pushes
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let command = self.unwrapOutboundIn(data)
@@ -23,11 +30,20 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = self.unwrapInboundIn(data)
         guard let promise = self.pending.popFirst() else {
+            if let pushes = self.pushes {
+                pushes.yield(value)
+                return
+            }
             // A reply nobody asked for: the stream is out of step, so the connection is useless.
             context.close(promise: nil)
             return
         }
         promise.succeed(value)
+        if case .error(let message) = value, message.hasPrefix("READONLY") {
+            // The node was a master when connected and is a replica now (a failover): the caller gets
+            // the error, and the connection goes, so that the next one asks where the master is.
+            context.close(promise: nil)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -37,6 +53,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.failAll(RedisError(.connectionClosed))
+        self.pushes?.finish()
         context.fireChannelInactive()
     }
 

@@ -39,7 +39,20 @@ extension RedisClient {
     }
 
     /// ``dedicatedConnection()`` on `loop`, as a future, for callers that live on that loop.
+    ///
+    /// With Sentinel the pool keeps track of it, so that `+switch-master` closes it as it closes the
+    /// pooled ones: a blocking read on a demoted master that Sentinel has not yet reconfigured would
+    /// go on answering, empty, while the writes go to the new master.
     package func dedicatedConnection(on loop: any EventLoop) -> EventLoopFuture<RedisConnection> {
-        RedisConnector.connect(self.configuration, group: loop).map { RedisConnection(channel: $0) }
+        let connected = RedisConnector.connect(self.configuration, group: loop)
+        guard self.configuration.sentinel != nil else { return connected.map { RedisConnection(channel: $0) } }
+        return connected.flatMap { [pool = self.pool] channel in
+            let tracked = loop.makePromise(of: RedisConnection.self)
+            tracked.completeWithTask {
+                await pool.track(dedicated: channel)
+                return RedisConnection(channel: channel)
+            }
+            return tracked.futureResult
+        }
     }
 }

@@ -19,6 +19,10 @@ actor RedisConnectionPool {
     private var nextSlot = 0
     private var attempts = 0
     private var isShutDown = false
+    /// How many replicas the master had connected, and when that was learnt (``RedisClient/evalDurably``).
+    private var replicas: (count: Int, learnt: ContinuousClock.Instant)?
+    /// Connections of their own (blocking reads) opened through Sentinel, closed with the pool's on reset.
+    private var dedicated: [any Channel] = []
 
     init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
@@ -64,8 +68,37 @@ actor RedisConnectionPool {
         }
     }
 
+    /// Closes every open connection, so that each is opened again on next use: after a failover, the
+    /// next one asks the Sentinels where the master is now.
+    func reset() {
+        self.replicas = nil
+        for slot in self.slots {
+            if case .ready(let channel) = slot { channel.close(promise: nil) }
+        }
+        for channel in self.dedicated {
+            channel.close(promise: nil)
+        }
+        self.dedicated = []
+    }
+
+    /// Remembers a dedicated connection for ``reset()``; forgets those already closed.
+    func track(dedicated channel: any Channel) {
+        self.dedicated = self.dedicated.filter(\.isActive) + [channel]
+    }
+
+    /// The replica count learnt within `maxAge`, if any.
+    func connectedReplicas(maxAge: Duration) -> Int? {
+        guard let replicas = self.replicas, ContinuousClock.now - replicas.learnt < maxAge else { return nil }
+        return replicas.count
+    }
+
+    func learnt(connectedReplicas count: Int) {
+        self.replicas = (count, .now)
+    }
+
     func shutdown() async {
         self.isShutDown = true
+        self.dedicated = []
         let channels: [any Channel] = self.slots.compactMap {
             if case .ready(let channel) = $0 { return channel }
             return nil
@@ -78,51 +111,5 @@ actor RedisConnectionPool {
 
     private func connect() -> EventLoopFuture<any Channel> {
         RedisConnector.connect(self.configuration, group: self.eventLoopGroup)
-    }
-}
-
-/// Opens one connection to Redis: TCP, the RESP pipeline, then AUTH and SELECT when the URL asks.
-enum RedisConnector {
-    static func connect(_ configuration: RedisConfiguration, group: any EventLoopGroup) -> EventLoopFuture<any Channel> {
-        let timeout = TimeAmount.milliseconds(configuration.connectTimeout.milliseconds)
-        return ClientBootstrap(group: group)
-            .connectTimeout(timeout)
-            // NIO enables TCP_NODELAY on client sockets by default; no option needed (and
-            // `.socketOption(.tcp_nodelay)` would be SO_DEBUG at SOL_SOCKET, refused without root).
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(RedisReplyDecoder()),
-                        RedisCommandHandler()
-                    )
-                }
-            }
-            .connect(host: configuration.host, port: configuration.port)
-            .flatMapError { error in
-                group.next().makeFailedFuture(RedisError(.connectionFailed, "\(error)"))
-            }
-            .flatMap { channel in
-                Self.handshake(on: channel, configuration: configuration).map { channel }
-            }
-    }
-
-    /// AUTH and SELECT, when the URL asks for them, before the connection is handed out.
-    private static func handshake(on channel: any Channel, configuration: RedisConfiguration) -> EventLoopFuture<Void> {
-        var commands: [[String]] = []
-        if let password = configuration.password {
-            commands.append(["AUTH"] + (configuration.username.map { [$0] } ?? []) + [password])
-        }
-        if configuration.database != 0 {
-            commands.append(["SELECT", String(configuration.database)])
-        }
-        let replies = commands.map {
-            RedisClient.send($0, on: channel, timeout: configuration.commandTimeout)
-        }
-        return EventLoopFuture.whenAllSucceed(replies, on: channel.eventLoop).flatMapThrowing { values in
-            if let failure = values.first(where: { if case .error = $0 { true } else { false } }) {
-                channel.close(promise: nil)
-                throw RedisError(.connectionFailed, "handshake refused: \(failure)")
-            }
-        }
     }
 }

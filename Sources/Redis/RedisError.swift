@@ -2,7 +2,7 @@
 /// means the store could not be reached in time, which callers treat as "unavailable".
 package struct RedisError: Error, Equatable, CustomStringConvertible {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Backing: String { case connectionFailed, connectionClosed, timeout, protocolError, serverError, invalidURL, unexpectedReply }
+        private enum Backing: String { case connectionFailed, connectionClosed, timeout, protocolError, serverError, invalidURL, unexpectedReply, notMaster, notReplicated }
         private let backing: Backing
         package static let connectionFailed = Code(backing: .connectionFailed)
         package static let connectionClosed = Code(backing: .connectionClosed)
@@ -11,6 +11,10 @@ package struct RedisError: Error, Equatable, CustomStringConvertible {
         package static let serverError = Code(backing: .serverError)
         package static let invalidURL = Code(backing: .invalidURL)
         package static let unexpectedReply = Code(backing: .unexpectedReply)
+        /// The node Sentinel named is not (or no longer) a master.
+        package static let notMaster = Code(backing: .notMaster)
+        /// A write that must survive a failover reached fewer replicas than required in time.
+        package static let notReplicated = Code(backing: .notReplicated)
         package var description: String { self.backing.rawValue }
     }
 

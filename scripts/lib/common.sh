@@ -12,7 +12,7 @@ _AUTHSTACK_COMMON_SH=1
 # Debian packages needed to build, run and test the stack.
 AUTHSTACK_PACKAGES=(
     pkg-config libhiredis-dev libargon2-dev libicu-dev
-    redis-server postgresql-15 postgresql-client-15
+    redis-server redis-sentinel postgresql-15 postgresql-client-15
     openssl curl ca-certificates iproute2
 )
 

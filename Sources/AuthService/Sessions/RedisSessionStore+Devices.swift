@@ -38,7 +38,7 @@ extension RedisSessionStore {
     func renewRefreshToken(ofSession sessionID: String, userID: Int, epoch: Int) async throws -> IssuedRefreshToken? {
         // The generation is the record's; the family and secret are new.
         let drawn = SessionRefreshToken.first(sessionID: sessionID)
-        let reply = try await self.redis.eval(
+        let reply = try await self.redis.evalDurably(
             RedisSessionScripts.renew,
             keys: [
                 Self.detailsKey(sessionID), RevocationKeys.session(sessionID), RevocationKeys.userEpoch(String(userID), epoch: epoch),

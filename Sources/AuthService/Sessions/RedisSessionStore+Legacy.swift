@@ -17,7 +17,7 @@ extension RedisSessionStore {
         let uid = String(userID)
         let nonce = SessionRefreshToken.newNonce()
         let successor = SessionRefreshToken.migrating(legacy: token, sessionID: sessionID, nonce: nonce)
-        let result = try await self.redis.eval(
+        let result = try await self.redis.evalDurably(
             Self.legacyRotateScript,
             keys: [
                 Self.key(token), Self.detailsKey(sessionID), RevocationKeys.session(sessionID), RevocationKeys.userCutoff(uid),

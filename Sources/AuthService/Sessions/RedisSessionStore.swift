@@ -38,7 +38,7 @@ struct RedisSessionStore: SessionStore {
     func open(userID: Int, epoch: Int, client: ClientDetails, methods: AuthenticationMethods) async throws -> IssuedRefreshToken? {
         let token = SessionRefreshToken.first(sessionID: RefreshTokenFormat.newSessionID())
         let uid = String(userID)
-        let opened = try await self.redis.eval(
+        let opened = try await self.redis.evalDurably(
             RedisSessionScripts.open,
             keys: [Self.detailsKey(token.sessionID), RevocationKeys.userSessions(uid), RevocationKeys.userEpoch(uid, epoch: epoch)],
             arguments: [
@@ -85,7 +85,7 @@ struct RedisSessionStore: SessionStore {
         let uid = String(userID)
         let nonce = SessionRefreshToken.newNonce()
         let successor = token.successor(nonce: nonce)
-        let result = try await self.redis.eval(
+        let result = try await self.redis.evalDurably(
             RedisSessionScripts.rotate,
             keys: [
                 Self.detailsKey(token.sessionID), RevocationKeys.session(token.sessionID), RevocationKeys.userCutoff(uid),

@@ -116,7 +116,7 @@ struct RevocationRecorder: Sendable {
     /// Runs `script` with the stream as its last key, and the stream floor and the entry's fields
     /// after `values`; its reply as it is.
     private func eval(_ script: String, keys: [String], values: [String], entry: RevocationEntry) async throws -> RedisValue {
-        try await self.redis.eval(script, keys: keys + [RevocationStream.key], arguments: values + [self.streamFloor] + entry.fields)
+        try await self.redis.evalDurably(script, keys: keys + [RevocationStream.key], arguments: values + [self.streamFloor] + entry.fields)
     }
 
     /// KEYS: a denial key, optionally the user's session set, then the stream. ARGV: the denial's

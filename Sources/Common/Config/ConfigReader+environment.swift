@@ -7,7 +7,7 @@ extension ConfigReader {
     /// Key `database.url` reads `DATABASE_URL`.
     package static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> ConfigReader {
         let secrets = SecretsSpecifier<String, String>.specific([
-            "DATABASE_URL", "REDIS_URL", "BOOTSTRAP_ADMIN_PASSWORD", "SMTP_URL",
+            "DATABASE_URL", "REDIS_URL", "REDIS_SENTINEL_PASSWORD", "BOOTSTRAP_ADMIN_PASSWORD", "SMTP_URL",
         ])
         let dotEnv = try await EnvironmentVariablesProvider(
             environmentFilePath: ".env",

@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// Keeps every event loop's ``RevocationView`` current from the revocation stream in Redis: a full
 /// load at start (the stream holds only what can still matter), then a blocking read of what comes
 /// next, on a connection of its own. After a reconnect it resumes from the last entry it applied,
-/// and loads everything again when that entry has been trimmed away (it may have missed some).
+/// and loads everything again when that entry has been trimmed away (it may have missed some) or
+/// the Redis it reconnected to (a promoted replica, after a failover) never had it.
 ///
 /// Each answer from Redis, entries or the empty answer of a blocking read that timed out, tells the
 /// views that they are current; when Redis stays silent longer than the views' bound, protected
@@ -79,14 +80,26 @@ final class RevocationFollower {
         self.connection = nil
     }
 
-    /// Resumes after `position` unless entries after it may have been trimmed away meanwhile.
+    /// Resumes after `position` unless entries after it may have been trimmed away meanwhile, or this
+    /// Redis never had it: after a failover that lost the last writes, the promoted replica's stream
+    /// ends before `position`, and what it appends next might sort before it. Both are a gap: load all.
     private func resumeOrLoad() {
         guard let position = self.position else { return self.load(from: "-", loaded: []) }
-        self.command(["XRANGE", RevocationStream.key, "-", "+", "COUNT", "1"], timeout: .seconds(1)) { reply in
-            if let first = RevocationStream.entries(in: reply).first?.0, first > position {
-                self.load(from: "-", loaded: [])
-            } else {
-                self.readNext()
+        self.command(["XRANGE", RevocationStream.key, "-", "+", "COUNT", "1"], timeout: .seconds(1)) { first in
+            self.command(["XREVRANGE", RevocationStream.key, "+", "-", "COUNT", "1"], timeout: .seconds(1)) { last in
+                let firstID = RevocationStream.entries(in: first).first?.0
+                let lastID = RevocationStream.entries(in: last).first?.0 ?? .zero
+                if let firstID, firstID > position {
+                    self.load(from: "-", loaded: [])
+                } else if lastID < position {
+                    self.logger.warning(
+                        "Revocation stream ends before the last entry applied (a failover lost writes): loading it again",
+                        metadata: ["applied": "\(position)", "stream_end": "\(lastID)"]
+                    )
+                    self.load(from: "-", loaded: [])
+                } else {
+                    self.readNext()
+                }
             }
         }
     }

@@ -176,4 +176,37 @@ struct RevocationTests {
         }
         await relay.stop()
     }
+
+    @Test("a stream that ends before the feed's position (a failover lost its last entries) is loaded again in full")
+    func streamBehindPositionReloaded() async throws {
+        let relay = try await RedisRelay.start()
+        try await TestRedis.withOwnDatabase { redis in
+            try await withStack(redisURL: relay.url(database: redis.database), exclusive: true, configure: { $0.revocationMaxLag = 1 }) { stack in
+                let first = stack.mint.claims()
+                let kept = try await redis.append(.revoking(.session, first.sid))
+                // The old master's last entry: applied by the feed, never replicated.
+                let lost = StreamID(milliseconds: kept.milliseconds + 60_000, sequence: 0)
+                let lostClaims = stack.mint.claims()
+                try await redis.append(.revoking(.session, lostClaims.sid), id: lost)
+                let probe = try await stack.mint.token()
+                let (applied, _) = try await self.poll(stack, try await stack.mint.sign(lostClaims), while: 200, limit: .seconds(2))
+                #expect(applied == 401)
+                relay.sever()
+                // The promoted replica's stream ends at `kept`; its clock is behind the old master's, so
+                // what it appends next sorts before `lost`, where a feed that merely resumed would start.
+                try await redis.client.send("DEL", RevocationStream.key)
+                try await redis.append(.revoking(.session, first.sid), id: kept)
+                let skewed = stack.mint.claims()
+                try await redis.append(.revoking(.session, skewed.sid), id: StreamID(milliseconds: kept.milliseconds + 1, sequence: 0))
+                _ = try await self.poll(stack, probe, while: 200, limit: .seconds(4))
+                relay.restore()
+                let (status, _) = try await self.poll(stack, probe, while: 503, limit: .seconds(5))
+                #expect(status == 200)
+                #expect(try await self.status(stack, try await stack.mint.sign(skewed)) == 401)
+                let loads = stack.gateway.logs.lines(withMessage: "Revocation record loaded")
+                #expect(loads.count == 2, "the record was not loaded again after the failover")
+            }
+        }
+        await relay.stop()
+    }
 }

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from . import config
+from . import config, figures
 from .accounts import SessionTracker
 from .stores import PrivatePostgres, PrivateRedis
 from .system import System, SystemFailure
@@ -106,6 +106,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for line in TALLY.summary_lines():
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"written to {path}; service logs under {path.parent}")
+    measured = figures.lines()
+    if measured:
+        terminalreporter.section("system-test figures")
+        for line in measured:
+            terminalreporter.write_line(line)
 
 
 class _Systems:

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import config, ports
@@ -76,35 +77,75 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-class PrivateRedis:
-    """A redis-server of one test's own (AOF on, own folder, own port), which it may pause or kill."""
+@dataclass(frozen=True)
+class RedisTLS:
+    """What a TLS-only redis-server is started with: its certificate and key, the CA its clients'
+    certificates must chain to, and whether a client must show one (``--tls-auth-clients``)."""
 
-    def __init__(self, name: str = "redis") -> None:
+    certificate: Path
+    key: Path
+    ca: Path
+    require_client_certificate: bool = False
+
+
+class PrivateRedis:
+    """A redis-server of one test's own (AOF on, own folder, own port), which it may pause or kill.
+
+    ``tls`` makes it speak TLS only (``--port 0 --tls-port PORT``); ``extra`` adds arguments
+    (``--replicaof``, ``--requirepass``, ...).
+    """
+
+    def __init__(self, name: str = "redis", tls: RedisTLS | None = None, extra: list[str] | None = None) -> None:
         self.port = ports.free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="sys-redis-"))
         record_for_cleanup("dir", self.directory)
         self.log_file = config.output_dir() / "stores" / f"{name}-{self.port}.log"
         self.name = name
+        self.tls = tls
+        self.extra = list(extra or [])
         self.process: ManagedProcess | None = None
         self.start()
 
     @property
     def url(self) -> str:
-        """redis://127.0.0.1:PORT"""
-        return f"redis://127.0.0.1:{self.port}"
+        """redis://127.0.0.1:PORT (rediss:// with TLS)"""
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         """Starts (or starts again, on the same port and data) and waits until it accepts connections."""
+        if self.tls:
+            listen = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(self.tls.certificate),
+                      "--tls-key-file", str(self.tls.key), "--tls-ca-cert-file", str(self.tls.ca),
+                      "--tls-auth-clients", "yes" if self.tls.require_client_certificate else "no"]
+        else:
+            listen = ["--port", str(self.port)]
         argv = [
-            config.redis_server_bin(), "--port", str(self.port), "--bind", "127.0.0.1",
+            config.redis_server_bin(), *listen, "--bind", "127.0.0.1",
             "--dir", str(self.directory), "--appendonly", "yes", "--save", "",
-            "--daemonize", "no", "--logfile", "",
+            "--daemonize", "no", "--logfile", "", *self.extra,
         ]
         self.process = ManagedProcess(self.name, argv, os.environ, self.log_file)
         if not wait_until(lambda: _answers_tcp(self.port) or not self.process.running, 15):
             raise RuntimeError(f"redis-server did not start:\n{self.process.status_report()}")
         if not self.process.running:
             raise RuntimeError(f"redis-server exited at start:\n{self.process.status_report()}")
+
+    def cli(self, *arguments: str, user: str | None = None, password: str | None = None) -> str:
+        """Runs one command with redis-cli (as the default user, or USER with PASSWORD); its output."""
+        argv = ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port)]
+        if self.tls:
+            argv += ["--tls", "--cacert", str(self.tls.ca)]
+            if self.tls.require_client_certificate:
+                # redis-cli needs a certificate of its own: the server's serves (same CA).
+                argv += ["--cert", str(self.tls.certificate), "--key", str(self.tls.key)]
+        if user:
+            argv += ["--user", user]
+        if password:
+            argv += ["--no-auth-warning", "--pass", password]
+        done = subprocess.run([*argv, *arguments], capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise RuntimeError(f"redis-cli {' '.join(arguments)} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
 
     def pause(self) -> None:
         """SIGSTOP: Redis keeps its connections open but answers nothing, as a stalled server would."""
@@ -134,10 +175,11 @@ class PrivatePostgres:
     """A PostgreSQL 15 cluster of one test's own (initdb --no-sync, fsync off), run as user postgres.
 
     pause() stops the postmaster and every backend (SIGSTOP), resume() continues them: connections stay
-    open and queries hang, which is what a stalled database looks like to its clients.
+    open and queries hang, which is what a stalled database looks like to its clients. With ``tls``
+    (a certificate and its key) it speaks TLS and refuses every TCP connection without it (hostssl).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: "tuple[Path, Path] | None" = None) -> None:
         if not (PG_BIN_DIR / "postgres").exists():
             raise config.MissingEnvironment(f"PostgreSQL 15 not found in {PG_BIN_DIR} (package postgresql-15)")
         self.port = ports.free_port()
@@ -151,6 +193,7 @@ class PrivatePostgres:
         self.password = secrets.token_hex(16)
         self.paused_pids: list[int] = []
         self._running = False
+        self.tls = tls
         self._init_and_start()
 
     def _as_postgres(self, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -177,6 +220,8 @@ class PrivatePostgres:
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
+        if self.tls:
+            options += self._configure_tls(*self.tls)
         self._as_postgres(
             str(PG_BIN_DIR / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
             "-s", "-w", "-t", "60", "-o", options, "start",
@@ -189,6 +234,16 @@ class PrivatePostgres:
             f"CREATE ROLE auth LOGIN CREATEDB PASSWORD '{self.password}'",
             "-c", "CREATE DATABASE auth OWNER auth",
         )
+
+    def _configure_tls(self, certificate: Path, key: Path) -> str:
+        """Copies the pair where only postgres reads it, allows TCP only over TLS; the server options."""
+        for source, name, mode in ((certificate, "server.crt", "644"), (key, "server.key", "600")):
+            subprocess.run(["install", "-o", "postgres", "-g", "postgres", "-m", mode, str(source),
+                            str(self.base / name)], check=True)
+        hba = self.data / "pg_hba.conf"
+        hba.write_text("local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n")
+        subprocess.run(["chown", "postgres:postgres", str(hba)], check=True)
+        return f" -c ssl=on -c ssl_cert_file={self.base / 'server.crt'} -c ssl_key_file={self.base / 'server.key'}"
 
     @property
     def url(self) -> str:

@@ -1,0 +1,1 @@
+"""Redis high availability: Sentinel failover, TLS, and PostgreSQL over verified TLS (issue 26)."""
