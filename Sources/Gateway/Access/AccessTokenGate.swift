@@ -18,7 +18,9 @@ struct AccessTokenGate: Sendable {
     /// Whether a valid token may not reach `route` yet: it holds a role that requires a second factor
     /// and its session proved none. Enrolment and signout stay open, so that its owner can enrol.
     func lacksSecondFactor(_ claims: AccessTokenClaims, for route: GatewayRoute) -> Bool {
-        !route.reachableWithoutSecondFactor && !claims.hasSecondFactor && claims.roles.contains(where: self.secondFactorRoles.contains)
+        // Unset by default: then one check on every protected request, nothing read from the token.
+        !self.secondFactorRoles.isEmpty && !route.reachableWithoutSecondFactor && !claims.hasSecondFactor
+            && claims.roles.contains(where: self.secondFactorRoles.contains)
     }
 
     enum Verdict {
