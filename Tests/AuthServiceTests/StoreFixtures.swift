@@ -24,19 +24,35 @@ func withTestDatabase(_ body: (PostgresClient) async throws -> Void) async throw
     components.path = "/" + name
     let testURL = try #require(components.string)
 
-    try await withPostgresClient(url: adminURL) { admin in
-        // The name is ours and alphanumeric: safe to splice, as identifiers cannot be bound.
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: storeLogger)
-        let outcome: Result<Void, any Error>
-        do {
-            try await withPostgresClient(url: testURL, body)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
+    try await revealingServerErrors {
+        try await withPostgresClient(url: adminURL) { admin in
+            // The name is ours and alphanumeric: safe to splice, as identifiers cannot be bound.
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: storeLogger)
+            let outcome: Result<Void, any Error>
+            do {
+                try await withPostgresClient(url: testURL, body)
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: storeLogger)
+            try outcome.get()
         }
-        try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: storeLogger)
-        try outcome.get()
     }
+}
+
+/// A failing test names what PostgreSQL said: `PSQLError`'s description hides it on purpose.
+private func revealingServerErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as PSQLError {
+        throw RevealedPostgresError(details: String(reflecting: error))
+    }
+}
+
+private struct RevealedPostgresError: Error, CustomStringConvertible {
+    var details: String
+    var description: String { self.details }
 }
 
 /// A database of its own (``withTestDatabase(_:)``) with every migration applied.

@@ -176,7 +176,11 @@ actor GatewayPorts {
         for _ in 0..<100 {
             let candidate = self.next
             self.next = candidate + 1 < 63_000 ? candidate + 1 : 61_000
-            if let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: candidate).get() {
+            // SO_REUSEADDR, as the gateway binds: the probe must not refuse a port that only a
+            // connection of an earlier gateway, in TIME-WAIT, still names.
+            let probe = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            if let channel = try? await probe.bind(host: "127.0.0.1", port: candidate).get() {
                 try await channel.close()
                 return candidate
             }
