@@ -11,7 +11,7 @@ struct MigratorTests {
     }
 
     /// Every migration's version, in the order they are applied.
-    private static let everyVersion = (1...12).map(String.init)
+    private static let everyVersion = (1...13).map(String.init)
 
     private func versions(_ client: PostgresClient) async throws -> [String] {
         try await column(client, "SELECT version::text FROM auth_schema_migrations ORDER BY auth_schema_migrations.version")

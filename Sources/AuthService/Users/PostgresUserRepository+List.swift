@@ -21,9 +21,16 @@ extension PostgresUserRepository {
         if let text = query.text, !UserListStatements.canSearch(text) { return UserPage(users: [], total: 0) }
         let pattern = query.text.flatMap { $0.isEmpty ? nil : UserListStatements.containsPattern($0) }
         let logger = self.logger
+        let commonTrigrams = self.commonTrigrams
         return try await self.database.run("list users") { connection, _ in
             let run = StatementRunner(connection: connection, logger: logger)
-            let found = try await Self.find(query, pattern: pattern, run: run)
+            var search: UserListStatements.Search?
+            if let text = query.text, let pattern {
+                let common = try await commonTrigrams.current(on: connection, logger: logger)
+                let part = SearchTrigrams.indexedPart(of: text, common: common)
+                search = UserListStatements.Search(pattern: pattern, indexed: part.map { UserListStatements.containsPattern(String($0)) })
+            }
+            let found = try await Self.find(query, search: search, run: run)
             var page = UserPage(users: try await run.details(ids: Array(found.ids.prefix(query.limit))), total: found.total)
             page.totalIsExact = found.totalIsExact
             page.next = found.ids.count > query.limit ? found.ids[query.limit - 1] : nil
@@ -32,10 +39,10 @@ extension PostgresUserRepository {
     }
 
     /// The page's ids (and the next one, when there is one: `limit + 1` at most) and the total.
-    private static func find(_ query: UserListQuery, pattern: String?, run: StatementRunner) async throws -> Found {
+    private static func find(_ query: UserListQuery, search: UserListStatements.Search?, run: StatementRunner) async throws -> Found {
         let wanted = query.limit + 1
         let limit = UserListQuery.exactTotalLimit
-        guard let pattern else {
+        guard let search else {
             let ids = try await run.ids(UserListStatements.page(after: query.after, wanted: wanted, offset: query.offset))
             // The planner's estimate of a whole table is close: count only when it is small.
             let expected = try await run.estimate(nil)
@@ -43,25 +50,30 @@ extension PostgresUserRepository {
             let counted = try await run.integer(UserListStatements.count(nil, cap: limit + 1))
             return Found(ids: ids, total: counted <= limit ? counted : max(counted, expected), totalIsExact: counted <= limit)
         }
-        let expected = try await run.estimate(pattern)
+        let pattern = search.pattern
         if query.offset > 0 {
+            let expected = try await run.estimate(pattern)
             let ids = try await run.ids(UserListStatements.searchPage(pattern, after: query.after, wanted: wanted, offset: query.offset))
             if expected > limit { return Found(ids: ids, total: expected, totalIsExact: false) }
             let counted = try await run.integer(UserListStatements.count(pattern, cap: limit + 1))
             return Found(ids: ids, total: counted <= limit ? counted : max(counted, expected), totalIsExact: counted <= limit)
         }
-        if expected <= limit {
-            let (counted, ids) = try await run.fewMatches(pattern, after: query.after, wanted: wanted, cap: limit + 1)
+        // A part of the text that few users share makes the index read cheap: try few matches at
+        // once. Otherwise the planner's estimate says whether the index is worth reading.
+        let expectedFirst = search.indexed == nil ? try await run.estimate(pattern) : nil
+        if expectedFirst.map({ $0 <= limit }) ?? true {
+            let (counted, ids) = try await run.fewMatches(search, after: query.after, wanted: wanted, cap: limit + 1)
             if counted <= limit { return Found(ids: ids, total: counted, totalIsExact: true) }
         }
         // Many matches: the page is looked for where they are, and the total is the estimate.
+        let expected = if let expectedFirst { expectedFirst } else { try await run.estimate(pattern) }
         let total = max(expected, limit + 1)
         let walked = try await run.ids(UserListStatements.walk(pattern, after: query.after, wanted: wanted, budget: self.searchWalkBudget))
         if walked.count == wanted { return Found(ids: walked, total: total, totalIsExact: false) }
         guard let end = try await run.ids(UserListStatements.windowEnd(after: query.after, budget: self.searchWalkBudget)).first else {
             return Found(ids: walked, total: total, totalIsExact: false)
         }
-        let above = try await run.ids(UserListStatements.matches(pattern, after: end, wanted: wanted - walked.count))
+        let above = try await run.ids(UserListStatements.matches(search, after: end, wanted: wanted - walked.count))
         return Found(ids: walked + above, total: total, totalIsExact: false)
     }
 
@@ -89,8 +101,8 @@ private struct StatementRunner {
     }
 
     /// The count and the ids of ``UserListStatements/fewMatches(_:after:wanted:cap:)``.
-    func fewMatches(_ pattern: String, after: Int, wanted: Int, cap: Int) async throws -> (Int, [Int]) {
-        let statement = UserListStatements.fewMatches(pattern, after: after, wanted: wanted, cap: cap)
+    func fewMatches(_ search: UserListStatements.Search, after: Int, wanted: Int, cap: Int) async throws -> (Int, [Int]) {
+        let statement = UserListStatements.fewMatches(search, after: after, wanted: wanted, cap: cap)
         var found = (0, [Int]())
         for try await row in try await self.connection.query(statement, logger: self.logger).decode((Int, [Int]).self) { found = row }
         return found

@@ -9,6 +9,8 @@ import PostgresNIO
 struct PostgresUserRepository: UserRepository {
     let database: TimeBoundDatabase
     let logger: Logger
+    /// Read by the user search, shared by every copy of this repository.
+    let commonTrigrams = CommonTrigrams()
 
     init(database: TimeBoundDatabase, logger: Logger) {
         self.database = database

@@ -9,6 +9,19 @@ enum UserListStatements {
     /// newline (``canSearch(_:)``), so no match spans the two.
     static let searchable = #"(coalesce(username, '') || E'\n' || coalesce(email, ''))"#
 
+    /// What a search runs: `pattern` on the whole text; `indexed`, the pattern of the part of it
+    /// that few users share (``SearchTrigrams/indexedPart(of:common:)``), when there is one.
+    struct Search {
+        var pattern: String
+        var indexed: String?
+        /// What the trigram index is asked for.
+        var indexPattern: String { self.indexed ?? self.pattern }
+    }
+
+    /// ``searchable`` written so that no index matches it: the whole pattern is checked on the rows
+    /// the index found for the indexed part, never by the index itself.
+    private static let searchableChecked = #"(coalesce(username, '') || E'\n' || coalesce(email, '') || '')"#
+
     /// Whether a search for `text` can be run as one pattern on ``searchable``: PostgreSQL stores no
     /// U+0000 (and refuses a statement with one), and a line feed would let a match span the name
     /// and the address (signup admits neither in a name or an address).
@@ -45,9 +58,12 @@ enum UserListStatements {
     /// `after` among them: all from one read of the trigram indexes, whose cost follows the number
     /// of matches, not the table. When the count reaches `cap` the ids may miss some: only for a
     /// search the planner expects fewer matches for.
-    static func fewMatches(_ pattern: String, after: Int, wanted: Int, cap: Int) -> PostgresQuery {
+    static func fewMatches(_ search: Search, after: Int, wanted: Int, cap: Int) -> PostgresQuery {
         """
-        WITH m AS MATERIALIZED (SELECT id FROM users WHERE \(unescaped: Self.searchable) ILIKE \(pattern) LIMIT \(cap))
+        WITH m AS MATERIALIZED (
+            SELECT id FROM users
+            WHERE \(unescaped: Self.searchable) ILIKE \(search.indexPattern) AND \(unescaped: Self.searchableChecked) ILIKE \(search.pattern)
+            LIMIT \(cap))
         SELECT (SELECT count(*) FROM m), ARRAY(SELECT id FROM m WHERE id > \(after) ORDER BY id LIMIT \(wanted))
         """
     }
@@ -55,9 +71,12 @@ enum UserListStatements {
     /// Every match of `pattern` above `after`, from the trigram indexes, then the first `wanted` of
     /// them by id: the cost follows the number of matches, not the table. `MATERIALIZED` keeps the
     /// planner from walking the primary key instead, which reads every row before the first match.
-    static func matches(_ pattern: String, after: Int, wanted: Int) -> PostgresQuery {
+    static func matches(_ search: Search, after: Int, wanted: Int) -> PostgresQuery {
         """
-        WITH m AS MATERIALIZED (SELECT id FROM users WHERE id > \(after) AND \(unescaped: Self.searchable) ILIKE \(pattern))
+        WITH m AS MATERIALIZED (
+            SELECT id FROM users
+            WHERE id > \(after) AND \(unescaped: Self.searchable) ILIKE \(search.indexPattern)
+                AND \(unescaped: Self.searchableChecked) ILIKE \(search.pattern))
         SELECT id FROM m ORDER BY id LIMIT \(wanted)
         """
     }
