@@ -183,62 +183,37 @@ func buildRouter(
         settings: dependencies.sessionCookies, sessions: dependencies.sessions, accessTokenTTL: dependencies.accessTokenTTL, clock: dependencies.clock
     )
     AuthController(
-        users: dependencies.users,
-        sessions: dependencies.sessions,
-        throttle: dependencies.throttle,
-        passwords: dependencies.passwords,
+        dependencies: dependencies,
         credentials: credentials,
         verifier: verifier,
-        audit: dependencies.audit,
-        clock: dependencies.clock,
         mail: dependencies.mail,
         cookies: cookies,
         secondFactor: dependencies.secondFactor
     ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
     let account = AccountController(
-        users: dependencies.users,
-        sessions: dependencies.sessions,
-        throttle: dependencies.throttle,
-        passwords: dependencies.passwords,
+        dependencies: dependencies,
         credentials: credentials,
-        audit: dependencies.audit,
-        clock: dependencies.clock,
         mail: dependencies.mail,
         cookies: cookies,
         secondFactor: dependencies.secondFactor
     )
     if let mail = dependencies.mail {
-        MailController(
-            users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle, passwords: dependencies.passwords,
-            mail: mail, audit: dependencies.audit, clock: dependencies.clock, account: account
-        ).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
+        MailController(dependencies: dependencies, mail: mail, account: account).addRoutes(to: router.group("api/auth"), signedIn: signedIn)
     }
     account.addRoutes(to: signedIn)
     if let factors = dependencies.secondFactor {
-        SecondFactorController(
-            users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle, passwords: dependencies.passwords,
-            credentials: credentials, factors: factors, audit: dependencies.audit, clock: dependencies.clock, cookies: cookies
-        ).addRoutes(to: signedIn)
+        SecondFactorController(dependencies: dependencies, credentials: credentials, factors: factors, cookies: cookies).addRoutes(to: signedIn)
     }
     let admin = router.group("api/admin").signedIn(verifier: verifier, sessions: dependencies.sessions)
         .add(middleware: RequireAdminRoleMiddleware())
-    AdminUsersController(
-        users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle,
-        audit: dependencies.audit, clock: dependencies.clock
-    ).addRoutes(to: admin)
-    AdminSessionsController(
-        users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.throttle,
-        audit: dependencies.audit, clock: dependencies.clock
-    ).addRoutes(to: admin)
+    AdminUsersController(dependencies: dependencies).addRoutes(to: admin)
+    AdminSessionsController(dependencies: dependencies).addRoutes(to: admin)
     AdminAuditController(trail: dependencies.auditTrail).addRoutes(to: admin)
     if let factors = dependencies.secondFactor {
-        AdminSecondFactorController(
-            users: dependencies.users, sessions: dependencies.sessions, factors: factors, audit: dependencies.audit, clock: dependencies.clock,
-            mail: dependencies.mail
-        ).addRoutes(to: admin)
+        AdminSecondFactorController(dependencies: dependencies, factors: factors, mail: dependencies.mail).addRoutes(to: admin)
     }
     if let mail = dependencies.mail {
-        AdminMailController(users: dependencies.users, mail: mail, audit: dependencies.audit, clock: dependencies.clock).addRoutes(to: admin)
+        AdminMailController(dependencies: dependencies, mail: mail).addRoutes(to: admin)
     }
     return router
 }

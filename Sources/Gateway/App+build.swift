@@ -33,7 +33,7 @@ func buildApplication(
     else {
         throw ConfigurationError(message: "AUTH_SERVICE_URL and CONTENT_SERVICE_URL must be http://host:port URLs")
     }
-    let redis = RedisClient(configuration: try configuration.redis ?? RedisConfiguration(url: configuration.redisURL), eventLoopGroup: group)
+    let redis = RedisClient(configuration: configuration.redis, eventLoopGroup: group)
     let loops = max(1, Array(group.makeIterator()).count)
     let states = EventLoopStates(group: group) { loop in
         EventLoopState(

@@ -26,10 +26,9 @@ struct GatewayConfiguration: Sendable {
     var upstreamTimeout: Double
     /// Client-side deadlines (`CLIENT_HEADER_TIMEOUT`, `CLIENT_BODY_TIMEOUT`, `CLIENT_IDLE_TIMEOUT`).
     var clientTimeouts: ClientTimeouts
-    /// The revocation stream and rate-limit counters (`REDIS_URL`).
-    var redisURL: String
-    /// Everything the `REDIS_*` settings say (TLS, Sentinel); `nil`: `redisURL` alone.
-    var redis: RedisConfiguration?
+    /// The revocation stream and rate-limit counters: `REDIS_URL` and the other `REDIS_*` settings
+    /// (TLS, Sentinel).
+    var redis: RedisConfiguration
     /// Protected routes answer 503 when the revocation feed has been silent this long (`REVOCATION_MAX_LAG`).
     var revocationMaxLag: Double
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, IPs or CIDRs, comma-separated).
@@ -72,7 +71,7 @@ struct GatewayConfiguration: Sendable {
         metricsAddress: ListenAddress = ListenAddress(host: "127.0.0.1", port: 9090),
         logFormat: LogFormat = .text,
         logsRequests: Bool = true
-    ) {
+    ) throws {
         self.address = address
         self.authServiceURL = authServiceURL.trimmingSuffix("/")
         self.contentServiceURL = contentServiceURL.trimmingSuffix("/")
@@ -86,7 +85,7 @@ struct GatewayConfiguration: Sendable {
         self.upstreamMaxConnections = upstreamMaxConnections
         self.upstreamTimeout = upstreamTimeout
         self.clientTimeouts = clientTimeouts
-        self.redisURL = redisURL
+        self.redis = try RedisConfiguration(url: redisURL)
         self.revocationMaxLag = revocationMaxLag
         self.trustedProxies = trustedProxies
         self.rateLimits = rateLimits
@@ -104,7 +103,7 @@ struct GatewayConfiguration: Sendable {
             return network
         }
         let origins = Self.list(config.string(forKey: "cors.allowed.origins", default: Self.tutorialOrigins.joined(separator: ",")))
-        self.init(
+        try self.init(
             address: try ListenAddress(config: config.scoped(to: "gateway"), defaultPort: 8080),
             authServiceURL: config.string(forKey: "auth.service.url", default: "http://127.0.0.1:8082"),
             contentServiceURL: config.string(forKey: "content.service.url", default: "http://127.0.0.1:8083"),
@@ -122,7 +121,6 @@ struct GatewayConfiguration: Sendable {
                 body: try config.positiveSeconds(forKey: "client.body.timeout", default: 10),
                 idle: try config.positiveSeconds(forKey: "client.idle.timeout", default: 60)
             ),
-            redisURL: config.string(forKey: "redis.url", isSecret: true, default: "redis://127.0.0.1:6379"),
             revocationMaxLag: try config.positiveSeconds(forKey: "revocation.max.lag", default: 1),
             trustedProxies: proxies,
             rateLimits: [

@@ -3,14 +3,9 @@ import Hummingbird
 
 /// What any signed-in user does with their own account: the profile, a password change, and the
 /// list of their sessions, any of which they can end.
-struct AccountController: Sendable {
-    let users: any UserRepository
-    let sessions: any SessionStore
-    let throttle: any SigninThrottle
-    let passwords: PasswordHasher
+struct AccountController: UsesAuthDependencies {
+    let dependencies: AuthDependencies
     let credentials: CredentialIssuer
-    let audit: any AuditRecorder
-    let clock: any WallClock
     /// Sends the notice of a password change; `nil` without mail.
     var mail: MailFeatures? = nil
     /// A password change hands its fresh pair over in session cookies too (only there in `only` mode).

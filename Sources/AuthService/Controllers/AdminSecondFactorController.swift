@@ -4,12 +4,9 @@ import Hummingbird
 /// An admin removes a user's second factor: the way back for a user who lost both the phone and the
 /// recovery codes. Every session of the user ends (before the write, and after it under the epoch the
 /// removal advanced); audited; the user gets a notice when mail is configured.
-struct AdminSecondFactorController: Sendable {
-    let users: any UserRepository
-    let sessions: any SessionStore
+struct AdminSecondFactorController: UsesAuthDependencies {
+    let dependencies: AuthDependencies
     let factors: SecondFactorFeatures
-    let audit: any AuditRecorder
-    let clock: any WallClock
     var mail: MailFeatures? = nil
 
     /// On a group whose routes already require an unrevoked admin's token.

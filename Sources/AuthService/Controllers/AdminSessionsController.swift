@@ -3,12 +3,8 @@ import Hummingbird
 
 /// An admin's view of a user's sessions and signin back-off: list the sessions, end them all, clear
 /// the lockout.
-struct AdminSessionsController: Sendable {
-    let users: any UserRepository
-    let sessions: any SessionStore
-    let throttle: any SigninThrottle
-    let audit: any AuditRecorder
-    let clock: any WallClock
+struct AdminSessionsController: UsesAuthDependencies {
+    let dependencies: AuthDependencies
 
     /// On a group whose routes already require an unrevoked admin's token.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {

@@ -7,12 +7,8 @@ import Hummingbird
 /// change advanced (so that no signin or refresh that read the old state outlives it, see
 /// ``CredentialIssuer``): a role change refuses the user's access tokens (the next refresh carries the
 /// new roles); disable and delete end every session.
-struct AdminUsersController: Sendable {
-    let users: any UserRepository
-    let sessions: any SessionStore
-    let throttle: any SigninThrottle
-    let audit: any AuditRecorder
-    let clock: any WallClock
+struct AdminUsersController: UsesAuthDependencies {
+    let dependencies: AuthDependencies
 
     /// On a group whose routes already require an unrevoked admin's token.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {

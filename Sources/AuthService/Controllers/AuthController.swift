@@ -9,15 +9,10 @@ import ServiceKit
 /// cookies (``SessionCookieJar``): then the refresh cookie names a session too, and signout answers
 /// without a valid access token. Signup is public (a stale token that a refresh client attaches must
 /// not refuse it) and looks at a token only when it asks for a privileged role.
-struct AuthController: Sendable {
-    let users: any UserRepository
-    let sessions: any SessionStore
-    let throttle: any SigninThrottle
-    let passwords: PasswordHasher
+struct AuthController: UsesAuthDependencies {
+    let dependencies: AuthDependencies
     let credentials: CredentialIssuer
     let verifier: AccessTokenVerifier
-    let audit: any AuditRecorder
-    let clock: any WallClock
     /// Verification mails at signup, and the `required` check at signin; `nil` without mail.
     var mail: MailFeatures? = nil
     /// Session cookies: set by signin and refresh, read by refresh and signout, cleared by signout.

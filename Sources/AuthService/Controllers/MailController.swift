@@ -5,14 +5,9 @@ import Hummingbird
 /// verification mail, change the address. Every token travels only in its mail and is stored as a
 /// hash; every mail is written to the outbox with its token, in one statement, and the delivery
 /// worker sends it.
-struct MailController: Sendable {
-    let users: any UserRepository
-    let sessions: any SessionStore
-    let throttle: any SigninThrottle
-    let passwords: PasswordHasher
+struct MailController: UsesAuthDependencies {
+    let dependencies: AuthDependencies
     let mail: MailFeatures
-    let audit: any AuditRecorder
-    let clock: any WallClock
     /// Checks the code an enrolled user's address change needs.
     var account: AccountController? = nil
 
@@ -158,11 +153,9 @@ struct MailController: Sendable {
 }
 
 /// An admin sends a user a reset link: the admin never sees or sets a password.
-struct AdminMailController: Sendable {
-    let users: any UserRepository
+struct AdminMailController: UsesAuthDependencies {
+    let dependencies: AuthDependencies
     let mail: MailFeatures
-    let audit: any AuditRecorder
-    let clock: any WallClock
 
     /// On a group whose routes already require an unrevoked admin's token.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {

@@ -8,15 +8,10 @@ import Hummingbird
 /// the write, the write advances the credential epoch, the revocation after it refuses every session
 /// and token of the old epoch (a signin in flight that read the account before loses), and the calling
 /// session goes on with a fresh pair. Every wrong password or code counts in the account's back-off.
-struct SecondFactorController: Sendable {
-    let users: any UserRepository
-    let sessions: any SessionStore
-    let throttle: any SigninThrottle
-    let passwords: PasswordHasher
+struct SecondFactorController: UsesAuthDependencies {
+    let dependencies: AuthDependencies
     let credentials: CredentialIssuer
     let factors: SecondFactorFeatures
-    let audit: any AuditRecorder
-    let clock: any WallClock
     let cookies: SessionCookieJar
 
     /// On a group whose routes already require an unrevoked access token.

@@ -111,7 +111,7 @@ private func runGateway<T: Sendable>(
     _ body: (RunningGateway) async throws -> T
 ) async throws -> T {
     let port = try await GatewayPorts.shared.next()
-    var configuration = GatewayConfiguration(
+    var configuration = try GatewayConfiguration(
         address: ListenAddress(host: "127.0.0.1", port: port),
         authServiceURL: setup.upstream?.url ?? closedURL,
         contentServiceURL: setup.upstream?.url ?? closedURL,

@@ -145,7 +145,7 @@ struct DeadlineTests {
     }
 
     @Test("the default deadlines are the documented ones")
-    func defaults() {
-        #expect(GatewayConfiguration().clientTimeouts == ClientTimeouts(header: 10, body: 10, idle: 60))
+    func defaults() throws {
+        #expect(try GatewayConfiguration().clientTimeouts == ClientTimeouts(header: 10, body: 10, idle: 60))
     }
 }
