@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make compose-test`: build the container images without any image registry,
 # start compose/compose.yaml (PostgreSQL, Redis, 2 auth + 2 content replicas,
-# the gateway), run the end-to-end smoke checks through the gateway, then
-# prove that the stack rides out a replica dying or restarting under load.
+# the gateway), run the frontends suite through the gateway, then prove that
+# the stack rides out a replica dying or restarting under load.
 # Everything is torn down (`down -v`) on exit, whatever happened.
 #
 # Phases (each one timed, the table printed at the end):
@@ -17,12 +17,11 @@
 #              app image from compose/Dockerfile fed the host-built binaries
 #              (BINARIES_FROM, an image FROM scratch holding /staging)
 #   up         `docker-compose up -d`, wait for the gateway's /health/ready
-#   smoke      scripts/compose_smoke.py smoke against the published gateway:
-#              what only the containers show (readiness, the mounted key,
-#              the bootstrap admin, sessions across the auth replicas)
 #   contract   the frontends suite (Tests/system/frontends) against the
 #              published gateway: scripts/system-test.sh with
-#              SYSTEM_TEST_GATEWAY_URL
+#              SYSTEM_TEST_GATEWAY_URL; test_running_stack.py there is what
+#              only the containers show (the mounted key, the bootstrap
+#              admin, a session rotating across the auth replicas)
 #   load       four bounded (LOAD_DURATION s) loads on loopback: a baseline,
 #              a content replica SIGKILLed, a content replica stopped with
 #              SIGTERM and started again, an auth replica restarted; each
@@ -74,7 +73,7 @@ LOAD_DURATION="${LOAD_DURATION:-10}"
 LOAD_CONCURRENCY="${LOAD_CONCURRENCY:-16}"
 GRACEFUL_MAX_FAILED="${GRACEFUL_MAX_FAILED:-0}"
 KILL_MAX_FAILED="${KILL_MAX_FAILED:-$LOAD_CONCURRENCY}"
-SMOKE="$REPO_ROOT/scripts/compose_smoke.py"
+LOAD_TOOL="$REPO_ROOT/scripts/compose_load.py"
 
 WORK=""
 BUILD_PID=""
@@ -380,7 +379,7 @@ load_case() {
         --retries 1 --out "$out" --header "x-access-token: $LOAD_TOKEN")
     [[ -n "$body" ]] && args+=(--expect-body "$body")
     log_info "load '$name': $LOAD_CONCURRENCY connections, ${LOAD_DURATION}s on $url"
-    python3 "$SMOKE" "${args[@]}" "$@" >/dev/null
+    python3 "$LOAD_TOOL" "${args[@]}" "$@" >/dev/null
     local line verdict
     line="$(python3 - "$out" "$bound" <<'PY'
 import json, sys
@@ -414,7 +413,7 @@ restore_replica() { # CONTAINER: started again if the kill left it stopped; wait
 }
 
 run_loads() {
-    LOAD_TOKEN="$(python3 "$SMOKE" token --base-url "$BASE_URL")"
+    LOAD_TOKEN="$(python3 "$LOAD_TOOL" token --base-url "$BASE_URL")"
     local user_url="$BASE_URL/api/test/user" jwks_url="$BASE_URL/.well-known/jwks.json"
     local content1 content2 auth1
     content1="$(replica content 1)"
@@ -473,10 +472,6 @@ main() {
     phase up
     prepare_secrets
     start_stack
-
-    phase smoke
-    python3 "$SMOKE" smoke --base-url "$BASE_URL" \
-        --admin-username "$BOOTSTRAP_ADMIN_USERNAME" --admin-password "$BOOTSTRAP_ADMIN_PASSWORD"
 
     phase contract
     run_contract_suite

@@ -1,23 +1,12 @@
 #!/usr/bin/env python3
-"""End-to-end checks of a running stack through its gateway (standard library only).
+"""Load through a running stack's gateway, for scripts/compose-test.sh (standard library only).
 
-Used by scripts/compose-test.sh against the compose stack; works against any
-gateway (e.g. `make run`):
-
-  compose_smoke.py smoke --base-url URL --admin-username U --admin-password P
-      What only the running containers show: ready through the gateway, the
-      mounted signing key in the JWKS, the bootstrap admin from the compose
-      environment, a session rotating and ending across the auth replicas.
-      (The contract is the frontends suite's: scripts/system-test.sh with
-      SYSTEM_TEST_GATEWAY_URL.) Ends with the line "N passed, N failed";
-      exit status 1 on any failure.
-
-  compose_smoke.py token --base-url URL
+  compose_load.py token --base-url URL
       Signs up and signs in a fresh user; prints its access token.
 
-  compose_smoke.py load --url URL [--header 'Name: value']... [--expect-body TEXT]
-                        [--duration S] [--concurrency N] [--retries R]
-                        [--at 'SECONDS:COMMAND']... [--out FILE]
+  compose_load.py load --url URL [--header 'Name: value']... [--expect-body TEXT]
+                       [--duration S] [--concurrency N] [--retries R]
+                       [--at 'SECONDS:COMMAND']... [--out FILE]
       A bounded load (closed loop: N connections, one request at a time each,
       for S seconds). A request counts as failed when it does not answer 200
       (with TEXT as the body, if given) or the connection fails; a failed
@@ -26,6 +15,9 @@ gateway (e.g. `make run`):
       SECONDS after the start, and its time is recorded. Prints one JSON
       summary: totals, first-attempt and final failures by cause, latency
       percentiles and where the failures fell relative to the events.
+
+What the running containers show through the gateway is checked by the frontends suite
+(Tests/system/frontends/test_running_stack.py), which compose-test.sh runs against the same gateway.
 """
 
 from __future__ import annotations
@@ -77,39 +69,6 @@ def request(base: str, method: str, path: str, *, body=None, headers=None, timeo
         conn.close()
 
 
-# ---------------------------------------------------------------- smoke ---
-
-
-class Smoke:
-    """Runs named checks, printing PASS/FAIL for each, and counts them."""
-
-    def __init__(self) -> None:
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name: str, condition: bool, detail: str = "") -> bool:
-        if condition:
-            self.passed += 1
-            print(f"PASS {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-        return condition
-
-    def expect(self, name: str, resp: Response, status: int, *, message: str | None = None,
-               text: str | None = None) -> bool:
-        detail = f"got {resp.status} {resp.text()[:200]!r}"
-        ok = resp.status == status
-        if ok and message is not None:
-            try:
-                ok = resp.json().get("message") == message
-            except (ValueError, AttributeError):
-                ok = False
-        if ok and text is not None:
-            ok = resp.text() == text
-        return self.check(name, ok, detail)
-
-
 def new_name(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(5)}"  # 3-20 characters, no spaces
 
@@ -121,58 +80,6 @@ def signup(base: str, username: str, password: str) -> Response:
 
 def signin(base: str, username: str, password: str) -> Response:
     return request(base, "POST", "/api/auth/signin", body={"username": username, "password": password})
-
-
-def run_smoke(args: argparse.Namespace) -> int:
-    """What only the running containers can show. The contract itself (signup, signin, the boards and
-    their role answers, the tutorial's messages, CORS) is the frontends suite's, which compose-test.sh
-    runs against this same gateway next."""
-    base = args.base_url
-    s = Smoke()
-
-    # The containers found each other, ran their migrations and reported ready through the gateway.
-    s.expect("gateway /health/ready", request(base, "GET", "/health/ready"), 200)
-    root = request(base, "GET", "/")
-    s.check("every response carries X-Request-Id", bool(root.headers.get("X-Request-Id")))
-
-    # The signing key mounted as a secret is the one the auth replicas publish.
-    jwks = request(base, "GET", "/.well-known/jwks.json")
-    keys = jwks.json().get("keys", []) if jwks.status == 200 else []
-    s.check("JWKS publishes the mounted ES256 P-256 key",
-            any(k.get("kty") == "EC" and k.get("crv") == "P-256" and k.get("kid") for k in keys),
-            f"got {jwks.status} {jwks.text()[:200]!r}")
-
-    # The bootstrap admin from the compose environment exists.
-    admin = signin(base, args.admin_username, args.admin_password)
-    s.check("bootstrap admin signs in with ROLE_ADMIN",
-            admin.status == 200 and "ROLE_ADMIN" in admin.json().get("roles", []),
-            f"got {admin.status} {admin.text()[:200]!r}")
-
-    # A session lives in the shared stores, whichever of the two auth replicas answers: it rotates
-    # on one and the other, and its signout is enforced by the gateway on the very next request.
-    user, password = new_name("smoke"), "s3cret-" + secrets.token_hex(4)
-    s.expect("signup", signup(base, user, password), 200, message="User registered successfully!")
-    ok = signin(base, user, password)
-    refresh = ok.json().get("refreshToken", "") if ok.status == 200 else ""
-    access = ok.json().get("accessToken", "") if ok.status == 200 else ""
-    s.check("signin", ok.status == 200 and bool(refresh) and bool(access), f"got {ok.status} {ok.text()[:200]!r}")
-    for rotation in range(1, 5):
-        rotated = request(base, "POST", "/api/auth/refreshtoken", body={"refreshToken": refresh})
-        body = rotated.json() if rotated.status == 200 else {}
-        s.check(f"refresh rotation {rotation}", rotated.status == 200 and body.get("refreshToken") not in (None, "", refresh),
-                f"got {rotated.status} {rotated.text()[:200]!r}")
-        refresh, access = body.get("refreshToken", ""), body.get("accessToken", "")
-    s.expect("the rotated access token works",
-             request(base, "GET", "/api/test/user", headers={"x-access-token": access}), 200, text="User Content.")
-    s.expect("signout", request(base, "POST", "/api/auth/signout", headers={"x-access-token": access}), 200,
-             message="You've been signed out!")
-    s.expect("the signed-out access token, at once: 401",
-             request(base, "GET", "/api/test/user", headers={"x-access-token": access}), 401)
-    ended = request(base, "POST", "/api/auth/refreshtoken", body={"refreshToken": refresh})
-    s.check("the ended session's refresh token: 403", ended.status == 403, f"got {ended.status} {ended.text()[:200]!r}")
-
-    print(f"{s.passed} passed, {s.failed} failed")
-    return 0 if s.failed == 0 else 1
 
 
 def run_token(args: argparse.Namespace) -> int:
@@ -328,11 +235,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    smoke = sub.add_parser("smoke", help="end-to-end checks through the gateway")
-    smoke.add_argument("--base-url", default="http://127.0.0.1:8080")
-    smoke.add_argument("--admin-username", required=True)
-    smoke.add_argument("--admin-password", required=True)
-
     token = sub.add_parser("token", help="sign up and sign in a fresh user, print its access token")
     token.add_argument("--base-url", default="http://127.0.0.1:8080")
 
@@ -350,7 +252,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "load" and not 0 < args.duration <= 120:
         parser.error("--duration must be in (0, 120] seconds")
-    return {"smoke": run_smoke, "token": run_token, "load": run_load}[args.command](args)
+    return {"token": run_token, "load": run_load}[args.command](args)
 
 
 if __name__ == "__main__":
