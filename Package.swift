@@ -30,6 +30,8 @@ let products: [String: Target.Dependency] = [
     "PostgresNIO": .product(name: "PostgresNIO", package: "postgres-nio"),
     "Prometheus": .product(name: "Prometheus", package: "swift-prometheus"),
     "ServiceLifecycle": .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    "OTel": .product(name: "OTel", package: "swift-otel"),
+    "Tracing": .product(name: "Tracing", package: "swift-distributed-tracing"),
 ]
 
 /// The dependencies of a target that imports `modules`: a package's product, or a target of ours.
@@ -80,6 +82,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // OTLP over HTTP only: the gRPC exporter's dependencies would double the build for nothing we use.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -87,13 +92,13 @@ let package = Package(
         // A C target, not a system library: Foundation's private ICU module would clash with
         // Debian's ICU headers in Swift (see Sources/CICU/include/authicu.h). Debian: libicu-dev.
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]),
-        .library("Redis", uses: uses("CHiredis", "Configuration", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "ServiceLifecycle")),
+        .library("Redis", uses: uses("CHiredis", "Configuration", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "ServiceLifecycle", "Tracing")),
         .library("SMTP", uses: uses("NIOCore", "NIOPosix", "NIOSSL", "NIOTLS")),
         // The contract the gateway and both services share: tokens, the revocation stream, errors, roles,
         // configuration, logs and metrics. No web framework: the gateway is plain NIO.
         .library("Common", uses: uses(
             "AsyncHTTPClient", "Configuration", "Crypto", "HTTPTypes", "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix",
-            "Prometheus", "ServiceLifecycle"
+            "OTel", "Prometheus", "ServiceLifecycle"
         )),
         // The Hummingbird kit of the auth and content services: their middleware, health and metrics routes.
         .library("ServiceKit", uses: uses(
@@ -101,14 +106,16 @@ let package = Package(
         )),
         .service("AuthService", uses: uses(
             "CArgon2", "CICU", "Common", "ServiceKit", "Redis", "SMTP", "Configuration", "Crypto", "HTTPTypes", "Hummingbird", "HummingbirdBcrypt",
-            "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "PostgresNIO", "Prometheus", "ServiceLifecycle"
+            "JWTKit", "Logging", "Metrics", "NIOCore", "NIOPosix", "NIOSSL", "PostgresNIO", "Prometheus", "ServiceLifecycle", "Tracing"
         )),
-        .service("ContentService", uses: uses("Common", "ServiceKit", "AsyncHTTPClient", "Configuration", "Hummingbird", "Logging", "NIOCore", "Prometheus")),
+        .service("ContentService", uses: uses(
+            "Common", "ServiceKit", "AsyncHTTPClient", "Configuration", "Hummingbird", "Logging", "NIOCore", "Prometheus", "ServiceLifecycle"
+        )),
         .service(
             "Gateway",
             uses: uses(
                 "Common", "Redis", "AsyncHTTPClient", "Configuration", "HTTPTypes", "Logging", "Metrics", "NIOCore", "NIOHTTP1",
-                "NIOPosix", "Prometheus", "ServiceLifecycle"
+                "NIOPosix", "Prometheus", "ServiceLifecycle", "Tracing"
             ),
             resources: [.copy("Resources")],
             settings: [.define("BENCHMARK_VARIANTS", .when(traits: ["BenchmarkVariants"]))]

@@ -5,6 +5,7 @@ import PostgresNIO
 import Prometheus
 import Redis
 import ServiceKit
+import ServiceLifecycle
 import SMTP
 
 /// What the auth service's routes need; tests assemble it from in-memory parts.
@@ -32,6 +33,8 @@ struct AuthDependencies: Sendable {
     var sessionCookies = SessionCookieSettings()
     /// Second factors; `nil` in handler tests built from in-memory parts, which then have no MFA routes.
     var secondFactor: SecondFactorFeatures? = nil
+    /// A span per request, continuing the caller's trace (``TraceExport``).
+    var tracing = false
 }
 
 /// Builds the auth service on PostgreSQL and Redis; migrations and the bootstrap admin run before
@@ -39,7 +42,8 @@ struct AuthDependencies: Sendable {
 func buildApplication(
     configuration: AuthConfiguration,
     logger: Logger,
-    metrics: PrometheusCollectorRegistry? = nil
+    metrics: PrometheusCollectorRegistry? = nil,
+    traces: (any Service)? = nil
 ) async throws -> some ApplicationProtocol {
     let signingKeys = try SigningKeys(
         privateKeyFile: configuration.privateKeyFile,
@@ -78,6 +82,7 @@ func buildApplication(
     )
     dependencies.mail = mail
     dependencies.sessionCookies = configuration.sessionCookies
+    dependencies.tracing = traces != nil
     let factorRepository = PostgresSecondFactorRepository(database: database, logger: logger)
     let secretBox = try configuration.secondFactor.box()
     dependencies.secondFactor = SecondFactorFeatures(
@@ -99,7 +104,8 @@ func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port), serverName: "auth-service"),
         // Stopped in reverse order, after the server: the audit writer still has PostgreSQL to flush into.
-        services: [
+        // Stopped after the server: the last spans are sent then.
+        services: (traces.map { [$0] } ?? []) + [
             postgres, redis, RequestLogFlushService(log: dependencies.requestLog),
             AuditWriterService(buffer: auditBuffer, repository: auditTrail, logger: logger),
             AuditRetentionService(repository: auditTrail, retentionDays: configuration.auditRetentionDays, logger: logger),
@@ -160,7 +166,7 @@ func buildRouter(
         clock: dependencies.clock
     )
     let router = Router(context: AppRequestContext.self)
-    router.addServiceMiddleware(requestLog: dependencies.requestLog)
+    router.addServiceMiddleware(requestLog: dependencies.requestLog, tracing: dependencies.tracing)
     router.addMiddleware {
         RequestBodyLimitMiddleware(limit: dependencies.maxRequestBodyBytes)
         StoreUnavailableMiddleware()

@@ -12,7 +12,8 @@ struct App {
         let metrics = MetricsEndpoint.bootstrap()
         do {
             let configuration = try AuthConfiguration(config: config)
-            let app = try await buildApplication(configuration: configuration, logger: logger, metrics: metrics)
+            let traces = try TraceExport.bootstrap(serviceName: "auth-service", logger: logger)
+            let app = try await buildApplication(configuration: configuration, logger: logger, metrics: metrics, traces: traces)
             try await app.runService()
         } catch {
             exitForStartupFailure(error, logger: logger)

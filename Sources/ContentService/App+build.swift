@@ -4,12 +4,14 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceKit
+import ServiceLifecycle
 
 /// Builds the content service; tests call this too, with their own key provider.
 func buildApplication(
     configuration: ContentConfiguration,
     logger: Logger,
-    metrics: PrometheusCollectorRegistry? = nil
+    metrics: PrometheusCollectorRegistry? = nil,
+    traces: (any Service)? = nil
 ) async throws -> some ApplicationProtocol {
     let httpClient = HTTPClient(configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(5))))
     let keys = JWKSKeyProvider(url: configuration.jwksURL, httpClient: httpClient, logger: logger)
@@ -21,10 +23,12 @@ func buildApplication(
     )
     let requestLog = configuration.logsRequests
         ? RequestLog(service: "content-service", format: configuration.logFormat, fallback: logger) : nil
-    let router = buildRouter(verifier: verifier, requestLog: requestLog, readiness: ["jwks": { await keys.hasKeys }])
+    let router = buildRouter(verifier: verifier, requestLog: requestLog, tracing: traces != nil, readiness: ["jwks": { await keys.hasKeys }])
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.address.host, port: configuration.address.port), serverName: "content-service"),
+        // Stopped after the server: the last spans are sent then.
+        services: traces.map { [$0] } ?? [],
         logger: logger
     )
     app.addServices(
@@ -42,10 +46,11 @@ func buildApplication(
 func buildRouter(
     verifier: AccessTokenVerifier,
     requestLog: RequestLog? = nil,
+    tracing: Bool = false,
     readiness: [String: HealthController<AppRequestContext>.ReadinessCheck] = [:]
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.addServiceMiddleware(requestLog: requestLog)
+    router.addServiceMiddleware(requestLog: requestLog, tracing: tracing)
     HealthController(checks: readiness).addRoutes(to: router)
     ContentController(verifier: verifier).addRoutes(to: router.group("api/test"))
     return router

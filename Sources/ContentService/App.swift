@@ -11,7 +11,8 @@ struct App {
         let logger = Logger(label: "content-service")
         let metrics = MetricsEndpoint.bootstrap()
         do {
-            let app = try await buildApplication(configuration: ContentConfiguration(config: config), logger: logger, metrics: metrics)
+            let traces = try TraceExport.bootstrap(serviceName: "content-service", logger: logger)
+            let app = try await buildApplication(configuration: ContentConfiguration(config: config), logger: logger, metrics: metrics, traces: traces)
             try await app.runService()
         } catch {
             exitForStartupFailure(error, logger: logger)

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Tracing
 
 /// A small async Redis client over hiredis's RESP parser and SwiftNIO channels.
 ///
@@ -36,8 +37,18 @@ package struct RedisClient: Service, Sendable, CustomStringConvertible {
         try await self.pipeline([arguments])[0]
     }
 
-    /// Sends the commands together, in order, and returns their replies in the same order.
+    /// Sends the commands together, in order, and returns their replies in the same order. Within a
+    /// traced request, a client span named by the first command (no key, no argument).
     package func pipeline(_ commands: [[String]]) async throws -> [RedisValue] {
+        guard ServiceContext.current != nil, let name = commands.first?.first else { return try await self.untracedPipeline(commands) }
+        return try await withSpan("redis \(name)", ofKind: .client) { span in
+            span.attributes["db.system"] = "redis"
+            span.attributes["db.operation.batch.size"] = commands.count
+            return try await self.untracedPipeline(commands)
+        }
+    }
+
+    private func untracedPipeline(_ commands: [[String]]) async throws -> [RedisValue] {
         let channel = try await self.connection()
         let timeout = self.configuration.commandTimeout
         let futures = commands.map { Self.send($0, on: channel, timeout: timeout, flush: false) }

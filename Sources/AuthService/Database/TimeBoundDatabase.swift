@@ -2,6 +2,7 @@ import Common
 import Foundation
 import Logging
 import PostgresNIO
+import Tracing
 
 /// How long the auth service waits on PostgreSQL, and how far before that writes stop counting.
 struct DatabaseTimeouts: Sendable, Equatable {
@@ -70,11 +71,13 @@ struct TimeBoundDatabase: Sendable {
         )
         let lease = LeaseState()
         let work = Task {
-            try await self.client.withConnection { connection in
-                guard await lease.attach(connection) else {
-                    throw DatabaseUnavailable(code: .timedOut, operation: operation)
+            try await Self.traced(operation) {
+                try await self.client.withConnection { connection in
+                    guard await lease.attach(connection) else {
+                        throw DatabaseUnavailable(code: .timedOut, operation: operation)
+                    }
+                    return try await body(connection, writeDeadline)
                 }
-                return try await body(connection, writeDeadline)
             }
         }
         // The answer is whichever comes first, the work or the deadline, and the loser is not waited
@@ -107,6 +110,16 @@ struct TimeBoundDatabase: Sendable {
                 throw DatabaseUnavailable(code: .connectionLost, operation: operation)
             }
             throw error
+        }
+    }
+
+    /// Within a traced request (``TraceExport``), a client span named by the operation, around its
+    /// wait for a connection and its statements; elsewhere (background work) no span.
+    private static func traced<T: Sendable>(_ operation: String, _ body: () async throws -> T) async throws -> T {
+        guard ServiceContext.current != nil else { return try await body() }
+        return try await withSpan("db \(operation)", ofKind: .client) { span in
+            span.attributes["db.system"] = "postgresql"
+            return try await body()
         }
     }
 

@@ -8,7 +8,7 @@ enum FieldName: UInt8 {
     case origin, proxyAuthenticate, proxyAuthorization, proxyConnection, remoteUser, server, te, trailer, transferEncoding, upgrade
     case vary, xAccessToken, xAuthUser, xAuthenticatedUser, xAuthenticatedUserID, xConsumerID, xConsumerUsername, xForwardedFor
     case xForwardedUser, xRemoteUser, xRequestID, xUser, xUserID, xUserRoles
-    case accessControlAllowOrigin, accessControlRequestMethod, revocationPosition
+    case accessControlAllowOrigin, accessControlRequestMethod, revocationPosition, traceparent, tracestate
     /// Any other `X-Forwarded-*`.
     case xForwardedOther
 
@@ -31,7 +31,7 @@ enum FieldName: UInt8 {
             ("x-forwarded-for", .xForwardedFor), ("x-forwarded-user", .xForwardedUser), ("x-remote-user", .xRemoteUser),
             ("x-request-id", .xRequestID), ("x-user", .xUser), ("x-user-id", .xUserID), ("x-user-roles", .xUserRoles),
             ("access-control-allow-origin", .accessControlAllowOrigin), ("access-control-request-method", .accessControlRequestMethod),
-            (RevocationStream.positionHeader, .revocationPosition),
+            (RevocationStream.positionHeader, .revocationPosition), ("traceparent", .traceparent), ("tracestate", .tracestate),
         ]
         var byLength = [[(spelling: [UInt8], name: FieldName)]](repeating: [], count: 32)
         for (spelling, name) in names {

@@ -16,6 +16,9 @@ struct UpstreamRequestWriter {
     var token: String?
     /// `cookie: name=value`: the refresh cookie, for the routes that read it (cookie mode).
     var refreshCookie: (name: String, value: String)?
+    /// The gateway's own `traceparent` / `tracestate` when it traces (``RequestTrace``), written in
+    /// place of the client's; empty: the client's pass as any other field.
+    var traceFields: [(name: String, value: String)] = []
 
     func write(_ head: RequestHead, target: Substring, body: ByteBuffer?, into out: inout ByteBuffer) {
         // HEAD is asked as GET, whose head is the answer: the services need not implement HEAD.
@@ -32,6 +35,7 @@ struct UpstreamRequestWriter {
         for field in headers.fields {
             if field.name == .host { host = headers.valueBytes(of: field) }
             if HeaderFilter.dropsFromRequests(field.name) { continue }
+            if !self.traceFields.isEmpty, field.name == .traceparent || field.name == .tracestate { continue }
             if !listedInConnection.isEmpty, listedInConnection.contains(headers.nameBytes(of: field)),
                 !HeaderFilter.outlivesConnectionOption(field.name)
             {
@@ -51,6 +55,12 @@ struct UpstreamRequestWriter {
         out.writeStaticString("x-request-id: ")
         out.writeString(self.requestID)
         out.writeStaticString("\r\n")
+        for field in self.traceFields {
+            out.writeString(field.name)
+            out.writeStaticString(": ")
+            out.writeString(field.value)
+            out.writeStaticString("\r\n")
+        }
         if let token = self.token {
             out.writeStaticString("authorization: Bearer ")
             out.writeString(token)

@@ -104,6 +104,7 @@ extension ClientConnectionHandler {
         let status = exchange.status ?? 0
         let duration = UInt64(max(0, (NIODeadline.now() - exchange.started).nanoseconds))
         self.state.metrics.record(route: exchange.route?.path, method: exchange.head.method, status: status, nanoseconds: duration)
+        exchange.trace?.end(route: exchange.route?.path, status: status, check: exchange.check)
         self.shared.requestLog?.record(
             RequestLogEntry(method: exchange.head.method.rawValue, path: exchange.path, status: status, durationNanoseconds: duration, requestID: exchange.requestID),
             on: self.context.eventLoop

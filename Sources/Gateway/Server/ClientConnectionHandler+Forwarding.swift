@@ -14,15 +14,18 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             )
         {
             // Cookies authenticate this request, and it may come from another site's page.
+            exchange.check = .crossSiteRefused
             return self.respond(LocalResponse(CrossSiteRule.refused), to: exchange)
         }
         exchange.forwardedToken = route.passesToken ? exchange.credential.token : nil
+        exchange.check = .publicRoute
         if let action = route.rateLimited {
             let client = self.clientAddress(of: exchange)
             let limit = self.shared.rateLimit
             let logger = self.shared.logger
             self.resume(exchange, after: { await limit.check(action, client: client, logger: logger) }) { handler, decision in
                 if case .limited(let retryAfter) = decision {
+                    exchange.check = .rateLimited
                     handler.respond(LocalResponse(.tooManyRequests(retryAfter: retryAfter)), to: exchange)
                 } else {
                     handler.connectUpstream(for: exchange, route: route)
@@ -45,17 +48,21 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         switch self.shared.gate.check(token: token, state: self.state, wallClock: Date().timeIntervalSince1970, now: .now()) {
         case .pass(let claims) where self.shared.gate.lacksSecondFactor(claims, for: route):
             AuthMetrics.tokenRefused("second_factor_required")
+            exchange.check = .secondFactorRequired
             self.respond(LocalResponse(AccessTokenGate.secondFactorRequired), to: exchange)
         case .pass:
             exchange.forwardedToken = token
+            exchange.check = .tokenAccepted
             self.connectUpstream(for: exchange, route: route)
         case .refuse where lenient, .unknownKey where lenient && afterKeyRefresh:
             exchange.forwardedToken = nil
             self.connectUpstream(for: exchange, route: route)
         case .refuse(let error):
+            exchange.check = .tokenRefused
             self.respond(LocalResponse(error), to: exchange)
         case .unknownKey where afterKeyRefresh:
             AuthMetrics.tokenRefused("unknownKey")
+            exchange.check = .tokenRefused
             self.respond(LocalResponse(.unauthorized), to: exchange)
         case .unknownKey:
             // A key published since our last look? Look again (rate-limited), then decide. The new
@@ -125,7 +132,8 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         let refreshCookie = exchange.route?.readsRefreshCookie == true ? exchange.cookies.refresh : nil
         let writer = UpstreamRequestWriter(
             authority: leg.pool.address.authority, clientAddress: self.clientAddress(of: exchange), requestID: exchange.requestID,
-            token: exchange.forwardedToken, refreshCookie: refreshCookie.map { (self.shared.sessionCookies.refreshName, $0) }
+            token: exchange.forwardedToken, refreshCookie: refreshCookie.map { (self.shared.sessionCookies.refreshName, $0) },
+            traceFields: exchange.trace?.forwardedFields ?? []
         )
         var request = self.context.channel.allocator.buffer(capacity: 512 + exchange.head.headers.bytes.readableBytes + (exchange.body?.readableBytes ?? 0))
         writer.write(exchange.head, target: RequestHeadCheck.originForm(of: exchange.head.target), body: exchange.body, into: &request)

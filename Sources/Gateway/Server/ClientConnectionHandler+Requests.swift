@@ -13,6 +13,11 @@ extension ClientConnectionHandler {
             head: head, facts: facts, path: path ?? "-", requestID: RequestID.accept(facts.requestID) ?? self.state.requestIDs.next(),
             started: .now(), allowedOrigin: self.shared.cors.allowedOrigin(facts.origin)
         )
+        if self.shared.tracing {
+            exchange.trace = RequestTrace(
+                method: head.method.rawValue, traceparent: head.headers.first(.traceparent), tracestate: head.headers.first(.tracestate)
+            )
+        }
         self.exchange = exchange
         let framing: RequestHeadCheck.Body
         switch RequestHeadCheck.body(of: head, facts: facts, maxBodyBytes: self.shared.maxBodyBytes) {

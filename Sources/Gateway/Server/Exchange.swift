@@ -31,6 +31,10 @@ final class Exchange {
     var status: Int?
     /// How the answer's body is framed for the client, once its head is written.
     var framing = ClientFraming.empty
+    /// The request's span, when the gateway traces.
+    var trace: RequestTrace?
+    /// What the checks decided, for the span.
+    var check = GatewayCheck.localAnswer
 
     enum Phase {
         /// Checks (rate limit, token) or a local answer in progress.

@@ -17,6 +17,8 @@ struct GatewayConnectionContext: Sendable {
     let local: LocalResponses
     /// `nil` when request lines are not logged (`LOG_LEVEL` above `info`).
     let requestLog: RequestLog?
+    /// A span per request (``TraceExport``); when off, no trace work at all.
+    let tracing: Bool
     /// Asked again when a token names a key this gateway does not know.
     let keys: JWKSKeyProvider
     let states: EventLoopStates

@@ -14,8 +14,9 @@ enum HeaderFilter {
             .xUserRoles, .xUser, .xAuthenticatedUser, .xAuthenticatedUserID, .xForwardedUser, .xRemoteUser, .remoteUser, .xAuthUser,
             .xConsumerID, .xConsumerUsername, .xForwardedFor, .xForwardedOther:
             true
+        // The trace fields pass when the gateway does not trace (``RequestTrace`` writes its own when it does).
         case .other, .accept, .contentEncoding, .contentType, .origin, .server, .vary, .accessControlAllowOrigin,
-            .accessControlRequestMethod, .revocationPosition:
+            .accessControlRequestMethod, .revocationPosition, .traceparent, .tracestate:
             false
         }
     }

@@ -87,9 +87,9 @@ struct ResponseHeadTests {
 
 @Suite("The request a service gets is written by the gateway")
 struct UpstreamRequestWriterTests {
-    private func write(_ head: RequestHead, token: String? = nil, body: String? = nil) -> String {
+    private func write(_ head: RequestHead, token: String? = nil, body: String? = nil, traceFields: [(name: String, value: String)] = []) -> String {
         var out = ByteBuffer()
-        UpstreamRequestWriter(authority: "content:8083", clientAddress: "203.0.113.9", requestID: "rid", token: token)
+        UpstreamRequestWriter(authority: "content:8083", clientAddress: "203.0.113.9", requestID: "rid", token: token, traceFields: traceFields)
             .write(head, target: RequestHeadCheck.originForm(of: head.target), body: body.map { ByteBuffer(string: $0) }, into: &out)
         return String(buffer: out)
     }
@@ -104,6 +104,18 @@ struct UpstreamRequestWriterTests {
         #expect(self.write(head, token: "checked", body: "{}") == "POST /api/auth/signup HTTP/1.1\r\nhost: content:8083\r\n"
             + "Content-Type: application/json\r\nAccept: */*\r\nx-forwarded-for: 203.0.113.9\r\nx-forwarded-proto: http\r\n"
             + "x-forwarded-host: gateway.test\r\nx-request-id: rid\r\nauthorization: Bearer checked\r\ncontent-length: 2\r\n\r\n{}")
+    }
+
+    @Test("tracing, the service's trace fields are the gateway's span, not the client's; not tracing, the client's pass")
+    func traceFields() {
+        let head = RequestHead.parsed("GET", "/api/test/user", headers: [
+            ("Host", "a"), ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), ("TraceState", "vendor=client"),
+        ])
+        let ours = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01"
+        let traced = self.write(head, traceFields: [("traceparent", ours)])
+        #expect(traced.contains("traceparent: \(ours)\r\n") && !traced.contains("00f067aa0ba902b7") && !traced.contains("vendor=client"))
+        let passed = self.write(head)
+        #expect(passed.contains("traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nTraceState: vendor=client\r\n"))
     }
 
     @Test("HEAD goes as GET; a GET without a body has no length; a POST without one has 0")

@@ -1,0 +1,80 @@
+import Tracing
+
+/// The gateway's span of one request (only when ``TraceExport`` is on): it continues the client's
+/// W3C trace (`traceparent`, `tracestate`) or starts one, and the service receives the gateway's own
+/// span as its parent. It records the method, the route as the OpenAPI document writes it, the
+/// status and what the checks decided: never a token, a path with an id in it, or a query.
+final class RequestTrace {
+    private var span: (any Span)?
+    private let method: String
+    /// `traceparent` and `tracestate` naming this span, written to the service in place of the client's.
+    let forwardedFields: [(name: String, value: String)]
+
+    init(method: String, traceparent: String?, tracestate: String?) {
+        var context = ServiceContext.topLevel
+        let received = ReceivedTraceFields(traceparent: traceparent, tracestate: tracestate)
+        InstrumentationSystem.instrument.extract(received, into: &context, using: ReceivedTraceFields.Extractor())
+        let span = InstrumentationSystem.tracer.startSpan(method, context: context, ofKind: .server)
+        span.attributes["http.request.method"] = method
+        var fields: [(name: String, value: String)] = []
+        InstrumentationSystem.instrument.inject(span.context, into: &fields, using: FieldsInjector())
+        self.span = span
+        self.method = method
+        self.forwardedFields = fields
+    }
+
+    /// Ends the span with what became of the request.
+    func end(route: String?, status: Int, check: GatewayCheck) {
+        guard let span = self.span else { return }
+        if let route {
+            span.operationName = "\(self.method) \(route)"
+            span.attributes["http.route"] = route
+        }
+        span.attributes["http.response.status_code"] = status
+        span.attributes["gateway.check"] = check.rawValue
+        if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+        span.end()
+        self.span = nil
+    }
+
+    deinit {
+        // A request abandoned before its answer (the client went away).
+        self.span?.attributes["gateway.check"] = "abandoned"
+        self.span?.end()
+    }
+}
+
+/// What the gateway's checks decided about a request, for its span.
+enum GatewayCheck: String {
+    /// A public route, forwarded without a token check.
+    case publicRoute = "public"
+    case tokenAccepted = "token_accepted"
+    case tokenRefused = "token_refused"
+    case secondFactorRequired = "second_factor_required"
+    case rateLimited = "rate_limited"
+    case crossSiteRefused = "cross_site_refused"
+    /// Answered by the gateway itself (health, JWKS cache, the web app, a malformed request).
+    case localAnswer = "local"
+}
+
+/// The two trace fields as the client sent them.
+private struct ReceivedTraceFields {
+    var traceparent: String?
+    var tracestate: String?
+
+    struct Extractor: Instrumentation.Extractor {
+        func extract(key: String, from carrier: ReceivedTraceFields) -> String? {
+            switch key {
+            case "traceparent": carrier.traceparent
+            case "tracestate": carrier.tracestate
+            default: nil
+            }
+        }
+    }
+}
+
+private struct FieldsInjector: Instrumentation.Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [(name: String, value: String)]) {
+        carrier.append((key, value))
+    }
+}
