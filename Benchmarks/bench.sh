@@ -14,7 +14,9 @@
 #                   BENCH_SKIP_REVOCATION_CHECK=1 (no request lines, no revocation check)
 #   7 stack         the whole stack at defaults: gateway defaults -> content service at LOG_LEVEL=info
 #   8 haproxy       HAProxy (Debian's), no log, keep-alive and connection reuse to the upstream
-# Rows 1-6 and 8 share one upstream, a content service at LOG_LEVEL=warning, so they
+#   9 gw-traced     row 4 with traces on (OTEL_EXPORTER_OTLP_ENDPOINT), one request in ten
+#                   sampled, exported to a sink that only answers (parts/otlp_sink.py)
+# Rows 1-6, 8 and 9 share one upstream, a content service at LOG_LEVEL=warning, so they
 # compare proxies; row 7 has its own content service logging at info.
 # Then: token verification per key kind (TokenVerificationBench, one core),
 # signins/s and sequential refreshes/s through the gateway, revocation
@@ -123,9 +125,9 @@ read -r -a GATEWAY_ENV <<<"${BENCH_GATEWAY_ENV:-}"
 
 # The rows wrk loads, in the order of a round: the two sides of each target
 # run one after the other where a line allows (2 and 4, 4 and 1 for the p99,
-# 3 and 5, 5 and 8, 8 and 6; 4 and 5 are three apart), so that a slow spell of the
-# machine touches both or neither. report.py prints them in row order.
-TARGETS=(nginx-log gw-default direct nginx-nolog gw-nolog haproxy gw-norevoke stack)
+# 3 and 5, 5 and 8, 8 and 6; 9 and 4 and 4 and 5 are two and three apart), so that a slow
+# spell of the machine touches both or neither. report.py prints them in row order.
+TARGETS=(gw-traced nginx-log gw-default direct nginx-nolog gw-nolog haproxy gw-norevoke stack)
 PATH_UNDER_TEST="/api/test/user"
 
 STATE_DIR=""      # the throwaway folder: stores, key, logs, wrk output

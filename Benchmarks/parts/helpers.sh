@@ -74,11 +74,11 @@ check_alive() {
     done
 }
 
-# The services whose memory is recorded: every process started but nginx.
+# The services whose memory is recorded: every process started but nginx and the OTLP sink.
 services() {
     local name
     for name in "${STARTED[@]}"; do
-        [[ "$name" != nginx ]] && printf '%s\n' "$name"
+        [[ "$name" != nginx && "$name" != otlp-sink ]] && printf '%s\n' "$name"
     done
     return 0
 }

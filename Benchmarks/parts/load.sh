@@ -9,7 +9,7 @@
 # The process whose CPU time a row's requests cost: the proxy of the row, or
 # the content service for the direct row.
 declare -A ROW_PROCESS=([direct]=content-quiet [nginx-log]=nginx [nginx-nolog]=nginx [gw-default]=gw-default
-    [gw-nolog]=gw-nolog [gw-norevoke]=gw-norevoke [stack]=gw-stack [haproxy]=haproxy)
+    [gw-nolog]=gw-nolog [gw-norevoke]=gw-norevoke [stack]=gw-stack [haproxy]=haproxy [gw-traced]=gw-traced)
 
 # One wrk run: TARGET at CONCURRENCY in round ROUND, a warm-up first. Appends a
 # line to runs, with the CPU time (clock ticks) the row's proxy used.

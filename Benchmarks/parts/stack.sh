@@ -111,6 +111,13 @@ start_services() {
     start_gateway gw-norevoke "$VARIANT_BIN_DIR/Gateway" "${URL[content-quiet]}" LOG_LEVEL=warning BENCH_SKIP_REVOCATION_CHECK=1
     start_gateway gw-stack "$BIN_DIR/Gateway" "${URL[content-info]}"
     URL[stack]="${URL[gw-stack]}"
+    # Row 9: row 4 with traces on, one in ten sampled, exported to a sink that only answers.
+    pick_port "$PORT_BASE" && port="$PICKED"
+    python3 "$BENCH_DIR/otlp_sink.py" "$port" </dev/null >"$STATE_DIR/logs/otlp-sink.log" 2>&1 &
+    PID[otlp-sink]=$!
+    STARTED+=(otlp-sink)
+    start_gateway gw-traced "$BIN_DIR/Gateway" "${URL[content-quiet]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" \
+        OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1
 }
 
 # POST JSON BODY to URL; prints the HTTP status, the answer goes to OUT_FILE.
