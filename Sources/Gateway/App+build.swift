@@ -63,7 +63,7 @@ func buildApplication(
         clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         local: LocalResponses(assets: try WebAssets.load()),
         requestLog: configuration.logsRequests ? RequestLog(service: "gateway", format: configuration.logFormat, group: group, fallback: logger) : nil,
-        tracing: traces != nil,
+        tracing: traces == nil ? nil : RequestTrace.Tracing(),
         keys: keys,
         states: states,
         logger: logger

@@ -10,31 +10,44 @@ final class RequestTrace {
     /// `traceparent` and `tracestate` naming this span, written to the service in place of the client's.
     let forwardedFields: [(name: String, value: String)]
 
-    init(method: String, traceparent: String?, tracestate: String?) {
+    /// The process's tracer, looked up once: `InstrumentationSystem`'s getters take a lock each time.
+    struct Tracing: Sendable {
+        let tracer: any Tracer
+
+        init(tracer: any Tracer = InstrumentationSystem.tracer) {
+            self.tracer = tracer
+        }
+    }
+
+    init(method: String, traceparent: String?, tracestate: String?, tracing: Tracing) {
         var context = ServiceContext.topLevel
-        let received = ReceivedTraceFields(traceparent: traceparent, tracestate: tracestate)
-        InstrumentationSystem.instrument.extract(received, into: &context, using: ReceivedTraceFields.Extractor())
-        let span = InstrumentationSystem.tracer.startSpan(method, context: context, ofKind: .server)
-        span.attributes["http.request.method"] = method
+        if traceparent != nil {
+            let received = ReceivedTraceFields(traceparent: traceparent, tracestate: tracestate)
+            tracing.tracer.extract(received, into: &context, using: ReceivedTraceFields.Extractor())
+        }
+        let span = tracing.tracer.startSpan(method, context: context, ofKind: .server)
         var fields: [(name: String, value: String)] = []
-        InstrumentationSystem.instrument.inject(span.context, into: &fields, using: FieldsInjector())
+        tracing.tracer.inject(span.context, into: &fields, using: FieldsInjector())
         self.span = span
         self.method = method
         self.forwardedFields = fields
     }
 
-    /// Ends the span with what became of the request.
+    /// Ends the span with what became of the request: its attributes set at once, a span that is not
+    /// sampled records nothing.
     func end(route: String?, status: Int, check: GatewayCheck) {
         guard let span = self.span else { return }
-        if let route {
-            span.operationName = "\(self.method) \(route)"
-            span.attributes["http.route"] = route
+        self.span = nil
+        guard span.isRecording else { return span.end() }
+        if let route { span.operationName = "\(self.method) \(route)" }
+        span.updateAttributes { attributes in
+            attributes["http.request.method"] = self.method
+            attributes["http.route"] = route
+            attributes["http.response.status_code"] = status
+            attributes["gateway.check"] = check.rawValue
         }
-        span.attributes["http.response.status_code"] = status
-        span.attributes["gateway.check"] = check.rawValue
         if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
         span.end()
-        self.span = nil
     }
 
     deinit {

@@ -13,9 +13,10 @@ extension ClientConnectionHandler {
             head: head, facts: facts, path: path ?? "-", requestID: RequestID.accept(facts.requestID) ?? self.state.requestIDs.next(),
             started: .now(), allowedOrigin: self.shared.cors.allowedOrigin(facts.origin)
         )
-        if self.shared.tracing {
+        if let tracing = self.shared.tracing {
             exchange.trace = RequestTrace(
-                method: head.method.rawValue, traceparent: head.headers.first(.traceparent), tracestate: head.headers.first(.tracestate)
+                method: head.method.rawValue, traceparent: head.headers.first(.traceparent), tracestate: head.headers.first(.tracestate),
+                tracing: tracing
             )
         }
         self.exchange = exchange

@@ -17,8 +17,8 @@ struct GatewayConnectionContext: Sendable {
     let local: LocalResponses
     /// `nil` when request lines are not logged (`LOG_LEVEL` above `info`).
     let requestLog: RequestLog?
-    /// A span per request (``TraceExport``); when off, no trace work at all.
-    let tracing: Bool
+    /// A span per request (``TraceExport``); `nil` when off: no trace work at all.
+    let tracing: RequestTrace.Tracing?
     /// Asked again when a token names a key this gateway does not know.
     let keys: JWKSKeyProvider
     let states: EventLoopStates

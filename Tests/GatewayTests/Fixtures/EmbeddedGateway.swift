@@ -59,7 +59,7 @@ final class EmbeddedGateway {
             clientAddresses: ClientAddressResolver(trustedProxies: []),
             local: LocalResponses(assets: try WebAssets.load()),
             requestLog: nil,
-            tracing: false,
+            tracing: nil,
             keys: JWKSKeyProvider(url: "http://127.0.0.1:1/jwks", httpClient: HTTPClient.shared, logger: logger) { _ in },
             states: states,
             logger: logger
