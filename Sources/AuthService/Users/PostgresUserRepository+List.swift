@@ -7,28 +7,30 @@ import PostgresNIO
 /// users are added or deleted elsewhere), a search is served by the trigram indexes, and the total is
 /// counted only up to ``UserListQuery/exactTotalLimit`` matches, the planner's estimate beyond.
 ///
-/// A search takes one of two ways, by the planner's estimate of its matches: few (at most the exact
-/// total limit) are all read from the trigram indexes once, for the page and the count; many are
-/// looked for first among the next ``searchWalkBudget`` users by id (where they are many, the page is
-/// there), and only when the page is not full there, among the matches above them. So neither a rare
-/// text nor a common one reads the whole table, whatever ids its matches have. With `offset` (at most
-/// ``RequestParameters/maximumOffset``) the planner alone chooses, as before keyset pages existed.
+/// A search asks the index only for the part of its text that few users share
+/// (``SearchTrigrams``). With such a part, its matches (at most the exact total limit) are read at
+/// once, for the page and the count; without one, the planner's estimate decides whether that is
+/// worth trying. Many matches are looked for first among the next ``searchWalkBudget`` users by id
+/// (where they are many, the page is there), and only when the page is not full there, among the
+/// matches above them. So neither a rare text nor a common one reads the whole table, whatever ids
+/// its matches have. With `offset` (at most ``RequestParameters/maximumOffset``) the planner alone
+/// chooses, as before keyset pages existed.
 extension PostgresUserRepository {
     /// How many users a search reads in id order before it turns to the trigram indexes.
     static let searchWalkBudget = 5_000
 
     func list(_ query: UserListQuery) async throws -> UserPage {
         if let text = query.text, !UserListStatements.canSearch(text) { return UserPage(users: [], total: 0) }
-        let pattern = query.text.flatMap { $0.isEmpty ? nil : UserListStatements.containsPattern($0) }
+        let text = query.text.flatMap { $0.isEmpty ? nil : $0 }
         let logger = self.logger
         let commonTrigrams = self.commonTrigrams
         return try await self.database.run("list users") { connection, _ in
             let run = StatementRunner(connection: connection, logger: logger)
             var search: UserListStatements.Search?
-            if let text = query.text, let pattern {
-                let common = try await commonTrigrams.current(on: connection, logger: logger)
-                let part = SearchTrigrams.indexedPart(of: text, common: common)
-                search = UserListStatements.Search(pattern: pattern, indexed: part.map { UserListStatements.containsPattern(String($0)) })
+            if let text {
+                // An offset page leaves the choice to the planner: no part to look for.
+                let common = query.offset > 0 ? [] : try await commonTrigrams.current(on: connection, logger: logger)
+                search = UserListStatements.Search(text: text, common: common)
             }
             let found = try await Self.find(query, search: search, run: run)
             var page = UserPage(users: try await run.details(ids: Array(found.ids.prefix(query.limit))), total: found.total)
@@ -60,14 +62,14 @@ extension PostgresUserRepository {
         }
         // A part of the text that few users share makes the index read cheap: try few matches at
         // once. Otherwise the planner's estimate says whether the index is worth reading.
-        let expectedFirst = search.indexed == nil ? try await run.estimate(pattern) : nil
-        if expectedFirst.map({ $0 <= limit }) ?? true {
+        var expected = search.indexed == nil ? try await run.estimate(pattern) : nil
+        if (expected ?? 0) <= limit {
             let (counted, ids) = try await run.fewMatches(search, after: query.after, wanted: wanted, cap: limit + 1)
             if counted <= limit { return Found(ids: ids, total: counted, totalIsExact: true) }
         }
         // Many matches: the page is looked for where they are, and the total is the estimate.
-        let expected = if let expectedFirst { expectedFirst } else { try await run.estimate(pattern) }
-        let total = max(expected, limit + 1)
+        if expected == nil { expected = try await run.estimate(pattern) }
+        let total = max(expected ?? 0, limit + 1)
         let walked = try await run.ids(UserListStatements.walk(pattern, after: query.after, wanted: wanted, budget: self.searchWalkBudget))
         if walked.count == wanted { return Found(ids: walked, total: total, totalIsExact: false) }
         guard let end = try await run.ids(UserListStatements.windowEnd(after: query.after, budget: self.searchWalkBudget)).first else {
@@ -77,7 +79,7 @@ extension PostgresUserRepository {
         return Found(ids: walked + above, total: total, totalIsExact: false)
     }
 
-    /// What ``find(_:pattern:run:)`` found.
+    /// What ``find(_:search:run:)`` found.
     private struct Found {
         var ids: [Int]
         var total: Int

@@ -16,6 +16,17 @@ enum UserListStatements {
         var indexed: String?
         /// What the trigram index is asked for.
         var indexPattern: String { self.indexed ?? self.pattern }
+
+        /// The search for `text`, its index part chosen among the trigrams that are not `common`.
+        init(text: String, common: Set<String>) {
+            self.pattern = UserListStatements.containsPattern(text)
+            self.indexed = SearchTrigrams.indexedPart(of: text, common: common).map { UserListStatements.containsPattern(String($0)) }
+        }
+
+        init(pattern: String, indexed: String?) {
+            self.pattern = pattern
+            self.indexed = indexed
+        }
     }
 
     /// ``searchable`` written so that no index matches it: the whole pattern is checked on the rows
