@@ -32,6 +32,8 @@ let products: [String: Target.Dependency] = [
     "ServiceLifecycle": .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     "OTel": .product(name: "OTel", package: "swift-otel"),
     "Tracing": .product(name: "Tracing", package: "swift-distributed-tracing"),
+    "InMemoryTracing": .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+    "W3CTraceContext": .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
 ]
 
 /// The dependencies of a target that imports `modules`: a package's product, or a target of ours.
@@ -85,6 +87,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // OTLP over HTTP only: the gRPC exporter's dependencies would double the build for nothing we use.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -115,7 +118,7 @@ let package = Package(
             "Gateway",
             uses: uses(
                 "Common", "Redis", "AsyncHTTPClient", "Configuration", "HTTPTypes", "Logging", "Metrics", "NIOCore", "NIOHTTP1",
-                "NIOPosix", "Prometheus", "ServiceLifecycle", "Tracing"
+                "NIOPosix", "Prometheus", "ServiceLifecycle", "Tracing", "W3CTraceContext"
             ),
             resources: [.copy("Resources")],
             settings: [.define("BENCHMARK_VARIANTS", .when(traits: ["BenchmarkVariants"]))]
@@ -138,7 +141,7 @@ let package = Package(
         .tests("ContentServiceTests", uses: uses("ContentService", "Common", "TestSupport", "Hummingbird", "HummingbirdTesting")),
         .tests("GatewayTests", uses: uses(
             "Gateway", "Common", "Redis", "TestSupport", "AsyncHTTPClient", "Logging", "Metrics", "MetricsTestKit", "NIOCore",
-            "NIOEmbedded", "NIOHTTP1", "NIOPosix", "Prometheus", "ServiceLifecycle"
+            "NIOEmbedded", "NIOHTTP1", "NIOPosix", "Prometheus", "ServiceLifecycle", "InMemoryTracing", "Tracing", "W3CTraceContext"
         )),
     ]
 )

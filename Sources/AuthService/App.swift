@@ -12,7 +12,7 @@ struct App {
         let metrics = MetricsEndpoint.bootstrap()
         do {
             let configuration = try AuthConfiguration(config: config)
-            let traces = try TraceExport.bootstrap(serviceName: "auth-service", logger: logger)
+            let traces = try TraceExport.bootstrap(serviceName: "auth-service", logger: logger)?.exporter
             let app = try await buildApplication(configuration: configuration, logger: logger, metrics: metrics, traces: traces)
             try await app.runService()
         } catch {

@@ -11,7 +11,7 @@ struct App {
         let logger = Logger(label: "content-service")
         let metrics = MetricsEndpoint.bootstrap()
         do {
-            let traces = try TraceExport.bootstrap(serviceName: "content-service", logger: logger)
+            let traces = try TraceExport.bootstrap(serviceName: "content-service", logger: logger)?.exporter
             let app = try await buildApplication(configuration: ContentConfiguration(config: config), logger: logger, metrics: metrics, traces: traces)
             try await app.runService()
         } catch {

@@ -26,7 +26,7 @@ func buildApplication(
     configuration: GatewayConfiguration,
     logger: Logger,
     metrics: PrometheusCollectorRegistry? = nil,
-    traces: (any Service)? = nil,
+    traces: TraceExport.Started? = nil,
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 ) async throws -> GatewayApplication {
     guard let authAddress = UpstreamAddress(url: configuration.authServiceURL),
@@ -63,13 +63,13 @@ func buildApplication(
         clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         local: LocalResponses(assets: try WebAssets.load()),
         requestLog: configuration.logsRequests ? RequestLog(service: "gateway", format: configuration.logFormat, group: group, fallback: logger) : nil,
-        tracing: traces == nil ? nil : RequestTrace.Tracing(),
+        tracing: traces.map { RequestTrace.Tracing(sampling: $0.sampling) },
         keys: keys,
         states: states,
         logger: logger
     )
     // The exporter first, so that it stops last: the server's last spans are sent then.
-    var services: [any Service] = (traces.map { [$0] } ?? []) + [
+    var services: [any Service] = (traces.map { [$0.exporter] } ?? []) + [
         redis,
         HTTPClientService(client: httpClient),
         JWKSRefreshService(provider: keys, refreshInterval: .nanoseconds(Int64(configuration.jwksRefreshInterval * 1e9))),

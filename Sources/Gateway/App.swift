@@ -11,7 +11,7 @@ struct App {
         let logger = Logger(label: "gateway")
         let metrics = MetricsEndpoint.bootstrap()
         do {
-            let traces = try TraceExport.bootstrap(serviceName: "gateway", logger: logger)
+            let traces = try TraceExport.bootstrap(serviceName: "gateway", logger: logger, decidesSampling: true)
             let app = try await buildApplication(configuration: try GatewayConfiguration(config: config), logger: logger, metrics: metrics, traces: traces)
             try await app.runService()
         } catch {

@@ -1,27 +1,52 @@
+import Common
 import Tracing
+import W3CTraceContext
 
 /// The gateway's span of one request (only when ``TraceExport`` is on): it continues the client's
 /// W3C trace (`traceparent`, `tracestate`) or starts one, and the service receives the gateway's own
 /// span as its parent. It records the method, the route as the OpenAPI document writes it, the
 /// status and what the checks decided: never a token, a path with an id in it, or a query.
+///
+/// The sampling rule is applied here, before any span exists: a request the sample leaves out costs
+/// no span, only a `traceparent` of the loop's own ids with the sampled flag off, so that the
+/// services (following their parent, as the default sampler does) record nothing of it either.
 final class RequestTrace {
     private var span: (any Span)?
     private let method: String
     /// `traceparent` and `tracestate` naming this span, written to the service in place of the client's.
     let forwardedFields: [(name: String, value: String)]
 
-    /// The process's tracer, looked up once: `InstrumentationSystem`'s getters take a lock each time.
+    /// The process's tracer, looked up once (`InstrumentationSystem`'s getters take a lock each
+    /// time), and the sampling rule it was configured with.
     struct Tracing: Sendable {
         let tracer: any Tracer
+        let sampling: TraceSampling
 
-        init(tracer: any Tracer = InstrumentationSystem.tracer) {
+        init(sampling: TraceSampling, tracer: any Tracer = InstrumentationSystem.tracer) {
             self.tracer = tracer
+            self.sampling = sampling
         }
     }
 
-    init(method: String, traceparent: String?, tracestate: String?, tracing: Tracing) {
+    /// `random`: the loop's ids, for the trace and span ids of a request left out of the sample.
+    init(method: String, traceparent: String?, tracestate: String?, tracing: Tracing, random: inout SplitMix64) {
+        self.method = method
+        // An unreadable `traceparent` starts a new trace, as the W3C specification asks.
+        let parent = traceparent.flatMap { try? TraceContext(traceParentHeaderValue: $0, traceStateHeaderValue: tracestate) }
+        let sampled = tracing.sampling.samples(
+            parentSampled: parent.map { $0.flags.contains(.sampled) },
+            traceIDLow64: parent.map { Self.low64(of: $0.traceID) } ?? random.next()
+        )
+        guard sampled else {
+            let context = TraceContext(
+                traceID: parent?.traceID ?? .random(using: &random), spanID: .random(using: &random), flags: [], state: parent?.state ?? TraceState()
+            )
+            self.span = nil
+            self.forwardedFields = [("traceparent", context.traceParentHeaderValue)] + (context.traceStateHeaderValue.map { [("tracestate", $0)] } ?? [])
+            return
+        }
         var context = ServiceContext.topLevel
-        if traceparent != nil {
+        if parent != nil {
             let received = ReceivedTraceFields(traceparent: traceparent, tracestate: tracestate)
             tracing.tracer.extract(received, into: &context, using: ReceivedTraceFields.Extractor())
         }
@@ -29,8 +54,12 @@ final class RequestTrace {
         var fields: [(name: String, value: String)] = []
         tracing.tracer.inject(span.context, into: &fields, using: FieldsInjector())
         self.span = span
-        self.method = method
         self.forwardedFields = fields
+    }
+
+    /// The trace id's last eight bytes as swift-otel's ratio sampler reads them (native order).
+    private static func low64(of traceID: TraceID) -> UInt64 {
+        withUnsafeBytes(of: traceID.bytes) { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
     }
 
     /// Ends the span with what became of the request: its attributes set at once, a span that is not

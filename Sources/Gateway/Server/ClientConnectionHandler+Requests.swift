@@ -16,7 +16,7 @@ extension ClientConnectionHandler {
         if let tracing = self.shared.tracing {
             exchange.trace = RequestTrace(
                 method: head.method.rawValue, traceparent: head.headers.first(.traceparent), tracestate: head.headers.first(.tracestate),
-                tracing: tracing
+                tracing: tracing, random: &self.state.traceIDs
             )
         }
         self.exchange = exchange

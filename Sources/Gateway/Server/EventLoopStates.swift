@@ -13,6 +13,8 @@ final class EventLoopState {
     let upstreams: UpstreamPools
     let metrics = RequestMetrics()
     var requestIDs = RequestIDGenerator()
+    /// Trace and span ids of the requests a trace sample leaves out (``RequestTrace``).
+    var traceIDs = SplitMix64()
     /// What the loop's connections may hold of requests in progress.
     let requestBuffers: RequestBufferBudget
     /// Open client connections: their deadlines are swept here, and a graceful shutdown asks each to

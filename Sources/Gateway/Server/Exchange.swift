@@ -128,26 +128,20 @@ enum RequestID {
     }
 }
 
-/// New request ids for one event loop: 16 hex digits of a SplitMix64 sequence from a random seed.
-/// `UInt64.random` asks the kernel (getrandom(2)) on every call; this asks it once per loop. An id
-/// correlates log lines across services, it grants nothing, so it need not be unpredictable, only
-/// unique: distinct 64-bit seeds give sequences that do not meet in any realistic run.
+/// New request ids for one event loop: 16 hex digits of a ``SplitMix64`` sequence. An id correlates
+/// log lines across services, it grants nothing, so it need not be unpredictable, only unique.
 struct RequestIDGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
     init(seed: UInt64 = .random(in: .min ... .max)) {
-        self.state = seed
+        self.random = SplitMix64(seed: seed)
     }
 
     mutating func next() -> String {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = self.state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        mixed ^= mixed >> 31
+        let value = self.random.next()
         return String(unsafeUninitializedCapacity: 16) { digits in
             for index in 0..<16 {
-                let nibble = UInt8(truncatingIfNeeded: mixed >> (60 - 4 * index)) & 0xF
+                let nibble = UInt8(truncatingIfNeeded: value >> (60 - 4 * index)) & 0xF
                 digits[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
             }
             return 16

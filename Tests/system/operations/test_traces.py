@@ -1,116 +1,38 @@
 """Traces across the services, exported over OTLP to a real receiver.
 
-The receiver is the harness's own OTLP/HTTP endpoint (``POST /v1/traces``, JSON bodies as
-``OTEL_EXPORTER_OTLP_PROTOCOL=http/json`` asks), decoding what the gateway and the services export.
-One signin through the gateway is one trace: the gateway's span, the auth service's span as its child,
-and the auth service's PostgreSQL and Redis work below that. A trace the client started is continued.
-No span carries a token, a password or a search's text.
+The receiver is scripts/traces/tracecatcher.py (``POST /v1/traces``, JSON bodies as
+``OTEL_EXPORTER_OTLP_PROTOCOL=http/json`` asks), as compose's observability file runs it. One signin
+through the gateway is one trace: the gateway's span, the auth service's span as its child, and the
+auth service's PostgreSQL and Redis work below that. A trace the client started is continued. No span
+carries a token, a password or a search's text. A request the gateway's sample leaves out leaves no
+span in any service, even one that would sample every trace it started itself.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
 
-from support import ports
+from support import config
 from support.accounts import admin, create_account, signin
 from support.processes import wait_until
 from support.system import System
-
-
-class OTLPReceiver:
-    """An OTLP/HTTP trace endpoint on a free port; ``spans`` holds every span received, flattened."""
-
-    def __init__(self) -> None:
-        self.spans: list[dict] = []
-        self.bodies: list[bytes] = []
-        lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with lock:
-                    receiver.bodies.append(body)
-                    receiver.spans.extend(_flatten(json.loads(body)) if self.path == "/v1/traces" else [])
-                answer = b"{}"
-                self.send_response(200 if self.path == "/v1/traces" else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.port = ports.free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _identifier(value: str) -> str:
-    """A trace or span id as hex: OTLP/JSON writes hex, a plain protobuf JSON mapping base64."""
-    if value and all(c in "0123456789abcdefABCDEF" for c in value) and len(value) in (16, 32):
-        return value.lower()
-    return base64.b64decode(value).hex() if value else ""
-
-
-def _value(attribute: dict) -> object:
-    value = attribute.get("value", {})
-    for kind in ("stringValue", "intValue", "boolValue", "doubleValue"):
-        if kind in value:
-            return int(value[kind]) if kind == "intValue" else value[kind]
-    return value
-
-
-def _flatten(document: dict) -> list[dict]:
-    spans = []
-    for resource_spans in document.get("resourceSpans", []):
-        resource = {a["key"]: _value(a) for a in resource_spans.get("resource", {}).get("attributes", [])}
-        for scope_spans in resource_spans.get("scopeSpans", []):
-            for span in scope_spans.get("spans", []):
-                spans.append({
-                    "service": resource.get("service.name"),
-                    "name": span.get("name"),
-                    "trace": _identifier(span.get("traceId", "")),
-                    "id": _identifier(span.get("spanId", "")),
-                    "parent": _identifier(span.get("parentSpanId", "")),
-                    "attributes": {a["key"]: _value(a) for a in span.get("attributes", [])},
-                })
-    return spans
+from support.traces import TraceCatcher
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[OTLPReceiver]:
-    receiver = OTLPReceiver()
-    yield receiver
-    receiver.stop()
+def receiver() -> Iterator[TraceCatcher]:
+    catcher = TraceCatcher(config.output_dir() / "traces")
+    yield catcher
+    catcher.stop()
 
 
 @pytest.fixture(scope="module")
-def traced_system(receiver: OTLPReceiver) -> Iterator[System]:
-    env = {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
-        # Batches sent every 100 ms instead of every 5 s: the test waits for them.
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-    }
-    system = System(name="traces", env=env)
+def traced_system(receiver: TraceCatcher) -> Iterator[System]:
+    system = System(name="traces", env=receiver.exporting())
     try:
         yield system
         system.assert_no_crash()
@@ -118,14 +40,14 @@ def traced_system(receiver: OTLPReceiver) -> Iterator[System]:
         system.stop()
 
 
-def _trace_of(receiver: OTLPReceiver, predicate, services: set[str]) -> list[dict]:
+def _trace_of(receiver: TraceCatcher, predicate, services: set[str]) -> list[dict]:
     """The spans of the first trace with a span matching PREDICATE once spans of every one of SERVICES are in."""
     found: list[dict] = []
 
     def arrived() -> bool:
-        roots = [span for span in list(receiver.spans) if predicate(span)]
-        for root in roots:
-            found[:] = [span for span in list(receiver.spans) if span["trace"] == root["trace"]]
+        spans = receiver.spans
+        for root in [span for span in spans if predicate(span)]:
+            found[:] = [span for span in spans if span["trace"] == root["trace"]]
             if services <= {span["service"] for span in found}:
                 return True
         return False
@@ -135,7 +57,7 @@ def _trace_of(receiver: OTLPReceiver, predicate, services: set[str]) -> list[dic
 
 
 def test_one_signin_is_one_trace_from_the_gateway_through_the_auth_service_to_its_stores(
-    traced_system: System, receiver: OTLPReceiver
+    traced_system: System, receiver: TraceCatcher
 ) -> None:
     client = traced_system.client()
     account = create_account(client)
@@ -168,14 +90,14 @@ def test_one_signin_is_one_trace_from_the_gateway_through_the_auth_service_to_it
     assert {"db", "redis"} <= names, f"no PostgreSQL and Redis spans under the auth service's: {stores}"
 
     # Nothing secret in any span of the run so far: no token, no password.
-    text = b"".join(receiver.bodies).decode("utf-8", errors="replace")
+    text = receiver.text
     for secret in (reply.json()["accessToken"], reply.json()["refreshToken"], account.password):
         assert secret not in text
     assert len(receiver.spans) > before
 
 
 def test_a_trace_the_client_started_is_continued_and_a_search_text_stays_out(
-    traced_system: System, receiver: OTLPReceiver
+    traced_system: System, receiver: TraceCatcher
 ) -> None:
     client = traced_system.client()
     root = admin(client)
@@ -192,3 +114,28 @@ def test_a_trace_the_client_started_is_continued_and_a_search_text_stays_out(
     server = next(span for span in spans if span["service"] == "auth-service" and span["parent"] == gateway["id"])
     assert server["attributes"].get("http.route") == "/api/admin/users", server
     assert secret_text not in json.dumps(spans), spans
+
+
+def test_a_request_the_gateways_sample_leaves_out_leaves_no_span_in_any_service(receiver: TraceCatcher) -> None:
+    # The gateway samples no trace it starts; the services keep the default, parentbased_always_on,
+    # which would record every trace they started themselves: they must follow the gateway's "not sampled".
+    system = System(name="traces-unsampled", env=receiver.exporting(), gateway_env={
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0",
+    })
+    try:
+        client = system.client()
+        account = create_account(client)
+        left_out = signin(client, account.username, account.password)
+        assert left_out.status == 200, left_out
+        left_out_id = left_out.headers["X-Request-Id"]
+        # A sampled parent is still followed: its spans arriving shows the exporters work, and that
+        # the left-out request's spans (exported no later) would have arrived by then.
+        trace_id = "5bf92f3577b34da6a3ce929d0e0e4737"
+        followed = client.get("/api/auth/me", headers={**account.headers(), "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
+        assert followed.status == 200, followed
+        _trace_of(receiver, lambda span: span["trace"] == trace_id, {"gateway", "auth-service"})
+        assert not [span for span in receiver.spans
+                    if span["attributes"].get("http.request.header.x_request_id") in (left_out_id, [left_out_id])]
+        system.assert_no_crash()
+    finally:
+        system.stop()

@@ -52,7 +52,7 @@ class System:
 
     Attributes: ``auth``, ``content`` and ``gateways`` (ManagedProcess), ``gateway_ports``,
     ``auth_port``, ``content_port``, ``metrics_ports`` (name -> port), ``database_url``, ``redis_url``,
-    ``env`` (what the services got), ``log_dir``.
+    ``env`` (what the services got; `gateway_env` adds to it for the gateways), ``log_dir``.
     """
 
     def __init__(
@@ -63,6 +63,7 @@ class System:
         redis_url: str | None = None,
         name: str = "system",
         mail: bool | MailCatcher = False,
+        gateway_env: Mapping[str, str] | None = None,
     ) -> None:
         if gateways < 1:
             raise ValueError("a System needs at least one gateway")
@@ -136,11 +137,11 @@ class System:
             self.content = ManagedProcess("content", [str(environment.bin_dir / "ContentService")], self.env,
                                           self.log_dir / "content.log")
             for index, port in enumerate(self.gateway_ports):
-                gateway_env = dict(self.env)
-                gateway_env["GATEWAY_PORT"] = str(port)
-                gateway_env["GATEWAY_METRICS_PORT"] = str(self.metrics_ports[self._gateway_name(index)])
+                gateway_settings = {**self.env, **(gateway_env or {})}
+                gateway_settings["GATEWAY_PORT"] = str(port)
+                gateway_settings["GATEWAY_METRICS_PORT"] = str(self.metrics_ports[self._gateway_name(index)])
                 self.gateways.append(ManagedProcess(self._gateway_name(index), [str(environment.bin_dir / "Gateway")],
-                                                    gateway_env, self.log_dir / f"{self._gateway_name(index)}.log"))
+                                                    gateway_settings, self.log_dir / f"{self._gateway_name(index)}.log"))
             self._wait_ready()
         except BaseException:
             self.stop()
