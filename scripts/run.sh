@@ -10,8 +10,8 @@
 # or to its whole process group (`timeout 30 make run`, a supervisor), SIGHUP
 # (the terminal closed), SIGQUIT, or one service exiting (status 1 or the
 # service's own). Should the script itself be SIGKILLed, the services still
-# get SIGTERM (PR_SET_PDEATHSIG); the stores do not. scripts/checks/run-stops.sh
-# proves each of these in `make test`.
+# get SIGTERM (PR_SET_PDEATHSIG); the stores do not.
+# Tests/system/operations/test_make_run_stops.py proves each of these.
 #
 # Environment: everything set by the caller reaches the services. Preset
 # DATABASE_URL / REDIS_URL / JWT_PRIVATE_KEY_FILE / MFA_ENCRYPTION_KEY_FILE / SMTP_URL to use your own
