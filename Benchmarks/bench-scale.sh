@@ -229,6 +229,7 @@ main() {
         load_events "$events"
         load_sessions "$sessions"
         analyze_stores
+        settle_stores "$label"
         record_sizes "$label"
         measure_step "$label"
     done

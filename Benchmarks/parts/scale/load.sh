@@ -6,6 +6,7 @@
 #   load_events TO         audit events up to number TO, spread over AUDIT_DAYS days ending now
 #   load_sessions TO       sessions up to number TO (sessions.py), their memory measured
 #   analyze_stores         VACUUM ANALYZE the loaded tables, as autovacuum would in time
+#   settle_stores STEP     write the bulk load out before measuring (sync, Redis's AOF rewrite)
 # shellcheck disable=SC2154 # globals of Benchmarks/bench-scale.sh
 
 # psql on the bench's database, quiet, stopping at the first error.
@@ -86,6 +87,20 @@ redis_memory() {
 analyze_stores() {
     log_info "VACUUM ANALYZE users, user_roles, auth_audit_events"
     bench_psql -c 'VACUUM ANALYZE users, user_roles, auth_audit_events'
+}
+
+# A bulk load leaves gigabytes of dirty pages (tables, indexes, WAL, VACUUM's hint bits) that the
+# kernel writes back for minutes, and may start an AOF rewrite in Redis: both would land on the rows
+# measured next. In service these rows accumulate over days; the bench measures once they are on disk.
+# (PostgreSQL's own dirty buffers are at most shared_buffers, 128 MB; CHECKPOINT needs a superuser.)
+settle_stores() {
+    local step="$1" t0=$SECONDS dirty
+    dirty="$(awk '/^(Dirty|Writeback):/ { kb += $2 } END { print kb * 1024 }' /proc/meminfo)"
+    log_info "settling: $((dirty / 1048576)) MB of dirty pages written back"
+    sync
+    while redis-cli -u "$REDIS_URL" info persistence | grep -Eq '^aof_rewrite_(in_progress|scheduled):1'; do sleep 1; done
+    fact "settle.dirty_bytes.$step" "$dirty"
+    fact "settle.seconds.$step" $((SECONDS - t0))
 }
 
 # Every table and index of the loaded tables with its size in bytes, as facts.
