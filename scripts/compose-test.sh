@@ -26,6 +26,15 @@
 #              a content replica SIGKILLed, a content replica stopped with
 #              SIGTERM and started again, an auth replica restarted; each
 #              checked against its bound (below)
+#   overlays   compose/ha.yaml and compose/observability.yaml added: two
+#              Redis replicas, three Sentinels, Prometheus, the trace
+#              receiver; the services recreated to use them
+#   observe    Prometheus scrapes the gateway and all four replicas; a signin
+#              through the gateway is one trace of gateway and auth spans
+#   failover   the Redis master SIGKILLed under load: protected routes answer
+#              again within FAILOVER_MAX_SECONDS (default 15) of the kill, a
+#              session rotated before it still refreshes after it, and the
+#              Sentinels name another master
 #
 # Bounds checked ("first attempt" is what a client without retries sees; the
 # load client retries a failed request once, at once, on a new connection):
@@ -62,17 +71,21 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 DOCKER="${DOCKER:-/usr/bin/docker}"
 PROJECT=authtest
 COMPOSE_FILE="$REPO_ROOT/compose/compose.yaml"
+COMPOSE_FILES=(-f "$COMPOSE_FILE") # the overlays phase adds ha.yaml and observability.yaml
 BASE_IMAGE="local/debian:bookworm"
 APP_IMAGE="authtest/auth-backend:local"
 BINARIES_IMAGE="authtest/auth-backend-binaries:local"
 POSTGRES_IMAGE="auth-backend/postgres:15-bookworm" # as in compose.yaml
 REDIS_IMAGE="auth-backend/redis:7-bookworm"        # as in compose.yaml
 MAIL_IMAGE="auth-backend/mail:bookworm"            # as in compose.yaml
+PROMETHEUS_IMAGE="auth-backend/prometheus:bookworm" # as in observability.yaml
+TRACES_IMAGE="auth-backend/traces:bookworm"         # as in observability.yaml
 SCRATCH_PATH="$REPO_ROOT/.build-release-static"
 LOAD_DURATION="${LOAD_DURATION:-10}"
 LOAD_CONCURRENCY="${LOAD_CONCURRENCY:-16}"
 GRACEFUL_MAX_FAILED="${GRACEFUL_MAX_FAILED:-0}"
 KILL_MAX_FAILED="${KILL_MAX_FAILED:-$LOAD_CONCURRENCY}"
+FAILOVER_MAX_SECONDS="${FAILOVER_MAX_SECONDS:-15}"
 LOAD_TOOL="$REPO_ROOT/scripts/compose_load.py"
 
 WORK=""
@@ -101,7 +114,7 @@ end_phase() {
 }
 
 compose() {
-    docker-compose -f "$COMPOSE_FILE" -p "$PROJECT" "$@"
+    docker-compose "${COMPOSE_FILES[@]}" -p "$PROJECT" "$@"
 }
 
 print_summary() {
@@ -142,7 +155,8 @@ cleanup() {
     if "$DOCKER" info >/dev/null 2>&1; then
         "$DOCKER" image rm "$APP_IMAGE" "$BINARIES_IMAGE" >/dev/null 2>&1
         [[ "${KEEP_IMAGES:-1}" == 0 ]] &&
-            "$DOCKER" image rm "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$MAIL_IMAGE" "$BASE_IMAGE" >/dev/null 2>&1
+            "$DOCKER" image rm "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$MAIL_IMAGE" "$PROMETHEUS_IMAGE" "$TRACES_IMAGE" \
+                "$BASE_IMAGE" >/dev/null 2>&1
     fi
     if [[ -n "$DOCKERD_PID" ]]; then
         log_info "stopping the Docker daemon this script started (pid $DOCKERD_PID)"
@@ -251,10 +265,12 @@ docker_build() { # docker build with BuildKit (skips the stages not needed)
 }
 
 build_store_images() {
-    log_info "building $POSTGRES_IMAGE, $REDIS_IMAGE and $MAIL_IMAGE FROM $BASE_IMAGE"
+    log_info "building the store, mail, Prometheus and trace images FROM $BASE_IMAGE"
     docker_build --build-arg "BASE=$BASE_IMAGE" -t "$POSTGRES_IMAGE" "$REPO_ROOT/compose/images/postgres"
     docker_build --build-arg "BASE=$BASE_IMAGE" -t "$REDIS_IMAGE" "$REPO_ROOT/compose/images/redis"
     docker_build --build-arg "BASE=$BASE_IMAGE" -t "$MAIL_IMAGE" -f "$REPO_ROOT/compose/images/mail/Dockerfile" "$REPO_ROOT"
+    docker_build --build-arg "BASE=$BASE_IMAGE" -t "$PROMETHEUS_IMAGE" "$REPO_ROOT/compose/images/prometheus"
+    docker_build --build-arg "BASE=$BASE_IMAGE" -t "$TRACES_IMAGE" -f "$REPO_ROOT/compose/images/traces/Dockerfile" "$REPO_ROOT"
 }
 
 wait_swift_build() {
@@ -413,7 +429,7 @@ restore_replica() { # CONTAINER: started again if the kill left it stopped; wait
 }
 
 run_loads() {
-    LOAD_TOKEN="$(python3 "$LOAD_TOOL" token --base-url "$BASE_URL")"
+    read -r LOAD_TOKEN _ < <(python3 "$LOAD_TOOL" token --base-url "$BASE_URL")
     local user_url="$BASE_URL/api/test/user" jwks_url="$BASE_URL/.well-known/jwks.json"
     local content1 content2 auth1
     content1="$(replica content 1)"
@@ -438,6 +454,81 @@ run_loads() {
     mapfile -t ids < <(compose ps -q)
     log_info "memory after the loads:"
     "$DOCKER" stats --no-stream --format '  {{.Name}} {{.MemUsage}}' "${ids[@]}" >&2
+}
+
+# --------------------------------------------------------------- overlays ---
+
+start_overlays() {
+    COMPOSE_FILES+=(-f "$REPO_ROOT/compose/ha.yaml" -f "$REPO_ROOT/compose/observability.yaml")
+    PROMETHEUS_URL="http://127.0.0.1:$(free_port 19091)"
+    export PROMETHEUS_PUBLISH="${PROMETHEUS_URL#http://}"
+    compose up -d --no-build 2>&1 | sed 's/^/  [compose] /' >&2
+    wait_all_healthy 120
+    wait_for_http "$BASE_URL/health/ready" 60
+}
+
+# Prometheus has every metrics port up; one signin is one trace of the gateway and the auth service.
+check_observability() {
+    local deadline=$((SECONDS + 60)) up=""
+    until [[ "$up" == "auth=2 content=2 gateway=1" ]]; do
+        ((SECONDS < deadline)) || die "Prometheus does not scrape every replica: $up"
+        sleep 1
+        up="$(curl -fsS "$PROMETHEUS_URL/api/v1/targets" | python3 -c '
+import collections, json, sys
+up = collections.Counter(t["labels"]["job"] for t in json.load(sys.stdin)["data"]["activeTargets"] if t["health"] == "up")
+print(" ".join(f"{job}={up[job]}" for job in sorted(up)))' || true)"
+    done
+    log_info "Prometheus scrapes: $up"
+    python3 "$LOAD_TOOL" token --base-url "$BASE_URL" >/dev/null
+    deadline=$((SECONDS + 30))
+    until compose logs --no-color traces | python3 -c '
+import json, sys
+spans = [json.loads(line.split("|", 1)[1]) for line in sys.stdin if "|" in line and line.split("|", 1)[1].strip().startswith("{")]
+gateway = {s["trace"] for s in spans if s["service"] == "gateway" and s["name"] == "POST /api/auth/signin"}
+sys.exit(0 if any(s["service"] == "auth-service" and s["trace"] in gateway for s in spans) else 1)'; do
+        ((SECONDS < deadline)) || die "no signin trace with gateway and auth-service spans in the trace receiver"
+        sleep 1
+    done
+    log_info "a signin is one trace: the gateway's span and the auth service's"
+}
+
+# --------------------------------------------------------------- failover ---
+
+# The master Redis the Sentinels name, as ip:port.
+sentinel_master() {
+    compose exec -T -e REDISCLI_AUTH="$REDIS_PASSWORD" sentinel-1 \
+        redis-cli -p 26379 --raw SENTINEL get-master-addr-by-name auth-backend | paste -sd: -
+}
+
+run_failover() {
+    local master before after access refresh out="$WORK/load-failover.json" line
+    master="$(compose ps -q redis)"
+    before="$(sentinel_master)"
+    read -r access refresh < <(python3 "$LOAD_TOOL" token --base-url "$BASE_URL")
+    # A rotation answered before the kill: WAIT held its answer until a replica had it.
+    refresh="$(python3 "$LOAD_TOOL" refresh --base-url "$BASE_URL" --token "$refresh")"
+    log_info "master $before; killing it 3 s into a 20 s load"
+    python3 "$LOAD_TOOL" load --url "$BASE_URL/api/test/user" --duration 20 --concurrency 8 --retries 0 \
+        --header "x-access-token: $access" --expect-body "User Content." --at "3:$DOCKER kill $master" --out "$out" >/dev/null
+    line="$(python3 - "$out" "$FAILOVER_MAX_SECONDS" <<'PY'
+import json, sys
+r, bound = json.load(open(sys.argv[1])), float(sys.argv[2])
+kill = r["events"][0]["at"]
+window = r["failure_window_s"]
+back = (window[1] - kill) if window else 0.0
+ok = back <= bound and r["events"][0]["status"] == 0 and r["ok"] > 0
+print(("OK  " if ok else "BAD ") + f"{r['requests']} requests, {r['failed_first_attempt']} refused "
+      f"{r['first_attempt_causes'] or ''}, the last {back:.1f} s after the kill (bound {bound:.0f} s)")
+PY
+    )"
+    RESULTS+=("$(printf '%-16s %s' redis-failover "$line")")
+    log_info "  $line"
+    [[ "${line%% *}" == OK ]] || die "protected routes did not come back within $FAILOVER_MAX_SECONDS s of the master's death"
+    python3 "$LOAD_TOOL" refresh --base-url "$BASE_URL" --token "$refresh" >/dev/null ||
+        die "a session rotated before the failover does not refresh after it"
+    after="$(sentinel_master)"
+    [[ -n "$after" && "$after" != "$before" ]] || die "the Sentinels still name $before as master"
+    log_info "the Sentinels promoted $after; the session rotated before the kill refreshes on it"
 }
 
 # ------------------------------------------------------------------- main ---
@@ -478,6 +569,15 @@ main() {
 
     phase load
     run_loads
+
+    phase overlays
+    start_overlays
+
+    phase observe
+    check_observability
+
+    phase failover
+    run_failover
 
     phase down
     compose down -v --remove-orphans 2>&1 | sed 's/^/  [compose] /' >&2

@@ -2,7 +2,10 @@
 """Load through a running stack's gateway, for scripts/compose-test.sh (standard library only).
 
   compose_load.py token --base-url URL
-      Signs up and signs in a fresh user; prints its access token.
+      Signs up and signs in a fresh user; prints its access and refresh tokens.
+
+  compose_load.py refresh --base-url URL --token REFRESH_TOKEN
+      Refreshes the session; prints the new refresh token (exit status 1 when refused).
 
   compose_load.py load --url URL [--header 'Name: value']... [--expect-body TEXT]
                        [--duration S] [--concurrency N] [--retries R]
@@ -92,7 +95,16 @@ def run_token(args: argparse.Namespace) -> int:
     if resp.status != 200:
         print(f"signin failed: {resp.status} {resp.text()}", file=sys.stderr)
         return 1
-    print(resp.json()["accessToken"])
+    print(resp.json()["accessToken"], resp.json()["refreshToken"])
+    return 0
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    resp = request(args.base_url, "POST", "/api/auth/refreshtoken", body={"refreshToken": args.token})
+    if resp.status != 200:
+        print(f"refresh failed: {resp.status} {resp.text()}", file=sys.stderr)
+        return 1
+    print(resp.json()["refreshToken"])
     return 0
 
 
@@ -235,8 +247,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    token = sub.add_parser("token", help="sign up and sign in a fresh user, print its access token")
+    token = sub.add_parser("token", help="sign up and sign in a fresh user, print its access and refresh tokens")
     token.add_argument("--base-url", default="http://127.0.0.1:8080")
+
+    refresh = sub.add_parser("refresh", help="refresh a session, print the new refresh token")
+    refresh.add_argument("--base-url", default="http://127.0.0.1:8080")
+    refresh.add_argument("--token", required=True)
 
     load = sub.add_parser("load", help="bounded closed-loop GET load with timed events")
     load.add_argument("--url", required=True)
@@ -252,7 +268,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "load" and not 0 < args.duration <= 120:
         parser.error("--duration must be in (0, 120] seconds")
-    return {"token": run_token, "load": run_load}[args.command](args)
+    return {"token": run_token, "refresh": run_refresh, "load": run_load}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Offline check: compose/compose.yaml is valid against the Compose
-# Specification (the schema vendored in check-jsonschema) and passes yamllint.
+# Offline check: compose/compose.yaml and the files added to it (ha.yaml,
+# observability.yaml) are valid against the Compose Specification (the schema
+# vendored in check-jsonschema) and pass yamllint.
 # Installs its tools from PyPI when missing. Exits non-zero on a finding.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ pip_tool() {
 pip_tool check-jsonschema 'check-jsonschema==0.39.0'
 pip_tool yamllint 'yamllint==1.38.0'
 
-check-jsonschema --builtin-schema vendor.compose-spec compose/compose.yaml
-yamllint --strict -c deploy/.yamllint compose/compose.yaml
-echo "compose.sh: compose/compose.yaml OK"
+files=(compose/compose.yaml compose/ha.yaml compose/observability.yaml)
+check-jsonschema --builtin-schema vendor.compose-spec "${files[@]}"
+yamllint --strict -c deploy/.yamllint "${files[@]}"
+echo "compose.sh: ${files[*]} OK"
