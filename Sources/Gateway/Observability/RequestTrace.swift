@@ -38,11 +38,10 @@ final class RequestTrace {
             traceIDLow64: parent.map { Self.low64(of: $0.traceID) } ?? random.next()
         )
         guard sampled else {
-            let context = TraceContext(
-                traceID: parent?.traceID ?? .random(using: &random), spanID: .random(using: &random), flags: [], state: parent?.state ?? TraceState()
-            )
             self.span = nil
-            self.forwardedFields = [("traceparent", context.traceParentHeaderValue)] + (context.traceStateHeaderValue.map { [("tracestate", $0)] } ?? [])
+            let traceparent = Self.notSampled(traceID: parent?.traceID ?? .random(using: &random), spanID: max(random.next(), 1))
+            // The client's `tracestate` goes on unchanged with its trace, as a proxy that adds no entry passes it.
+            self.forwardedFields = [("traceparent", traceparent)] + (parent != nil ? tracestate.map { [("tracestate", $0)] } ?? [] : [])
             return
         }
         var context = ServiceContext.topLevel
@@ -56,6 +55,32 @@ final class RequestTrace {
         self.span = span
         self.forwardedFields = fields
     }
+
+    /// `00-<trace id>-<span id>-00`: the W3C field with the sampled flag off. Written here rather than
+    /// by `TraceContext`'s formatter, which took a fifth of the tracing work of the nine requests in ten
+    /// that get no span (perf, 1.1 % of the gateway's CPU).
+    private static func notSampled(traceID: TraceID, spanID: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 55) { field in
+            func hex(_ byte: UInt8, at index: Int) {
+                field[index] = Self.hexDigits[Int(byte >> 4)]
+                field[index + 1] = Self.hexDigits[Int(byte & 0xF)]
+            }
+            field[0] = 0x30
+            field[1] = 0x30
+            field[2] = 0x2D
+            withUnsafeBytes(of: traceID.bytes) { bytes in
+                for (offset, byte) in bytes.enumerated() { hex(byte, at: 3 + 2 * offset) }
+            }
+            field[35] = 0x2D
+            for offset in 0..<8 { hex(UInt8(truncatingIfNeeded: spanID >> (56 - 8 * offset)), at: 36 + 2 * offset) }
+            field[52] = 0x2D
+            field[53] = 0x30
+            field[54] = 0x30
+            return 55
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The trace id's last eight bytes as swift-otel's ratio sampler reads them (native order).
     private static func low64(of traceID: TraceID) -> UInt64 {

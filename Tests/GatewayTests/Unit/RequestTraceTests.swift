@@ -34,6 +34,9 @@ struct RequestTraceTests {
         #expect(!context.flags.contains(.sampled))
         #expect(context.traceID != .null && context.spanID != .null)
         #expect(trace.forwardedFields.count == 1, "no tracestate was received, none is made up")
+        let field = try #require(trace.forwardedFields.first?.value)
+        #expect(field.wholeMatch(of: /00-[0-9a-f]{32}-[0-9a-f]{16}-00/) != nil, "\(field)")
+        #expect(field == "00-\(context.traceID)-\(context.spanID)-00", "what TraceContext reads back is what was written")
     }
 
     @Test("a parent not sampled is followed: same trace, the client's tracestate, a span id of the gateway's, no span")
