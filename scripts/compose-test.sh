@@ -21,35 +21,12 @@
 #              published gateway: scripts/system-test.sh with
 #              SYSTEM_TEST_GATEWAY_URL; test_running_stack.py there is what
 #              only the containers show (the mounted key, the bootstrap
-#              admin, a session rotating across the auth replicas)
-#   load       four bounded (LOAD_DURATION s) loads on loopback: a baseline,
-#              a content replica SIGKILLed, a content replica stopped with
-#              SIGTERM and started again, an auth replica restarted; each
-#              checked against its bound (below)
-#   overlays   compose/ha.yaml and compose/observability.yaml added: two
-#              Redis replicas, three Sentinels, Prometheus, the trace
-#              receiver; the services recreated to use them
-#   observe    Prometheus scrapes the gateway and all four replicas; a signin
-#              through the gateway is one trace of gateway and auth spans
-#   failover   the Redis master SIGKILLed under load: protected routes answer
-#              again within FAILOVER_MAX_SECONDS (default 15) of the kill, a
-#              session rotated before it still refreshes after it, and the
-#              Sentinels name another master
-#
-# Bounds checked ("first attempt" is what a client without retries sees; the
-# load client retries a failed request once, at once, on a new connection):
-#   baseline: no failed request at all.
-#   SIGKILL of a content replica, SIGTERM stop/start of a content replica,
-#   SIGTERM restart of an auth replica: at most GRACEFUL_MAX_FAILED (SIGTERM)
-#   or KILL_MAX_FAILED (SIGKILL) failed first attempts, default
-#   LOAD_CONCURRENCY: each client connection has one request in flight, and
-#   what fails is what was in flight on (or just handed to) the gateway's
-#   pooled connections to that replica when it closed them; none later than
-#   1 s after the event (the survivors take all traffic by then); and none
-#   after one client retry.
-#   A graceful stop (SIGTERM) must lose nothing: the gateway sends a GET again
-#   when the stopping replica closed its pooled connection under it, so the
-#   default bound for the SIGTERM cases is 0.
+#              admin, a session rotating across the auth replicas). Then the
+#              compose suite (Tests/system/compose, with SYSTEM_TEST_COMPOSE
+#              naming the stack): replicas killed and restarted under load,
+#              then compose/ha.yaml and compose/observability.yaml added
+#              (Prometheus, traces, the Redis master killed under load); each
+#              test's docstring says its bounds
 #
 # Environment:
 #   DOCKER            Docker client (default /usr/bin/docker: Debian's 20.10
@@ -57,9 +34,6 @@
 #                     the buildx plugin cannot)
 #   GATEWAY_PORT      loopback port to publish the gateway on (default 8080,
 #                     or the next free one)
-#   LOAD_DURATION     seconds of each load (default 10), LOAD_CONCURRENCY
-#                     connections (default 16)
-#   GRACEFUL_MAX_FAILED, KILL_MAX_FAILED   bounds above (default 0 and LOAD_CONCURRENCY)
 #   KEEP_IMAGES=0     also remove local/debian:bookworm and the PostgreSQL and
 #                     Redis images at the end (kept by default, as a cache)
 set -euo pipefail
@@ -71,7 +45,8 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 DOCKER="${DOCKER:-/usr/bin/docker}"
 PROJECT=authtest
 COMPOSE_FILE="$REPO_ROOT/compose/compose.yaml"
-COMPOSE_FILES=(-f "$COMPOSE_FILE") # the overlays phase adds ha.yaml and observability.yaml
+# What the compose suite may add to it: `down` names them all, so their volumes go too.
+ALL_COMPOSE_FILES=(-f "$COMPOSE_FILE" -f "$REPO_ROOT/compose/ha.yaml" -f "$REPO_ROOT/compose/observability.yaml")
 BASE_IMAGE="local/debian:bookworm"
 APP_IMAGE="authtest/auth-backend:local"
 BINARIES_IMAGE="authtest/auth-backend-binaries:local"
@@ -81,12 +56,6 @@ MAIL_IMAGE="auth-backend/mail:bookworm"            # as in compose.yaml
 PROMETHEUS_IMAGE="auth-backend/prometheus:bookworm" # as in observability.yaml
 TRACES_IMAGE="auth-backend/traces:bookworm"         # as in observability.yaml
 SCRATCH_PATH="$REPO_ROOT/.build-release-static"
-LOAD_DURATION="${LOAD_DURATION:-10}"
-LOAD_CONCURRENCY="${LOAD_CONCURRENCY:-16}"
-GRACEFUL_MAX_FAILED="${GRACEFUL_MAX_FAILED:-0}"
-KILL_MAX_FAILED="${KILL_MAX_FAILED:-$LOAD_CONCURRENCY}"
-FAILOVER_MAX_SECONDS="${FAILOVER_MAX_SECONDS:-15}"
-LOAD_TOOL="$REPO_ROOT/scripts/compose_load.py"
 
 WORK=""
 BUILD_PID=""
@@ -96,7 +65,6 @@ STACK_UP=0
 PHASE="setup"
 PHASE_START=$SECONDS
 TIMINGS=()
-RESULTS=()
 
 # ------------------------------------------------------------ bookkeeping ---
 
@@ -114,7 +82,7 @@ end_phase() {
 }
 
 compose() {
-    docker-compose "${COMPOSE_FILES[@]}" -p "$PROJECT" "$@"
+    docker-compose -f "$COMPOSE_FILE" -p "$PROJECT" "$@"
 }
 
 print_summary() {
@@ -122,10 +90,6 @@ print_summary() {
     if ((${#TIMINGS[@]} > 0)); then
         log_info "phase timings:"
         for line in "${TIMINGS[@]}"; do log_info "  $line"; done
-    fi
-    if ((${#RESULTS[@]} > 0)); then
-        log_info "load results:"
-        for line in "${RESULTS[@]}"; do log_info "  $line"; done
     fi
 }
 
@@ -142,7 +106,7 @@ cleanup() {
             compose logs --no-color --tail=40 2>&1 | tail -n 150 >&2
         fi
         log_info "tearing the stack down (down -v)"
-        compose down -v --remove-orphans >/dev/null 2>&1 ||
+        docker-compose "${ALL_COMPOSE_FILES[@]}" -p "$PROJECT" down -v --remove-orphans >/dev/null 2>&1 ||
             log_warn "docker-compose down failed"
     fi
     if [[ -n "$BUILD_PID" ]] && pid_alive "$BUILD_PID"; then
@@ -340,11 +304,14 @@ prepare_secrets() {
     export RATE_LIMIT_SIGNIN=100000 RATE_LIMIT_SIGNUP=100000 RATE_LIMIT_REFRESH=100000
 }
 
-# The contract through the compose gateway: the frontends suite, in the mode
-# that tests a running system from outside (scripts/system-test.sh).
+# The frontends suite through the compose gateway, in the mode that tests a
+# running system from outside (scripts/system-test.sh), then the compose suite,
+# which acts on the containers (it kills replicas and the Redis master).
 run_contract_suite() {
     SYSTEM_TEST_GATEWAY_URL="$BASE_URL" SYSTEM_TEST_ADMIN_PASSWORD="$BOOTSTRAP_ADMIN_PASSWORD" \
-        SYSTEM_TEST_OUTPUT="$WORK/contract" SYSTEM_TEST_ARGS="" bash "$REPO_ROOT/scripts/system-test.sh"
+        SYSTEM_TEST_COMPOSE="docker-compose -f $COMPOSE_FILE -p $PROJECT" DOCKER="$DOCKER" \
+        SYSTEM_TEST_OUTPUT="$WORK/contract" SYSTEM_TEST_ARGS="-v -rP Tests/system/frontends Tests/system/compose" \
+        bash "$REPO_ROOT/scripts/system-test.sh"
 }
 
 # Wait until every container of the project reports healthy.
@@ -384,153 +351,6 @@ start_stack() {
     log_info "stack ready on $BASE_URL: 2 auth, 2 content, gateway, postgres, redis"
 }
 
-# ------------------------------------------------------------------- load ---
-
-# Run one bounded load; check its result against the bounds; record a line.
-#   load_case NAME URL EXPECTED_BODY MAX_FIRST_ATTEMPT_FAILURES [--at 'S:CMD']...
-load_case() {
-    local name="$1" url="$2" body="$3" bound="$4" out="$WORK/load-$1.json"
-    shift 4
-    local args=(load --url "$url" --duration "$LOAD_DURATION" --concurrency "$LOAD_CONCURRENCY"
-        --retries 1 --out "$out" --header "x-access-token: $LOAD_TOKEN")
-    [[ -n "$body" ]] && args+=(--expect-body "$body")
-    log_info "load '$name': $LOAD_CONCURRENCY connections, ${LOAD_DURATION}s on $url"
-    python3 "$LOAD_TOOL" "${args[@]}" "$@" >/dev/null
-    local line verdict
-    line="$(python3 - "$out" "$bound" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-bound = int(sys.argv[2])
-events = "; ".join(f"{e['command'].split()[1]} at {e['at']}s (took {e['took']}s, rc {e['status']})" for e in r["events"])
-ok = (r["failed_first_attempt"] <= bound and r["failed_after_retries"] == 0
-      and r["failed_later_than_1s_after_first_event"] == 0 and all(e["status"] == 0 for e in r["events"]))
-print(("OK  " if ok else "BAD ") +
-      f"{r['requests']} requests, {r['req_per_s']}/s, p50 {r['latency_ms']['p50']} ms, "
-      f"p99 {r['latency_ms']['p99']} ms; failed first attempt {r['failed_first_attempt']} (bound {bound}) "
-      f"{r['first_attempt_causes'] or ''} window {r['failure_window_s']}; after 1 retry {r['failed_after_retries']}"
-      + (f"; events: {events}" if events else ""))
-PY
-    )"
-    RESULTS+=("$(printf '%-16s %s' "$name" "$line")")
-    log_info "  $line"
-    verdict="${line%% *}"
-    [[ "$verdict" == OK ]] || die "load '$name' broke its bound"
-}
-
-replica() { # SERVICE N: container id of the Nth replica
-    compose ps -q "$1" | sed -n "${2}p"
-}
-
-restore_replica() { # CONTAINER: started again if the kill left it stopped; wait healthy
-    if [[ "$("$DOCKER" inspect -f '{{.State.Running}}' "$1")" != true ]]; then
-        "$DOCKER" start "$1" >/dev/null
-    fi
-    wait_all_healthy 90
-}
-
-run_loads() {
-    read -r LOAD_TOKEN _ < <(python3 "$LOAD_TOOL" token --base-url "$BASE_URL")
-    local user_url="$BASE_URL/api/test/user" jwks_url="$BASE_URL/.well-known/jwks.json"
-    local content1 content2 auth1
-    content1="$(replica content 1)"
-    content2="$(replica content 2)"
-    auth1="$(replica auth 1)"
-
-    load_case baseline "$user_url" "User Content." 0
-
-    load_case content-sigkill "$user_url" "User Content." "$KILL_MAX_FAILED" \
-        --at "3:$DOCKER kill $content1"
-    restore_replica "$content1"
-
-    load_case content-sigterm "$user_url" "User Content." "$GRACEFUL_MAX_FAILED" \
-        --at "3:$DOCKER stop -t 10 $content2" --at "6:$DOCKER start $content2"
-    restore_replica "$content2"
-
-    load_case auth-restart "$jwks_url" "" "$GRACEFUL_MAX_FAILED" \
-        --at "3:$DOCKER restart -t 10 $auth1"
-    restore_replica "$auth1"
-
-    local ids
-    mapfile -t ids < <(compose ps -q)
-    log_info "memory after the loads:"
-    "$DOCKER" stats --no-stream --format '  {{.Name}} {{.MemUsage}}' "${ids[@]}" >&2
-}
-
-# --------------------------------------------------------------- overlays ---
-
-start_overlays() {
-    COMPOSE_FILES+=(-f "$REPO_ROOT/compose/ha.yaml" -f "$REPO_ROOT/compose/observability.yaml")
-    PROMETHEUS_URL="http://127.0.0.1:$(free_port 19091)"
-    export PROMETHEUS_PUBLISH="${PROMETHEUS_URL#http://}"
-    compose up -d --no-build 2>&1 | sed 's/^/  [compose] /' >&2
-    wait_all_healthy 120
-    wait_for_http "$BASE_URL/health/ready" 60
-}
-
-# Prometheus has every metrics port up; one signin is one trace of the gateway and the auth service.
-check_observability() {
-    local deadline=$((SECONDS + 60)) up=""
-    until [[ "$up" == "auth=2 content=2 gateway=1" ]]; do
-        ((SECONDS < deadline)) || die "Prometheus does not scrape every replica: $up"
-        sleep 1
-        up="$(curl -fsS "$PROMETHEUS_URL/api/v1/targets" | python3 -c '
-import collections, json, sys
-up = collections.Counter(t["labels"]["job"] for t in json.load(sys.stdin)["data"]["activeTargets"] if t["health"] == "up")
-print(" ".join(f"{job}={up[job]}" for job in sorted(up)))' || true)"
-    done
-    log_info "Prometheus scrapes: $up"
-    python3 "$LOAD_TOOL" token --base-url "$BASE_URL" >/dev/null
-    deadline=$((SECONDS + 30))
-    until compose logs --no-color traces | python3 -c '
-import json, sys
-spans = [json.loads(line.split("|", 1)[1]) for line in sys.stdin if "|" in line and line.split("|", 1)[1].strip().startswith("{")]
-gateway = {s["trace"] for s in spans if s["service"] == "gateway" and s["name"] == "POST /api/auth/signin"}
-sys.exit(0 if any(s["service"] == "auth-service" and s["trace"] in gateway for s in spans) else 1)'; do
-        ((SECONDS < deadline)) || die "no signin trace with gateway and auth-service spans in the trace receiver"
-        sleep 1
-    done
-    log_info "a signin is one trace: the gateway's span and the auth service's"
-}
-
-# --------------------------------------------------------------- failover ---
-
-# The master Redis the Sentinels name, as ip:port.
-sentinel_master() {
-    compose exec -T -e REDISCLI_AUTH="$REDIS_PASSWORD" sentinel-1 \
-        redis-cli -p 26379 --raw SENTINEL get-master-addr-by-name auth-backend | paste -sd: -
-}
-
-run_failover() {
-    local master before after access refresh out="$WORK/load-failover.json" line
-    master="$(compose ps -q redis)"
-    before="$(sentinel_master)"
-    read -r access refresh < <(python3 "$LOAD_TOOL" token --base-url "$BASE_URL")
-    # A rotation answered before the kill: WAIT held its answer until a replica had it.
-    refresh="$(python3 "$LOAD_TOOL" refresh --base-url "$BASE_URL" --token "$refresh")"
-    log_info "master $before; killing it 3 s into a 20 s load"
-    python3 "$LOAD_TOOL" load --url "$BASE_URL/api/test/user" --duration 20 --concurrency 8 --retries 0 \
-        --header "x-access-token: $access" --expect-body "User Content." --at "3:$DOCKER kill $master" --out "$out" >/dev/null
-    line="$(python3 - "$out" "$FAILOVER_MAX_SECONDS" <<'PY'
-import json, sys
-r, bound = json.load(open(sys.argv[1])), float(sys.argv[2])
-kill = r["events"][0]["at"]
-window = r["failure_window_s"]
-back = (window[1] - kill) if window else 0.0
-ok = back <= bound and r["events"][0]["status"] == 0 and r["ok"] > 0
-print(("OK  " if ok else "BAD ") + f"{r['requests']} requests, {r['failed_first_attempt']} refused "
-      f"{r['first_attempt_causes'] or ''}, the last {back:.1f} s after the kill (bound {bound:.0f} s)")
-PY
-    )"
-    RESULTS+=("$(printf '%-16s %s' redis-failover "$line")")
-    log_info "  $line"
-    [[ "${line%% *}" == OK ]] || die "protected routes did not come back within $FAILOVER_MAX_SECONDS s of the master's death"
-    python3 "$LOAD_TOOL" refresh --base-url "$BASE_URL" --token "$refresh" >/dev/null ||
-        die "a session rotated before the failover does not refresh after it"
-    after="$(sentinel_master)"
-    [[ -n "$after" && "$after" != "$before" ]] || die "the Sentinels still name $before as master"
-    log_info "the Sentinels promoted $after; the session rotated before the kill refreshes on it"
-}
-
 # ------------------------------------------------------------------- main ---
 
 main() {
@@ -567,20 +387,8 @@ main() {
     phase contract
     run_contract_suite
 
-    phase load
-    run_loads
-
-    phase overlays
-    start_overlays
-
-    phase observe
-    check_observability
-
-    phase failover
-    run_failover
-
     phase down
-    compose down -v --remove-orphans 2>&1 | sed 's/^/  [compose] /' >&2
+    docker-compose "${ALL_COMPOSE_FILES[@]}" -p "$PROJECT" down -v --remove-orphans 2>&1 | sed 's/^/  [compose] /' >&2
     STACK_UP=0
     end_phase
 }

@@ -137,6 +137,11 @@ class Environment:
         )
 
 
+def compose_command() -> str | None:
+    """SYSTEM_TEST_COMPOSE: the docker-compose command line naming the compose stack (support.compose)."""
+    return os.environ.get("SYSTEM_TEST_COMPOSE") or None
+
+
 def external_gateway_url() -> str | None:
     """SYSTEM_TEST_GATEWAY_URL: a running gateway to test instead of starting Systems (support.external)."""
     return os.environ.get("SYSTEM_TEST_GATEWAY_URL") or None

@@ -10,6 +10,8 @@ Fixtures:
 - ``private_redis``  a PrivateRedis for the test (pause/resume/kill), stopped and deleted at teardown.
 - ``private_postgres`` a PrivatePostgres for the test (pause/resume), stopped and deleted at teardown.
 - ``sessions``       a SessionTracker (``track(account)``, ``assert_none_lost(client)``).
+- ``compose_stack``  the compose stack compose-test started (support.compose); its tests run only when
+                     SYSTEM_TEST_COMPOSE names it, and are deselected otherwise.
 
 Hooks: with SYSTEM_TEST_GATEWAY_URL (an external gateway, support.external), only the tests that
 need no more than a default system seen through its gateway are collected, the rest deselected;
@@ -28,6 +30,7 @@ import pytest
 
 from . import config, figures
 from .accounts import SessionTracker
+from .compose import ComposeStack
 from .stores import PrivatePostgres, PrivateRedis
 from .system import System, SystemFailure
 from .tally import TALLY
@@ -62,21 +65,28 @@ LOCAL_FIXTURES = frozenset({"system", "private_redis", "private_postgres"})
 
 
 def runs_against_external_gateway(item: pytest.Item) -> bool:
-    """The test needs no more than an external gateway gives: a default system, seen from outside."""
+    """The test needs no more than an external gateway gives: a default system, seen from outside (or,
+    with SYSTEM_TEST_COMPOSE, the compose stack's containers too)."""
     names = set(getattr(item, "fixturenames", ()))
-    local = {name for name in names if name in LOCAL_FIXTURES or name.endswith("_system")} - EXTERNAL_FIXTURES
-    return bool(names & EXTERNAL_FIXTURES) and not local
+    external = EXTERNAL_FIXTURES | ({"compose_stack"} if config.compose_command() else set())
+    local = {name for name in names if name in LOCAL_FIXTURES or name.endswith("_system")} - external
+    return bool(names & external) and not local
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Against an external gateway, only the tests it can serve run; the others are deselected (and
-    counted as such in pytest's summary), never started against the wrong system."""
-    if not config.external_gateway_url() or not items:
+    """Against an external gateway, only the tests it can serve run; without a compose stack, none that
+    needs one. The others are deselected (and counted as such in pytest's summary), never started
+    against the wrong system."""
+    if not items:
         return
-    deselected = [item for item in items if not runs_against_external_gateway(item)]
+    if config.external_gateway_url():
+        runnable = runs_against_external_gateway
+    else:
+        runnable = lambda item: "compose_stack" not in getattr(item, "fixturenames", ())  # noqa: E731
+    deselected = [item for item in items if not runnable(item)]
     if deselected:
         items[0].config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if runs_against_external_gateway(item)]
+        items[:] = [item for item in items if runnable(item)]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -145,6 +155,13 @@ def make_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., System
     systems = _Systems(request.node.name)
     yield systems.start
     systems.finish(already_failed=call_failed(request))
+
+
+@pytest.fixture(scope="session")
+def compose_stack() -> Iterator[ComposeStack]:
+    stack = ComposeStack(config.compose_command() or "", config.external_gateway_url() or "")
+    yield stack
+    stack.stop()
 
 
 @pytest.fixture
