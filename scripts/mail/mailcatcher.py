@@ -9,13 +9,15 @@ text part, so a newcomer can click through a reset from the run log.
     /usr/bin/python3 scripts/mail/mailcatcher.py --port 2525 --dir .local/mail
 
 Options for tests: --tls-cert/--tls-key (STARTTLS, or --implicit-tls for smtps), --auth USER:PASSWORD
-(AUTH PLAIN and LOGIN, also without TLS), --reject REGEX (recipients answered 550), --json (log lines
-as JSON objects). SIGTERM or SIGINT stops it.
+(AUTH PLAIN and LOGIN, also without TLS), --reject REGEX (recipients answered 550), --delay SECONDS
+(each message answered that much later: a slow server), --json (log lines as JSON objects). SIGTERM or
+SIGINT stops it.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import email
 import email.policy
 import json
@@ -49,10 +51,11 @@ def summary(raw: bytes) -> tuple[str, str]:
 class Keeper:
     """The aiosmtpd handler: refuses what --reject names, keeps the rest."""
 
-    def __init__(self, folder: Path, reject: re.Pattern[str] | None, as_json: bool) -> None:
+    def __init__(self, folder: Path, reject: re.Pattern[str] | None, as_json: bool, delay: float = 0.0) -> None:
         self.folder = folder
         self.reject = reject
         self.as_json = as_json
+        self.delay = delay
         self.lock = threading.Lock()
         existing = [int(p.name.split("-")[0]) for p in folder.glob("*.eml") if p.name.split("-")[0].isdigit()]
         self.sequence = max(existing, default=0)
@@ -78,6 +81,8 @@ class Keeper:
         else:
             line = f"mail to {recipients}: {subject}" + (f" {link}" if link else "") + f" ({self.folder / name})"
         print(line, flush=True)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 2.0.0 Message accepted"
 
 
@@ -99,11 +104,12 @@ def main() -> int:
     parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--auth", help="USER:PASSWORD required to send")
     parser.add_argument("--reject", help="recipients matching this regex get 550")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each message is answered")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
 
-    handler = Keeper(args.dir, re.compile(args.reject) if args.reject else None, args.json)
+    handler = Keeper(args.dir, re.compile(args.reject) if args.reject else None, args.json, args.delay)
     options: dict = {"hostname": args.host, "port": args.port, "ready_timeout": 10}
     server_options: dict = {"data_size_limit": 10 * 1024 * 1024}
     if args.tls_cert:

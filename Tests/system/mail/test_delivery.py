@@ -68,7 +68,9 @@ def test_a_replica_killed_mid_session_loses_no_mail_and_the_next_sends_it_once(m
 
 
 def test_replicas_share_the_outbox_without_sending_a_mail_twice(make_mail_system) -> None:
-    catcher = catcher_for("replicas")
+    # A server that takes 0.3 s a message keeps the first replica busy with its batch of three long
+    # enough for the other to poll: without it one replica could drain all twelve first (seen once).
+    catcher = catcher_for("replicas", ["--delay", "0.3"])
     try:
         system = make_mail_system(mail=catcher, env={"MAIL_BATCH_SIZE": "3"})
         second_env = dict(system.env, AUTH_PORT=str(ports.free_port()), AUTH_METRICS_PORT=str(ports.free_port()))
