@@ -17,7 +17,6 @@ import email
 import email.policy
 import json
 import re
-import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,15 +101,8 @@ class MailCatcher:
             raise MailFailure(f"{PYTHON} is missing: the mail catcher needs Debian's python3 with python3-aiosmtpd")
         argv = [PYTHON, str(SCRIPT), "--port", str(self.port), "--dir", str(self.folder), "--json", *self.extra_args]
         self.process = ManagedProcess(self.name, argv, {"PATH": "/usr/bin:/bin"}, self.folder.parent / f"{self.name}.log")
-        if not wait_until(lambda: self._accepts() or not self.process.running, 20, 0.05) or not self.process.running:
+        if not self.process.wait_listening(self.port):
             raise MailFailure(f"the mail catcher did not start: {self.process.status_report()}")
-
-    def _accepts(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
 
     def stop(self) -> None:
         if self.process is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -122,6 +123,18 @@ class ManagedProcess:
         except OSError as error:
             return f"(no log: {error})"
         return "\n".join(text.splitlines()[-lines:])
+
+    def wait_listening(self, port: int, timeout: float = 20.0) -> bool:
+        """Until something accepts connections on 127.0.0.1:PORT while this process runs; False when it
+        exited first or TIMEOUT passed."""
+        def accepts() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return True
+            except OSError:
+                return False
+
+        return wait_until(lambda: accepts() or not self.running, timeout) and self.running
 
     def status_report(self, lines: int = 40) -> str:
         """'NAME (pid N) STATUS' followed by the log tail."""

@@ -10,12 +10,11 @@ run, whose spans (one JSON line each in its log) a test reads back.
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from pathlib import Path
 
 from . import ports
-from .processes import ManagedProcess, wait_until
+from .processes import ManagedProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = REPO_ROOT / "scripts" / "traces" / "tracecatcher.py"
@@ -27,15 +26,8 @@ class TraceCatcher:
         self.port = ports.free_port()
         self.log = folder / "traces.log"
         self.process = ManagedProcess("traces", [sys.executable, str(SCRIPT), "--port", str(self.port)], {}, self.log)
-        if not wait_until(lambda: self._accepts() or not self.process.running, 20, 0.05) or not self.process.running:
+        if not self.process.wait_listening(self.port):
             raise AssertionError(f"the trace catcher did not start: {self.process.status_report()}")
-
-    def _accepts(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
 
     def exporting(self) -> dict[str, str]:
         """The settings that send a process's spans here, at once."""
