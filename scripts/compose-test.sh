@@ -310,7 +310,7 @@ prepare_secrets() {
 run_contract_suite() {
     SYSTEM_TEST_GATEWAY_URL="$BASE_URL" SYSTEM_TEST_ADMIN_PASSWORD="$BOOTSTRAP_ADMIN_PASSWORD" \
         SYSTEM_TEST_COMPOSE="docker-compose -f $COMPOSE_FILE -p $PROJECT" DOCKER="$DOCKER" \
-        SYSTEM_TEST_OUTPUT="$WORK/contract" SYSTEM_TEST_ARGS="-v -rP Tests/system/frontends Tests/system/compose" \
+        SYSTEM_TEST_OUTPUT="$WORK/contract" SYSTEM_TEST_ARGS="-v Tests/system/frontends Tests/system/compose" \
         bash "$REPO_ROOT/scripts/system-test.sh"
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pytest
 
+from support import figures
 from support.accounts import create_account
 from support.compose import ComposeStack
 from support.load import LoadResult, closed_loop
@@ -29,22 +30,23 @@ def token(compose_stack: ComposeStack) -> str:
     return create_account(compose_stack.client()).access_token
 
 
-def _user_content(stack: ComposeStack, token: str, events=()) -> LoadResult:
+def _user_content(stack: ComposeStack, token: str, case: str, events=()) -> LoadResult:
     result = closed_loop(f"{stack.url}/api/test/user", {"x-access-token": token}, expect_body="User Content.",
                          seconds=SECONDS, concurrency=CONNECTIONS, events=events)
-    print(result.summary())
+    figures.record(f"compose, {case}", result.summary())
     return result
 
 
 def test_at_rest_no_request_fails(compose_stack: ComposeStack, token: str) -> None:
-    result = _user_content(compose_stack, token)
+    result = _user_content(compose_stack, token, "at rest")
     assert result.ok > 0 and result.failed_first_attempt == 0, result.summary()
 
 
 def test_a_content_replica_killed_costs_at_most_what_was_in_flight_on_it(compose_stack: ComposeStack, token: str) -> None:
     victim = compose_stack.containers("content")[0]
     try:
-        result = _user_content(compose_stack, token, events=[(3, lambda: compose_stack.docker("kill", victim))])
+        result = _user_content(compose_stack, token, "content replica SIGKILLed",
+                               events=[(3, lambda: compose_stack.docker("kill", victim))])
     finally:
         compose_stack.restore(victim)
     killed_at = result.events[0][0]
@@ -56,7 +58,7 @@ def test_a_content_replica_killed_costs_at_most_what_was_in_flight_on_it(compose
 def test_a_content_replica_stopped_and_started_loses_nothing(compose_stack: ComposeStack, token: str) -> None:
     victim = compose_stack.containers("content")[1]
     try:
-        result = _user_content(compose_stack, token, events=[
+        result = _user_content(compose_stack, token, "content replica stopped and started", events=[
             (3, lambda: compose_stack.docker("stop", "-t", "10", victim)), (6, lambda: compose_stack.docker("start", victim)),
         ])
     finally:
@@ -69,7 +71,7 @@ def test_an_auth_replica_restarted_loses_nothing(compose_stack: ComposeStack) ->
     try:
         result = closed_loop(f"{compose_stack.url}/.well-known/jwks.json", seconds=SECONDS, concurrency=CONNECTIONS,
                              events=[(3, lambda: compose_stack.docker("restart", "-t", "10", victim))])
-        print(result.summary())
+        figures.record("compose, auth replica restarted", result.summary())
     finally:
         compose_stack.restore(victim)
     assert result.ok > 0 and result.failed_first_attempt == 0, result.summary()

@@ -15,7 +15,7 @@ import json
 import pytest
 import requests
 
-from support import ports
+from support import figures, ports
 from support.accounts import create_account, refresh
 from support.compose import ComposeStack
 from support.load import closed_loop
@@ -60,15 +60,16 @@ def test_a_signin_is_one_trace_of_the_gateway_and_the_auth_service(overlaid: Com
 
     def traced() -> bool:
         spans = _spans(overlaid)
-        gateway = {span["id"]: span["trace"] for span in spans if span["service"] == "gateway" and span["name"] == "POST /api/auth/signin"}
+        gateway = {span["id"]: span["trace"] for span in spans
+                   if span["service"] == "gateway" and span["name"] == "POST /api/auth/signin"}
         return any(span["service"] == "auth-service" and gateway.get(span["parent"]) == span["trace"] for span in spans)
 
     assert wait_until(traced, 30, 1.0), "no signin trace with the auth service's span under the gateway's"
 
 
 def _master(stack: ComposeStack) -> str:
-    return stack.compose("exec", "-T", "sentinel-1", "sh", "-c",
-                         'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p 26379 --raw SENTINEL get-master-addr-by-name auth-backend').strip()
+    ask = 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p 26379 --raw SENTINEL get-master-addr-by-name auth-backend'
+    return stack.compose("exec", "-T", "sentinel-1", "sh", "-c", ask).strip()
 
 
 def test_the_redis_master_killed_under_load_is_replaced_and_loses_no_session(overlaid: ComposeStack) -> None:
@@ -80,9 +81,10 @@ def test_the_redis_master_killed_under_load_is_replaced_and_loses_no_session(ove
     master = overlaid.containers("redis")[0]
     result = closed_loop(f"{overlaid.url}/api/test/user", {"x-access-token": account.access_token}, expect_body="User Content.",
                          seconds=20, concurrency=8, retries=0, events=[(3, lambda: overlaid.docker("kill", master))])
-    print(result.summary())
     killed_at = result.events[0][0]
     back_after = (result.failure_window[1] - killed_at) if result.failure_window else 0.0
+    figures.record("compose, Redis master SIGKILLed",
+                   f"protected routes answered again {back_after:.1f} s after the kill; {result.summary()}")
     assert back_after <= FAILOVER_BOUND_SECONDS, result.summary()
     assert refresh(client, rotated, check=False).status == 200, "a session rotated before the failover does not refresh after it"
     after = _master(overlaid)

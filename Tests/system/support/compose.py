@@ -59,8 +59,8 @@ class ComposeStack(ExternalGateway):
 
         def healthy() -> bool:
             ids = self.compose("ps", "-q").split()
-            states[:] = self.docker("inspect", "-f", "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
-                                    *ids).splitlines()
+            shown = "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}"
+            states[:] = self.docker("inspect", "-f", shown, *ids).splitlines()
             return all(state.endswith(" running healthy") for state in states)
 
         assert wait_until(healthy, timeout, 1.0), f"not healthy after {timeout} s: {states}"
