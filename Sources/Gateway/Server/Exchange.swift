@@ -140,10 +140,7 @@ struct RequestIDGenerator {
     mutating func next() -> String {
         let value = self.random.next()
         return String(unsafeUninitializedCapacity: 16) { digits in
-            for index in 0..<16 {
-                let nibble = UInt8(truncatingIfNeeded: value >> (60 - 4 * index)) & 0xF
-                digits[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
-            }
+            LowerHex.write(value, into: digits, at: 0)
             return 16
         }
     }
