@@ -10,13 +10,13 @@ extension ClientConnectionHandler {
         let target = RequestHeadCheck.originForm(of: head.target)
         let path = RequestHeadCheck.path(ofOriginForm: target)
         let exchange = Exchange(
-            head: head, facts: facts, path: path ?? "-", requestID: RequestID.accept(facts.requestID) ?? self.state.requestIDs.next(),
+            head: head, facts: facts, path: path ?? "-", requestID: RequestID.accept(facts.requestID) ?? self.state.ids.nextRequestID(),
             started: .now(), allowedOrigin: self.shared.cors.allowedOrigin(facts.origin)
         )
         if let tracing = self.shared.tracing {
             exchange.trace = RequestTrace(
                 method: head.method.rawValue, traceparent: head.headers.first(.traceparent), tracestate: head.headers.first(.tracestate),
-                tracing: tracing, random: &self.state.traceIDs
+                tracing: tracing, random: &self.state.ids
             )
         }
         self.exchange = exchange

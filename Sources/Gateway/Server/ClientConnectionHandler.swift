@@ -239,7 +239,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func placeholderExchange() -> Exchange {
         let head = RequestHead(method: .RAW(value: "-"), target: "-", version: .http1_1, headers: HeaderFields(bytes: ByteBuffer(), fields: []))
         return Exchange(
-            head: head, facts: RequestHeaderFacts(head.headers), path: "-", requestID: self.state.requestIDs.next(), started: .now(),
+            head: head, facts: RequestHeaderFacts(head.headers), path: "-", requestID: self.state.ids.nextRequestID(), started: .now(),
             allowedOrigin: nil
         )
     }

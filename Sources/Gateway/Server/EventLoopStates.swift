@@ -12,9 +12,8 @@ final class EventLoopState {
     let revocations: RevocationView
     let upstreams: UpstreamPools
     let metrics = RequestMetrics()
-    var requestIDs = RequestIDGenerator()
-    /// Trace and span ids of the requests a trace sample leaves out (``RequestTrace``).
-    var traceIDs = SplitMix64()
+    /// The ids the loop makes: request ids, and the trace ids of requests a trace sample leaves out.
+    var ids = SplitMix64()
     /// What the loop's connections may hold of requests in progress.
     let requestBuffers: RequestBufferBudget
     /// Open client connections: their deadlines are swept here, and a graceful shutdown asks each to

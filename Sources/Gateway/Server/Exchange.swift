@@ -128,17 +128,11 @@ enum RequestID {
     }
 }
 
-/// New request ids for one event loop: 16 hex digits of a ``SplitMix64`` sequence. An id correlates
-/// log lines across services, it grants nothing, so it need not be unpredictable, only unique.
-struct RequestIDGenerator {
-    private var random: SplitMix64
-
-    init(seed: UInt64 = .random(in: .min ... .max)) {
-        self.random = SplitMix64(seed: seed)
-    }
-
-    mutating func next() -> String {
-        let value = self.random.next()
+extension SplitMix64 {
+    /// A new request id: 16 hex digits of the loop's sequence. An id correlates log lines across
+    /// services, it grants nothing, so it need not be unpredictable, only unique.
+    mutating func nextRequestID() -> String {
+        let value = self.next()
         return String(unsafeUninitializedCapacity: 16) { digits in
             LowerHex.write(value, into: digits, at: 0)
             return 16

@@ -64,24 +64,24 @@ struct RequestIDTests {
 
     @Test("made ids are 16 lower-case hex digits and do not repeat")
     func made() {
-        var generator = RequestIDGenerator()
-        let ids = (0..<200).map { _ in generator.next() }
+        var generator = SplitMix64()
+        let ids = (0..<200).map { _ in generator.nextRequestID() }
         #expect(ids.allSatisfy { $0.utf8.count == 16 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
         #expect(Set(ids).count == ids.count)
     }
 
     @Test("two loops' generators, seeded apart, do not make the same ids")
     func generatorsDiffer() {
-        var first = RequestIDGenerator()
-        var second = RequestIDGenerator()
-        let ids = (0..<1000).map { _ in first.next() } + (0..<1000).map { _ in second.next() }
+        var first = SplitMix64()
+        var second = SplitMix64()
+        let ids = (0..<1000).map { _ in first.nextRequestID() } + (0..<1000).map { _ in second.nextRequestID() }
         #expect(Set(ids).count == ids.count)
     }
 
     @Test("an id spells its 64 bits in hex, most significant first")
     func hexSpelling() {
         // SplitMix64's first output from seed 0 is 0xE220A8397B1DCDAF (the reference sequence).
-        var generator = RequestIDGenerator(seed: 0)
-        #expect(generator.next() == "e220a8397b1dcdaf")
+        var generator = SplitMix64(seed: 0)
+        #expect(generator.nextRequestID() == "e220a8397b1dcdaf")
     }
 }
