@@ -50,11 +50,11 @@
 # as the gateway runs one event loop per CPU).
 #
 # Environment (all optional):
-#   BENCH_BIN_DIR          prebuilt Gateway, AuthService, ContentService and
-#                          TokenVerificationBench (release): no build
-#   BENCH_VARIANT_BIN_DIR  prebuilt Gateway built with `--traits BenchmarkVariants`;
-#                          without it the variant is built in .build-bench-variant
-#                          (see Benchmarks/parts/binaries.sh)
+#   BENCH_BIN_DIR          prebuilt Gateway, AuthService, ContentService (release):
+#                          no build
+#   BENCH_VARIANT_BIN_DIR  prebuilt Gateway built with `--traits BenchmarkVariants`
+#                          and TokenVerificationBench; without it both are built
+#                          in .build-bench-variant (see Benchmarks/parts/binaries.sh)
 #   BENCH_CONCURRENCIES    wrk connections, space-separated    (default "32 64")
 #   BENCH_DURATION         wrk duration of each measured run   (default 3s)
 #   BENCH_WARMUP           wrk warm-up before each run         (default 1s)
@@ -131,8 +131,8 @@ TARGETS=(gw-traced nginx-log gw-default direct nginx-nolog gw-nolog haproxy gw-n
 PATH_UNDER_TEST="/api/test/user"
 
 STATE_DIR=""      # the throwaway folder: stores, key, logs, wrk output
-BIN_DIR=""        # Gateway, AuthService, ContentService, TokenVerificationBench
-VARIANT_BIN_DIR="" # the Gateway built with the BenchmarkVariants trait
+BIN_DIR=""        # Gateway, AuthService, ContentService
+VARIANT_BIN_DIR="" # the Gateway built with the BenchmarkVariants trait, TokenVerificationBench
 declare -A PID=() # process name (auth, content-quiet, gw-default, nginx, ...) -> pid
 STARTED=()        # process names in start order (stopped in reverse)
 declare -A URL=() # target or process name -> base URL

@@ -3,8 +3,11 @@
 #
 #   find_binaries        BIN_DIR: BENCH_BIN_DIR, or `swift build -c release`
 #   find_variant_binary  VARIANT_BIN_DIR: BENCH_VARIANT_BIN_DIR, or a build of
-#                        the Gateway with `--traits BenchmarkVariants` in
-#                        .build-bench-variant
+#                        the Gateway with `--traits BenchmarkVariants` and of
+#                        TokenVerificationBench (a target only with
+#                        ENABLE_AUTH_BENCHMARKS set, see Package.swift) in
+#                        .build-bench-variant: the flag never reaches .build,
+#                        where flipping it would rebuild SwiftProtobuf (36 s)
 #
 # The variant build, measured on this package (debug configuration, 2 cores):
 # `cp -a .build X` then `swift build --scratch-path X` fails at once (clang's
@@ -39,8 +42,6 @@ find_binaries() {
     for name in Gateway AuthService ContentService; do
         [[ -x "$BIN_DIR/$name" ]] || die "$BIN_DIR/$name not found"
     done
-    [[ -x "$BIN_DIR/TokenVerificationBench" ]] ||
-        log_warn "$BIN_DIR/TokenVerificationBench not found: no verification line per key kind"
     release_build_or_warn "$BIN_DIR/Gateway"
 }
 
@@ -55,28 +56,35 @@ find_variant_binary() {
     [[ -x "$VARIANT_BIN_DIR/Gateway" ]] || die "$VARIANT_BIN_DIR/Gateway not found"
     [[ "$VARIANT_BIN_DIR/Gateway" -ef "$BIN_DIR/Gateway" ]] &&
         die "the variant gateway is the production one ($BIN_DIR/Gateway): row 6 would measure nothing"
+    [[ -x "$VARIANT_BIN_DIR/TokenVerificationBench" ]] ||
+        log_warn "$VARIANT_BIN_DIR/TokenVerificationBench not found: no verification line per key kind"
     release_build_or_warn "$VARIANT_BIN_DIR/Gateway"
 }
 
 build_variant() {
     local scratch="$REPO_ROOT/.build-bench-variant" t0=$SECONDS
-    local flags=(-c release --traits BenchmarkVariants --product Gateway)
+    local flags=(-c release --traits BenchmarkVariants) product
     ensure_swift
+    export ENABLE_AUTH_BENCHMARKS=1
     if [[ "$(id -u)" -eq 0 && -d "$REPO_ROOT/.build/release" ]] && unshare -m --propagation private true 2>/dev/null; then
         if [[ ! -d "$scratch" ]]; then
             log_info "variant build: copying .build to $scratch once (later runs build incrementally there)"
             cp -a --reflink=auto "$REPO_ROOT/.build" "$scratch.tmp" && mv "$scratch.tmp" "$scratch"
         fi
         log_info "variant build: swift build ${flags[*]} with $scratch mounted over .build (private mount namespace)"
-        # shellcheck disable=SC2016 # expanded by the inner bash
-        unshare -m --propagation private bash -c \
-            'mount --bind "$1" "$2/.build" && cd "$2" && shift 2 && swift build "$@"' \
-            _ "$scratch" "$REPO_ROOT" "${flags[@]}" >&2 ||
-            die "the variant build failed (delete $scratch to start it afresh)"
+        for product in Gateway TokenVerificationBench; do
+            # shellcheck disable=SC2016 # expanded by the inner bash
+            unshare -m --propagation private bash -c \
+                'mount --bind "$1" "$2/.build" && cd "$2" && shift 2 && swift build "$@"' \
+                _ "$scratch" "$REPO_ROOT" "${flags[@]}" --product "$product" >&2 ||
+                die "the variant build failed (delete $scratch to start it afresh)"
+        done
         VARIANT_BIN_DIR="$scratch/release"
     else
         log_info "variant build: swift build ${flags[*]} --scratch-path $scratch (no release build to start from, or not root: builds every dependency the first time)"
-        swift build "${flags[@]}" --scratch-path "$scratch" >&2 || die "the variant build failed"
+        for product in Gateway TokenVerificationBench; do
+            swift build "${flags[@]}" --product "$product" --scratch-path "$scratch" >&2 || die "the variant build failed"
+        done
         VARIANT_BIN_DIR="$(swift build "${flags[@]}" --scratch-path "$scratch" --show-bin-path)"
     fi
     VARIANT_BUILD_SECONDS=$((SECONDS - t0))

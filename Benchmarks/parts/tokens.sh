@@ -9,7 +9,7 @@
 # per key kind on one core, while the services idle. Facts verify.KIND.per_s
 # and verify.KIND.us; verify.kinds lists the kinds in the order printed.
 run_token_verification() {
-    local bin="$BIN_DIR/TokenVerificationBench" out="$STATE_DIR/logs/token-verification.txt" kind per_s us kinds=()
+    local bin="$VARIANT_BIN_DIR/TokenVerificationBench" out="$STATE_DIR/logs/token-verification.txt" kind per_s us kinds=()
     if ((VERIFY_SECONDS == 0)); then
         fact verify.status "skipped (BENCH_VERIFY_SECONDS=0)"
         return 0
