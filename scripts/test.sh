@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: build and run the test suite against throwaway PostgreSQL and
 # Redis, then the Python system tests (scripts/system-test.sh, on the same
-# stores and debug binaries), then the offline checks in scripts/checks/*.sh.
+# stores and debug binaries; the offline checks of the repository's files are
+# among them, Tests/system/repository).
 #
 # Always uses fresh stores in a temporary folder removed on exit: any
 # DATABASE_URL, REDIS_URL or JWT_PRIVATE_KEY_FILE from the caller is ignored.
@@ -89,16 +90,6 @@ main() {
     phase "system tests"
     SYSTEM_TEST_OUTPUT="${SYSTEM_TEST_OUTPUT:-$REPO_ROOT/.build/system-test/$(date +%Y%m%d-%H%M%S)-$$}" \
         bash "$REPO_ROOT/scripts/system-test.sh"
-
-    phase "checks"
-    local check
-    shopt -s nullglob
-    for check in "$REPO_ROOT"/scripts/checks/*.sh; do
-        PHASE="checks: $(basename "$check")"
-        log_info "running $check"
-        bash "$check"
-    done
-    shopt -u nullglob
     PHASE="done"
 }
 
