@@ -37,7 +37,7 @@ test:
 	@bash scripts/test.sh
 
 system-test:
-	@bash scripts/system-test.sh
+	@bash scripts/test.sh system
 
 bench:
 	@bash Benchmarks/bench.sh

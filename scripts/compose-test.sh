@@ -18,7 +18,7 @@
 #              (BINARIES_FROM, an image FROM scratch holding /staging)
 #   up         `docker-compose up -d`, wait for the gateway's /health/ready
 #   contract   the frontends suite (Tests/system/frontends) against the
-#              published gateway: scripts/system-test.sh with
+#              published gateway: `scripts/test.sh system` with
 #              SYSTEM_TEST_GATEWAY_URL; test_running_stack.py there is what
 #              only the containers show (the mounted key, the bootstrap
 #              admin, a session rotating across the auth replicas). Then the
@@ -93,12 +93,10 @@ print_summary() {
     fi
 }
 
-# shellcheck disable=SC2329 # invoked by the EXIT trap
+# Runs once, with later signals ignored (on_exit): make passes a group's SIGTERM on.
+# shellcheck disable=SC2329 # invoked by on_exit
 cleanup() {
-    local rc=$? failed_phase="$PHASE"
-    trap - EXIT INT TERM
-    trap '' PIPE
-    set +e
+    local rc=$1 failed_phase="$PHASE"
     end_phase
     if ((STACK_UP)); then
         if ((rc != 0)); then
@@ -133,11 +131,8 @@ cleanup() {
     else
         log_info "compose-test passed"
     fi
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # ------------------------------------------------------------------ steps ---
 
@@ -305,13 +300,13 @@ prepare_secrets() {
 }
 
 # The frontends suite through the compose gateway, in the mode that tests a
-# running system from outside (scripts/system-test.sh), then the compose suite,
+# running system from outside (`scripts/test.sh system`), then the compose suite,
 # which acts on the containers (it kills replicas and the Redis master).
 run_contract_suite() {
     SYSTEM_TEST_GATEWAY_URL="$BASE_URL" SYSTEM_TEST_ADMIN_PASSWORD="$BOOTSTRAP_ADMIN_PASSWORD" \
         SYSTEM_TEST_COMPOSE="docker-compose -f $COMPOSE_FILE -p $PROJECT" DOCKER="$DOCKER" \
         SYSTEM_TEST_OUTPUT="$WORK/contract" SYSTEM_TEST_ARGS="-v Tests/system/frontends Tests/system/compose" \
-        bash "$REPO_ROOT/scripts/system-test.sh"
+        bash "$REPO_ROOT/scripts/test.sh" system
 }
 
 # Wait until every container of the project reports healthy.

@@ -1,4 +1,4 @@
-"""`make run` stops everything it started, however it is stopped.
+"""`make run` and `make system-test` stop everything they started, however they are stopped.
 
 Each case starts `make run` (scripts/run.sh with RUN_BIN_DIR set to the suite's binaries, so no
 release build) in a session of its own, on throwaway state and free loopback ports, waits until the
@@ -6,7 +6,9 @@ stack is ready, stops it one way, and then requires that make exited and that no
 left: the three services, Redis and PostgreSQL. The run's processes are found by a marker in their
 environment (run.sh passes the caller's environment on to everything it starts), by an argument or
 working directory inside the throwaway state folder (Redis overwrites its environment with its
-process title), and by the ports the run's log says its stores listen on.
+process title), and by the ports the run's log says its stores listen on. The `make system-test`
+cases (scripts/test.sh, as `make test` runs it) run only the offline checks on the suite's binaries,
+and are stopped once pytest has started.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ CASES = {
     "term-script": "SIGTERM to scripts/run.sh alone",
     "hup-group": "SIGHUP to the process group (the terminal closed)",
     "crash": "SIGKILL to the gateway: run.sh stops the rest and fails",
+    "system-test-term-group": "`make system-test`: SIGTERM to the process group, which make passes on to test.sh again",
+    "system-test-int-group": "`make system-test`: SIGINT to the process group (Ctrl-C in a terminal)",
 }
 
 
@@ -63,14 +67,21 @@ class Run:
             "CONTENT_HOST": "127.0.0.1", "CONTENT_PORT": str(port["content"]), "CONTENT_METRICS_PORT": str(port["content_metrics"]),
             "AUTH_SERVICE_URL": f"http://127.0.0.1:{port['auth']}", "CONTENT_SERVICE_URL": f"http://127.0.0.1:{port['content']}",
             "READY_TIMEOUT": str(READY_LIMIT),
+            "SERVICE_BIN_DIR": str(config.binary("Gateway").parent), "SYSTEM_TEST_ARGS": "Tests/system/repository",
+            "SYSTEM_TEST_OUTPUT": str(self.state / "system-test"),
         })
-        argv = (["timeout", "300"] if case == "timeout" else []) + ["make", "--no-print-directory", "-C", str(REPO_ROOT), "run"]
+        self.target = "system-test" if case.startswith("system-test") else "run"
+        argv = (["timeout", "300"] if case == "timeout" else []) + ["make", "--no-print-directory", "-C", str(REPO_ROOT), self.target]
         with open(self.log, "wb") as log:
             # The stop signals at their defaults, as a terminal's shell would leave them.
             self.make = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True, preexec_fn=_default_signals)
 
     def ready(self) -> bool:
+        if self.target == "system-test":
+            return wait_until(lambda: "collected" in self.log.read_text(errors="replace") or self.make.poll() is not None,
+                              READY_LIMIT, 0.2) and self.make.poll() is None
+
         def answers() -> bool:
             try:
                 return requests.get(f"http://127.0.0.1:{self.gateway_port}/health/ready", timeout=2).status_code == 200
@@ -181,13 +192,13 @@ def test_make_run_stops_everything_it_started(case: str) -> None:
     try:
         assert run.ready(), f"the stack did not become ready: {run.log.read_text(errors='replace')[-3000:]}"
         # The check must see every process a run starts, or it could pass while missing what is left.
-        for program in [config.binary(name) for name in config.SERVICES] + [
-            Path(shutil.which("redis-server") or "redis-server"), Path("/usr/lib/postgresql/15/bin/postgres"),
-        ]:
+        stores = [Path(shutil.which("redis-server") or "redis-server"), Path("/usr/lib/postgresql/15/bin/postgres")]
+        for program in stores + ([] if run.target == "system-test" else [config.binary(name) for name in config.SERVICES]):
             assert run.running(program) is not None, f"the check does not see {program} of the run"
 
-        if case in ("int-group", "term-group", "hup-group"):
-            os.killpg(run.make.pid, {"int-group": signal.SIGINT, "term-group": signal.SIGTERM, "hup-group": signal.SIGHUP}[case])
+        group_signals = {"int-group": signal.SIGINT, "term-group": signal.SIGTERM, "hup-group": signal.SIGHUP}
+        if case.removeprefix("system-test-") in group_signals:
+            os.killpg(run.make.pid, group_signals[case.removeprefix("system-test-")])
         elif case == "timeout":
             run.make.send_signal(signal.SIGTERM)  # timeout's own path when it expires
         elif case in ("term-script", "term-twice"):

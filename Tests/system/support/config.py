@@ -1,6 +1,6 @@
 """What the environment hands the system tests; a missing value fails loudly, never skips.
 
-``make test`` (scripts/test.sh) and ``make system-test`` (scripts/system-test.sh) export:
+``make test`` and ``make system-test`` (scripts/test.sh) export:
 
 - ``SERVICE_BIN_DIR``      folder with the Gateway, AuthService and ContentService executables
 - ``TEST_DATABASE_URL``    a throwaway PostgreSQL (each System gets its own database on it)

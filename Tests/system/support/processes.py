@@ -1,7 +1,7 @@
 """One real process (a service or a store) with its own environment and log file.
 
 Every process started here is recorded in ``<output>/cleanup.txt`` (pid and start time; temporary
-folders too), so that scripts/system-test.sh can end, by id, whatever a killed test run left behind;
+folders too), so that scripts/test.sh can end, by id, whatever a killed test run left behind;
 and stopped at interpreter exit if a test forgot to.
 """
 
