@@ -227,9 +227,9 @@ build_store_images() {
     log_info "building the store, mail, Prometheus and trace images FROM $BASE_IMAGE"
     docker_build --build-arg "BASE=$BASE_IMAGE" -t "$POSTGRES_IMAGE" "$REPO_ROOT/compose/images/postgres"
     docker_build --build-arg "BASE=$BASE_IMAGE" -t "$REDIS_IMAGE" "$REPO_ROOT/compose/images/redis"
-    docker_build --build-arg "BASE=$BASE_IMAGE" -t "$MAIL_IMAGE" -f "$REPO_ROOT/compose/images/mail/Dockerfile" "$REPO_ROOT"
+    docker_build --build-arg "BASE=$BASE_IMAGE" -t "$MAIL_IMAGE" "$REPO_ROOT/compose/images/mail"
     docker_build --build-arg "BASE=$BASE_IMAGE" -t "$PROMETHEUS_IMAGE" "$REPO_ROOT/compose/images/prometheus"
-    docker_build --build-arg "BASE=$BASE_IMAGE" -t "$TRACES_IMAGE" -f "$REPO_ROOT/compose/images/traces/Dockerfile" "$REPO_ROOT"
+    docker_build --build-arg "BASE=$BASE_IMAGE" -t "$TRACES_IMAGE" "$REPO_ROOT/compose/images/traces"
 }
 
 wait_swift_build() {

@@ -109,7 +109,7 @@ phase() {
 # they changed since the last install. Locked: helpers may share a checkout.
 ensure_venv() {
     # chromium and its driver run the web app's browser suite; aiosmtpd is the mail suites' SMTP
-    # server (scripts/mail/mailcatcher.py, run by Debian's python3, not the venv).
+    # server (compose/images/mail/mailcatcher.py, run by Debian's python3, not the venv).
     ensure_packages python3 python3-venv chromium chromium-driver python3-aiosmtpd
     mkdir -p "$(dirname "$VENV_DIR")"
     exec 9>"$VENV_DIR.lock"

@@ -10,7 +10,7 @@
 # BENCH_MAIL_ENV adds settings to that auth service (MAIL_BATCH_SIZE=50, say).
 # BENCH_MAIL_COUNT mails (default 2000, 0 skips) are written to the outbox in
 # one statement; an auth service of its own, with SMTP_URL pointing at a local
-# scripts/mail/mailcatcher.py, delivers them. Reported: mails/s from the insert
+# compose/images/mail/mailcatcher.py, delivers them. Reported: mails/s from the insert
 # to the last mail sent (PostgreSQL's timestamps), whether each arrived exactly
 # once, and the baseline: the same server taking the first of those messages,
 # byte for byte, as many times from Python's smtplib over one connection. The ratio of the two
@@ -32,7 +32,7 @@ stop_mail_bench() {
 
 # start_mail_catcher PORT DIR: a mail catcher of the bench's own, until it accepts.
 start_mail_catcher() {
-    setsid "${DIE_WITH_PARENT[@]}" /usr/bin/python3 "$REPO_ROOT/scripts/mail/mailcatcher.py" --port "$1" --dir "$2" --json \
+    setsid "${DIE_WITH_PARENT[@]}" /usr/bin/python3 "$REPO_ROOT/compose/images/mail/mailcatcher.py" --port "$1" --dir "$2" --json \
         </dev/null >"$STATE_DIR/logs/mail-catcher-$(basename "$2").log" 2>&1 &
     MAIL_PIDS+=("$!")
     wait_for_tcp 127.0.0.1 "$1" 20 || die "the bench's mail catcher did not start"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# A local SMTP server for `make run` when SMTP_URL is unset: scripts/mail/mailcatcher.py on
+# A local SMTP server for `make run` when SMTP_URL is unset: compose/images/mail/mailcatcher.py on
 # Debian's python3-aiosmtpd, on a free loopback port, keeping every message in STATE_DIR/mail and
 # printing one line per message (recipient, subject, link) in the run log with a [mail] prefix.
 #
@@ -23,7 +23,7 @@ start_mail_server() {
     log_info "starting the local SMTP server on 127.0.0.1:$port (mail kept in $state/mail)"
     # Debian's python3, which has aiosmtpd (a pyenv python first on PATH would not). setsid and
     # DIE_WITH_PARENT as for the services: cleanup stops it, or its parent's death does.
-    setsid "${DIE_WITH_PARENT[@]}" /usr/bin/python3 "$REPO_ROOT/scripts/mail/mailcatcher.py" \
+    setsid "${DIE_WITH_PARENT[@]}" /usr/bin/python3 "$REPO_ROOT/compose/images/mail/mailcatcher.py" \
         --port "$port" --dir "$state/mail" </dev/null \
         > >(trap '' INT TERM HUP QUIT && exec sed -u 's/^/[mail]    /') 2>&1 &
     _MAIL_PID=$!

@@ -1,6 +1,6 @@
 """Traces across the services, exported over OTLP to a real receiver.
 
-The receiver is scripts/traces/tracecatcher.py (``POST /v1/traces``, JSON bodies as
+The receiver is compose/images/traces/tracecatcher.py (``POST /v1/traces``, JSON bodies as
 ``OTEL_EXPORTER_OTLP_PROTOCOL=http/json`` asks), as compose's observability file runs it. One signin
 through the gateway is one trace: the gateway's span, the auth service's span as its child, and the
 auth service's PostgreSQL and Redis work below that. A trace the client started is continued. No span

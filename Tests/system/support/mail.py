@@ -1,4 +1,4 @@
-"""``MailCatcher``: a real SMTP server (scripts/mail/mailcatcher.py, Debian's aiosmtpd) whose messages a
+"""``MailCatcher``: a real SMTP server (compose/images/mail/mailcatcher.py, Debian's aiosmtpd) whose messages a
 test reads back, the way a user reads their mail.
 
     with MailCatcher(folder) as catcher:
@@ -26,7 +26,7 @@ from . import config, ports
 from .processes import ManagedProcess, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = REPO_ROOT / "scripts" / "mail" / "mailcatcher.py"
+SCRIPT = REPO_ROOT / "compose" / "images" / "mail" / "mailcatcher.py"
 PYTHON = "/usr/bin/python3"
 #: A token on a line of its own: 43 base64url characters.
 TOKEN_LINE = re.compile(r"^[A-Za-z0-9_-]{43}$")

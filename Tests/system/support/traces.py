@@ -1,4 +1,4 @@
-"""``TraceCatcher``: the OTLP/HTTP trace receiver of scripts/traces/tracecatcher.py as a process of the
+"""``TraceCatcher``: the OTLP/HTTP trace receiver of compose/images/traces/tracecatcher.py as a process of the
 run, whose spans (one JSON line each in its log) a test reads back.
 
     catcher = TraceCatcher(folder)
@@ -17,7 +17,7 @@ from . import ports
 from .processes import ManagedProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = REPO_ROOT / "scripts" / "traces" / "tracecatcher.py"
+SCRIPT = REPO_ROOT / "compose" / "images" / "traces" / "tracecatcher.py"
 
 
 class TraceCatcher:

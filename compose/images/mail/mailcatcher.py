@@ -6,7 +6,7 @@ it accepts is written to DIR as NNNNNN-<time>.eml (written whole, then renamed, 
 half a message) and announced with one line on stdout: recipient, subject and the first link in its
 text part, so a newcomer can click through a reset from the run log.
 
-    /usr/bin/python3 scripts/mail/mailcatcher.py --port 2525 --dir .local/mail
+    /usr/bin/python3 compose/images/mail/mailcatcher.py --port 2525 --dir .local/mail
 
 Options for tests: --tls-cert/--tls-key (STARTTLS, or --implicit-tls for smtps), --auth USER:PASSWORD
 (AUTH PLAIN and LOGIN, also without TLS), --reject REGEX (recipients answered 550), --delay SECONDS
