@@ -35,62 +35,43 @@ struct StoredAuditEvent: Sendable, Equatable {
 }
 
 /// The kinds of event, as the `type` column and the API write them.
-struct AuditEventType: Hashable, Sendable, CustomStringConvertible {
-    let rawValue: String
-
-    private init(_ rawValue: String) {
-        self.rawValue = rawValue
-    }
-
-    /// One of ``all``, or `nil`.
-    init?(rawValue: String) {
-        guard let known = Self.all.first(where: { $0.rawValue == rawValue }) else { return nil }
-        self = known
-    }
+enum AuditEventType: String, CaseIterable, Sendable, CustomStringConvertible {
+    case signup
+    case signinSucceeded = "signin_succeeded"
+    /// `details.reason`: unknown_user, wrong_password, throttled or disabled (the client is never told).
+    case signinFailed = "signin_failed"
+    case refreshReuseDetected = "refresh_reuse_detected"
+    /// `details.scope`: local or global.
+    case signout
+    case passwordChanged = "password_changed"
+    /// `details.old`, `details.new`: role names.
+    case rolesChanged = "roles_changed"
+    case userDisabled = "user_disabled"
+    case userEnabled = "user_enabled"
+    case userDeleted = "user_deleted"
+    /// `details.sessions`: the ids of the sessions ended.
+    case sessionsEnded = "sessions_ended"
+    case lockoutCleared = "lockout_cleared"
+    /// A reset link was queued: by the user (forgot password) or by an admin (`actorId` set).
+    case passwordResetRequested = "password_reset_requested"
+    /// A reset link was used: every session ended.
+    case passwordReset = "password_reset"
+    case emailVerified = "email_verified"
+    /// `details.email`: the address asked for.
+    case emailChangeRequested = "email_change_requested"
+    /// `details.email`: the new address.
+    case emailChanged = "email_changed"
+    /// A mail given up after its last attempt, or refused for good: `details.mailId`, `kind`, `attempts`, `error`.
+    case mailFailed = "mail_failed"
+    /// A TOTP factor was confirmed: other sessions ended.
+    case mfaEnabled = "mfa_enabled"
+    /// Removed by the user with a code (`actorId` = `userId`) or by an admin (sessions ended).
+    case mfaDisabled = "mfa_disabled"
+    case recoveryCodesRegenerated = "mfa_recovery_codes_regenerated"
+    /// A signin completed with a recovery code: `details.recoveryCodesLeft`.
+    case recoveryCodeUsed = "mfa_recovery_code_used"
 
     var description: String { self.rawValue }
-
-    static let signup = Self("signup")
-    static let signinSucceeded = Self("signin_succeeded")
-    /// `details.reason`: unknown_user, wrong_password, throttled or disabled (the client is never told).
-    static let signinFailed = Self("signin_failed")
-    static let refreshReuseDetected = Self("refresh_reuse_detected")
-    /// `details.scope`: local or global.
-    static let signout = Self("signout")
-    static let passwordChanged = Self("password_changed")
-    /// `details.old`, `details.new`: role names.
-    static let rolesChanged = Self("roles_changed")
-    static let userDisabled = Self("user_disabled")
-    static let userEnabled = Self("user_enabled")
-    static let userDeleted = Self("user_deleted")
-    /// `details.sessions`: the ids of the sessions ended.
-    static let sessionsEnded = Self("sessions_ended")
-    static let lockoutCleared = Self("lockout_cleared")
-    /// A reset link was queued: by the user (forgot password) or by an admin (`actorId` set).
-    static let passwordResetRequested = Self("password_reset_requested")
-    /// A reset link was used: every session ended.
-    static let passwordReset = Self("password_reset")
-    static let emailVerified = Self("email_verified")
-    /// `details.email`: the address asked for.
-    static let emailChangeRequested = Self("email_change_requested")
-    /// `details.email`: the new address.
-    static let emailChanged = Self("email_changed")
-    /// A mail given up after its last attempt, or refused for good: `details.mailId`, `kind`, `attempts`, `error`.
-    static let mailFailed = Self("mail_failed")
-    /// A TOTP factor was confirmed: other sessions ended.
-    static let mfaEnabled = Self("mfa_enabled")
-    /// Removed by the user with a code (`actorId` = `userId`) or by an admin (sessions ended).
-    static let mfaDisabled = Self("mfa_disabled")
-    static let recoveryCodesRegenerated = Self("mfa_recovery_codes_regenerated")
-    /// A signin completed with a recovery code: `details.recoveryCodesLeft`.
-    static let recoveryCodeUsed = Self("mfa_recovery_code_used")
-
-    static let all: [Self] = [
-        .signup, .signinSucceeded, .signinFailed, .refreshReuseDetected, .signout, .passwordChanged, .rolesChanged,
-        .userDisabled, .userEnabled, .userDeleted, .sessionsEnded, .lockoutCleared, .passwordResetRequested, .passwordReset,
-        .emailVerified, .emailChangeRequested, .emailChanged, .mailFailed, .mfaEnabled, .mfaDisabled, .recoveryCodesRegenerated,
-        .recoveryCodeUsed,
-    ]
 }
 
 /// What `GET /api/admin/audit` asks for: newest first, before the event `before` when given.

@@ -14,7 +14,7 @@ struct AdminAuditController: Sendable {
         var type: AuditEventType?
         if let name = request.uri.queryParameters.get("type") {
             guard let known = AuditEventType(rawValue: String(name)) else {
-                throw APIError(.badRequest, "type must be one of: " + AuditEventType.all.map(\.rawValue).joined(separator: ", "))
+                throw APIError(.badRequest, "type must be one of: " + AuditEventType.allCases.map(\.rawValue).joined(separator: ", "))
             }
             type = known
         }

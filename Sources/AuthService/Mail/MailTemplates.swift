@@ -1,36 +1,20 @@
 /// The kinds of mail, as the outbox's `kind` column stores them.
-struct MailKind: Hashable, Sendable, CustomStringConvertible {
-    let rawValue: String
-
-    private init(_ rawValue: String) {
-        self.rawValue = rawValue
-    }
-
-    init?(rawValue: String) {
-        guard let known = Self.all.first(where: { $0.rawValue == rawValue }) else { return nil }
-        self = known
-    }
+enum MailKind: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// A reset link (forgot password, or an admin's reset).
+    case passwordReset = "password_reset"
+    case emailVerification = "email_verification"
+    /// The link that confirms a new address, sent to that address.
+    case emailChangeConfirmation = "email_change_confirmation"
+    /// To the old address: a change to another one was asked for.
+    case emailChangeRequested = "email_change_requested"
+    /// To the old address: the change was confirmed.
+    case emailChanged = "email_changed"
+    case passwordChanged = "password_changed"
+    case passwordWasReset = "password_was_reset"
+    /// An admin removed the account's second factor.
+    case secondFactorRemoved = "second_factor_removed"
 
     var description: String { self.rawValue }
-
-    /// A reset link (forgot password, or an admin's reset).
-    static let passwordReset = Self("password_reset")
-    static let emailVerification = Self("email_verification")
-    /// The link that confirms a new address, sent to that address.
-    static let emailChangeConfirmation = Self("email_change_confirmation")
-    /// To the old address: a change to another one was asked for.
-    static let emailChangeRequested = Self("email_change_requested")
-    /// To the old address: the change was confirmed.
-    static let emailChanged = Self("email_changed")
-    static let passwordChanged = Self("password_changed")
-    static let passwordWasReset = Self("password_was_reset")
-    /// An admin removed the account's second factor.
-    static let secondFactorRemoved = Self("second_factor_removed")
-
-    static let all: [Self] = [
-        .passwordReset, .emailVerification, .emailChangeConfirmation, .emailChangeRequested, .emailChanged, .passwordChanged,
-        .passwordWasReset, .secondFactorRemoved,
-    ]
 }
 
 /// A mail's subject and its two bodies.
