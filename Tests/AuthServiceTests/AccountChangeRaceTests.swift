@@ -107,6 +107,13 @@ struct AccountChangeRaceTests {
         }
     }
 
+    /// An admin drops the moderator role of user `id`, as the admin route does: the new roles written,
+    /// and the access tokens of the old epoch refused.
+    private func dropModerator(of id: Int, by admin: Int) async throws {
+        let applied = try await self.fixture.users.apply(.replaceRoles([.user]), toUserID: id, actorID: admin) { _ in }
+        try await self.fixture.sessions.refuseAccessTokens(ofUser: id, epoch: applied.epoch)
+    }
+
     @Test("a refresh that read the roles before a role change is retried on the account as it is now: the new roles and epoch, the session goes on")
     func refreshRacingARoleChange() async throws {
         let admin = try await self.fixture.addUser("admin", roles: [.user, .admin])
@@ -114,10 +121,7 @@ struct AccountChangeRaceTests {
         try await self.application().test(.router) { client in
             let alice = try await client.signedIn("alice")
             let epoch = try #require(try await self.fixture.users.find(id: id)).credentialEpoch
-            await self.users.onNextRead {
-                let applied = try await self.fixture.users.apply(.replaceRoles([.user]), toUserID: id, actorID: admin) { _ in }
-                try await self.fixture.sessions.refuseAccessTokens(ofUser: id, epoch: applied.epoch)
-            }
+            await self.users.onNextRead { try await self.dropModerator(of: id, by: admin) }
             let reply = try await client.refresh(alice.refreshToken)
             #expect(reply.status == .ok, "\(reply.text)")
             let claims = try await self.fixture.verifier().verify(try #require(reply.json["accessToken"] as? String))
@@ -136,8 +140,7 @@ struct AccountChangeRaceTests {
             let alice = try await client.signedIn("alice")
             let epoch = try #require(try await self.fixture.users.find(id: id)).credentialEpoch
             let first = try await client.refresh(alice.refreshToken)
-            let applied = try await self.fixture.users.apply(.replaceRoles([.user]), toUserID: id, actorID: admin) { _ in }
-            try await self.fixture.sessions.refuseAccessTokens(ofUser: id, epoch: applied.epoch)
+            try await self.dropModerator(of: id, by: admin)
 
             let replay = try await client.refresh(alice.refreshToken)
             #expect(replay.status == .ok)
@@ -178,10 +181,7 @@ struct AccountChangeRaceTests {
         try await self.application().test(.router) { client in
             let alice = try await client.signedIn("alice")
             let epoch = try #require(try await self.fixture.users.find(id: id)).credentialEpoch
-            await self.users.onNextRead {
-                let applied = try await self.fixture.users.apply(.replaceRoles([.user]), toUserID: id, actorID: admin) { _ in }
-                try await self.fixture.sessions.refuseAccessTokens(ofUser: id, epoch: applied.epoch)
-            }
+            await self.users.onNextRead { try await self.dropModerator(of: id, by: admin) }
             let reply = try await client.call(.post, "/api/auth/password", token: alice.accessToken,
                                               json: #"{"currentPassword":"correct-horse","newPassword":"battery-staple"}"#)
             #expect(reply.status == .ok, "\(reply.text)")

@@ -23,9 +23,7 @@ struct RedisSessionDevicesTests {
 
     @Test("a session lists with when it began and was last refreshed, its user agent (truncated) and address; never a token")
     func listedWithDetails() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let userID = randomUserID()
             let agent = "Agent/" + String(repeating: "x", count: 300)
             let phone = try await store.open(userID: userID, client: ClientDetails(ip: "192.0.2.7", userAgent: agent))
@@ -49,9 +47,7 @@ struct RedisSessionDevicesTests {
 
     @Test("ended, reused, idle-expired and other users' sessions are not listed")
     func onlyLiveSessions() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let userID = randomUserID()
             let ended = try await store.open(userID: userID)
             let idle = try await store.open(userID: userID)
@@ -71,9 +67,7 @@ struct RedisSessionDevicesTests {
 
     @Test("ending one session: only the owner's own, and the others live on")
     func endOneSession() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let list = RevocationList(redis: redis)
             let userID = randomUserID()
             let phone = try await store.open(userID: userID)
@@ -97,9 +91,7 @@ struct RedisSessionDevicesTests {
 
     @Test("after a password change's commit, all sessions but one end, and access tokens issued before now or under an older epoch are refused, the kept session's included")
     func allButOne() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let list = RevocationList(redis: redis)
             let userID = randomUserID()
             let kept = try await store.open(userID: userID)
@@ -121,9 +113,7 @@ struct RedisSessionDevicesTests {
 
     @Test("refusing a user's access tokens ends no session: every one still refreshes")
     func refuseAccessTokens() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let list = RevocationList(redis: redis)
             let userID = randomUserID()
             let sessions = [try await store.open(userID: userID), try await store.open(userID: userID)]
@@ -143,9 +133,7 @@ struct RedisSessionDevicesTests {
 
     @Test("renewing replaces the live refresh token: the old one is unknown, the new one rotates, the session and its end stay")
     func renew() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: self.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let userID = randomUserID()
             let session = try await store.open(userID: userID)
             let (_, live) = try await self.rotate(store, session.token)

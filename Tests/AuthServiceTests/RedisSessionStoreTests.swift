@@ -1,6 +1,7 @@
 @testable import AuthService
 import Common
 import Foundation
+import Redis
 import Testing
 import TestSupport
 
@@ -10,12 +11,8 @@ struct RedisSessionStoreTests {
     /// The production-like shape: sessions of a day, an hour of idleness.
     static let longPolicy = SessionPolicy(absoluteLifetime: 86_400, idleLifetime: 3_600, reuseGrace: 10, revocationRetention: 90_000)
 
-    /// A store on a leased test database, with `policy` and the hand-moved clock it reads.
     private func withStore(policy: SessionPolicy = Self.policy, _ body: (RedisSessionStore, TestClock) async throws -> Void) async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            try await body(RedisSessionStore(redis: redis, policy: policy, clock: clock), clock)
-        }
+        try await withRedisSessionStore(policy: policy) { store, _, clock in try await body(store, clock) }
     }
 
     /// Rotates `token`: the outcome, the successor it minted (empty when it minted none) and what a
@@ -291,5 +288,16 @@ struct RedisSessionStoreTests {
             #expect(try await self.rotate(store, later.token).outcome.successor != nil)
             #expect(try await self.rotate(store, stranger.token).outcome.successor != nil)
         }
+    }
+}
+
+/// A session store on a leased test Redis database, with `policy` and the hand-moved clock it reads.
+func withRedisSessionStore(
+    policy: SessionPolicy = RedisSessionStoreTests.policy,
+    _ body: (RedisSessionStore, RedisClient, TestClock) async throws -> Void
+) async throws {
+    try await TestRedis.withClient { redis in
+        let clock = TestClock()
+        try await body(RedisSessionStore(redis: redis, policy: policy, clock: clock), redis, clock)
     }
 }

@@ -14,9 +14,7 @@ struct RevocationRecordTests {
 
     @Test("a denylisted jti is revoked until shortly after its exp; other tokens of the session are not")
     func revokedAccessToken() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let list = RevocationList(redis: redis)
             let now = Int(clock.now())
             let signedOut = self.claims(userID: randomUserID(), sid: UUID().uuidString, iat: now)
@@ -33,9 +31,7 @@ struct RevocationRecordTests {
 
     @Test("a revoked session revokes every access token issued in it")
     func revokedSession() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let list = RevocationList(redis: redis)
             let userID = randomUserID()
             let session = try await store.open(userID: userID)
@@ -51,9 +47,7 @@ struct RevocationRecordTests {
 
     @Test("reuse detection revokes the session for the gateway too")
     func reuseRevokesAccessTokens() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let userID = randomUserID()
             let session = try await store.open(userID: userID)
             let successor = try #require(try await store.rotate(session.token).successor)
@@ -68,9 +62,7 @@ struct RevocationRecordTests {
 
     @Test("revoking all sessions refuses tokens issued before now and accepts those issued after")
     func userCutoff() async throws {
-        try await TestRedis.withClient { redis in
-            let clock = TestClock()
-            let store = RedisSessionStore(redis: redis, policy: RedisSessionStoreTests.policy, clock: clock)
+        try await withRedisSessionStore { store, redis, clock in
             let list = RevocationList(redis: redis)
             let userID = randomUserID()
             let now = Int(clock.now())

@@ -30,16 +30,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-@pytest.fixture(scope="module")
-def webapp_system() -> Iterator[System]:
-    """One System for the module, its access tokens living ACCESS_TOKEN_TTL seconds, with a Redis of its
-    own: sessions live in Redis under the user's id, and every System's database numbers its users from
-    the same start, so on the shared Redis a Sessions page would also list the sessions of another
-    module's user with the same id."""
-    redis = PrivateRedis("webapp-redis")
+def system_with_own_redis(name: str, **settings) -> Iterator[System]:  # noqa: ANN003 (System's keyword arguments)
+    """A System with a Redis of its own, checked for crashes and stopped with it: sessions live in Redis
+    under the user's id, and every System's database numbers its users from the same start, so on the
+    shared Redis a Sessions page would also list the sessions of another module's user with the same id."""
+    redis = PrivateRedis(f"{name}-redis")
     system = None
     try:
-        system = System(env=WEBAPP_ENV, name="webapp", redis_url=redis.url)
+        system = System(name=name, redis_url=redis.url, **settings)
         yield system
         system.assert_no_crash()
     finally:
@@ -48,6 +46,18 @@ def webapp_system() -> Iterator[System]:
                 system.stop()
         finally:
             redis.stop()
+
+
+@pytest.fixture(scope="module")
+def webapp_system() -> Iterator[System]:
+    """One System for the module, its access tokens living ACCESS_TOKEN_TTL seconds."""
+    yield from system_with_own_redis("webapp", env=WEBAPP_ENV)
+
+
+@pytest.fixture(scope="module")
+def mail_webapp_system() -> Iterator[System]:
+    """A System with mail on."""
+    yield from system_with_own_redis("webapp-mail", mail=True)
 
 
 @pytest.fixture

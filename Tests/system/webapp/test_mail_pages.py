@@ -7,33 +7,13 @@ address with its "resend", the verification page, and the address change under t
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
 from support import accounts
-from support.stores import PrivateRedis
 from support.system import System
 
 from .browser import Browser
 from .test_journey import PASSWORD, log_in
-
-
-@pytest.fixture(scope="module")
-def mail_webapp_system() -> Iterator[System]:
-    """A System with mail on, and a Redis of its own (as ``webapp_system``, for the same reason)."""
-    redis = PrivateRedis("webapp-mail-redis")
-    system = None
-    try:
-        system = System(name="webapp-mail", redis_url=redis.url, mail=True)
-        yield system
-        system.assert_no_crash()
-    finally:
-        try:
-            if system is not None:
-                system.stop()
-        finally:
-            redis.stop()
 
 
 @pytest.fixture
