@@ -8,33 +8,21 @@
 # Signins/s through the default gateway with wrk + signin.lua (each one is a
 # full argon2id verification, so this measures the password hashing).
 run_signin() {
-    local out="$STATE_DIR/logs/wrk-signin.txt" stats threads=$THREADS
-    local rps=nan p50=nan p99=nan requests=0 non2xx=0 sockerr=0 status="all 200"
+    local out="$STATE_DIR/logs/wrk-signin.txt" threads=$THREADS status=ok
     ((threads <= SIGNIN_CONNECTIONS)) || threads=$SIGNIN_CONNECTIONS
     log_info "signin: wrk c=$SIGNIN_CONNECTIONS for $SIGNIN_DURATION"
     run_child "$out" env BENCH_USER="$BENCH_USER" BENCH_PASSWORD="$BENCH_PASSWORD" \
         timeout "$SIGNIN_LIMIT" wrk -t"$threads" -c"$SIGNIN_CONNECTIONS" -d"$SIGNIN_DURATION" --latency \
-        -s "$BENCH_DIR/signin.lua" "${URL[gw-default]}/api/auth/signin" || status="wrk FAILED"
-    if stats="$(python3 "$BENCH_DIR/parse_wrk.py" "$out")"; then
-        read -r rps p50 p99 requests non2xx sockerr <<<"$stats"
-    else
-        status="wrk FAILED"
-    fi
-    if ((non2xx > 0 || sockerr > 0 || requests == 0)); then
-        status="FAILED: $non2xx non-2xx, $sockerr socket errors"
-    fi
-    if [[ "$status" != "all 200" ]]; then
-        FAILURES+=("signin: $status")
-        log_error "signin run FAILED; wrk said:"
-        sed 's/^/    /' "$out" >&2
-    fi
+        -s "$BENCH_DIR/signin.lua" "${URL[gw-default]}/api/auth/signin" || status=FAILED
+    local outcome="all 200"
+    read_wrk "$out" signin "$status" || outcome="FAILED: ${WRK[4]} non-2xx, ${WRK[5]} socket errors"
     fact signin.conc "$SIGNIN_CONNECTIONS"
     fact signin.duration "$SIGNIN_DURATION"
-    fact signin.rps "$rps"
-    fact signin.p50 "$p50"
-    fact signin.p99 "$p99"
-    fact signin.requests "$requests"
-    fact signin.status "$status"
+    fact signin.rps "${WRK[0]}"
+    fact signin.p50 "${WRK[1]}"
+    fact signin.p99 "${WRK[2]}"
+    fact signin.requests "${WRK[3]}"
+    fact signin.status "$outcome"
     check_alive
 }
 

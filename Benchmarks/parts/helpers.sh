@@ -37,6 +37,23 @@ run_child() {
     return "$rc"
 }
 
+# read_wrk OUT LABEL [STATUS]: wrk's output OUT as WRK=(rps p50 p99 requests
+# non2xx sockerr). A run that failed already (STATUS other than ok), cannot be
+# read, made no request, or got a non-2xx answer or a socket error is recorded
+# in FAILURES as LABEL, with wrk's output printed, and returns 1.
+read_wrk() {
+    local out="$1" label="$2" status="${3:-ok}" stats
+    WRK=(nan nan nan 0 0 0)
+    if stats="$(python3 "$BENCH_DIR/parse_wrk.py" "$out")"; then
+        read -r -a WRK <<<"$stats"
+        [[ "$status" == ok ]] && ((WRK[3] > 0 && WRK[4] == 0 && WRK[5] == 0)) && return 0
+    fi
+    FAILURES+=("$label: ${WRK[4]} non-2xx answers, ${WRK[5]} socket errors, ${WRK[3]} requests")
+    log_error "$label FAILED; wrk said:"
+    sed 's/^/    /' "$out" >&2
+    return 1
+}
+
 # Record KEY=VALUE for the report.
 fact() {
     printf '%s=%s\n' "$1" "$2" >>"$STATE_DIR/facts"

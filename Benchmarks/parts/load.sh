@@ -15,8 +15,7 @@ declare -A ROW_PROCESS=([direct]=content-quiet [nginx-log]=nginx [nginx-nolog]=n
 # line to runs, with the CPU time (clock ticks) the row's proxy used.
 run_wrk() {
     local target="$1" conc="$2" round="$3" url="${URL[$1]}$PATH_UNDER_TEST"
-    local out="$STATE_DIR/logs/wrk-$target-c$conc-r$round.txt" status=ok stats
-    local rps=nan p50=nan p99=nan requests=0 non2xx=0 sockerr=0
+    local out="$STATE_DIR/logs/wrk-$target-c$conc-r$round.txt" status=ok
     local before other ticks_before ticks_after
     log_info "wrk $target c=$conc round $round: $WARMUP warm-up, then $DURATION"
     run_child /dev/null timeout "$WARMUP_LIMIT" wrk -t"$THREADS" -c"$conc" -d"$WARMUP" \
@@ -31,19 +30,9 @@ run_wrk() {
     other="$(other_cpu_between "$before" "$(cpu_ticks)")"
     fact "other_cpu_pct.$target.$conc.$round" "$other"
     ((other < 10)) || log_warn "other processes used ${other}% of the CPU during $target c=$conc: its figures are skewed"
-    if stats="$(python3 "$BENCH_DIR/parse_wrk.py" "$out")"; then
-        read -r rps p50 p99 requests non2xx sockerr <<<"$stats"
-    else
-        status=FAILED
-    fi
-    if [[ "$status" != ok ]] || ((non2xx > 0 || sockerr > 0 || requests == 0)); then
-        status=FAILED
-        FAILURES+=("$target c=$conc: $non2xx non-2xx/3xx answers, $sockerr socket errors, $requests requests")
-        log_error "run $target c=$conc FAILED; wrk said:"
-        sed 's/^/    /' "$out" >&2
-    fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conc" "$round" "$rps" "$p50" "$p99" \
-        "$requests" "$non2xx" "$sockerr" $((ticks_after - ticks_before)) "$status" >>"$STATE_DIR/runs"
+    read_wrk "$out" "$target c=$conc" "$status" || status=FAILED
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conc" "$round" "${WRK[@]}" \
+        $((ticks_after - ticks_before)) "$status" >>"$STATE_DIR/runs"
     check_alive
 }
 

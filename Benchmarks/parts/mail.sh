@@ -145,18 +145,8 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     set -euo pipefail
     REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
     BENCH_DIR="$REPO_ROOT/Benchmarks/parts"
-    # shellcheck source=scripts/lib/common.sh
-    source "$REPO_ROOT/scripts/lib/common.sh"
-    # shellcheck source=scripts/lib/stores.sh
-    source "$REPO_ROOT/scripts/lib/stores.sh"
-    # shellcheck source=scripts/lib/keys.sh
-    source "$REPO_ROOT/scripts/lib/keys.sh"
-    # shellcheck source=Benchmarks/parts/helpers.sh
-    source "$BENCH_DIR/helpers.sh"
-    # shellcheck source=Benchmarks/parts/binaries.sh
-    source "$BENCH_DIR/binaries.sh"
-    # shellcheck source=Benchmarks/parts/stack.sh
-    source "$BENCH_DIR/stack.sh"
+    # shellcheck source=Benchmarks/parts/base.sh
+    source "$BENCH_DIR/base.sh"
     PORT_BASE="${BENCH_PORT_BASE:-19300}"
     FAILURES=()
     STATE_DIR=""

@@ -12,21 +12,9 @@ ADMIN_ROWS=(users_first users_after users_offset search_one search_thousand sear
 
 # record_run STEP SIDE ROUND ROW WRK_OUTPUT: parse a wrk output and append its line to runs.
 record_run() {
-    local step="$1" side="$2" round="$3" row="$4" out="$5" stats status=ok
-    local rps=nan p50=nan p99=nan requests=0 non2xx=0 sockerr=0
-    if stats="$(python3 "$BENCH_DIR/parse_wrk.py" "$out")"; then
-        read -r rps p50 p99 requests non2xx sockerr <<<"$stats"
-    else
-        status=FAILED
-    fi
-    if [[ "$status" != ok ]] || ((non2xx > 0 || sockerr > 0 || requests == 0)); then
-        status=FAILED
-        FAILURES+=("$row on $side at $step, round $round: $non2xx non-2xx, $sockerr socket errors, $requests requests")
-        log_error "$row on $side at $step FAILED; wrk said:"
-        sed 's/^/    /' "$out" >&2
-    fi
-    printf '%s %s %s %s %s %s %s %s %s\n' "$step" "$side" "$round" "$row" "$rps" "$p50" "$p99" "$requests" "$status" \
-        >>"$STATE_DIR/runs"
+    local step="$1" side="$2" round="$3" row="$4" out="$5" status=ok
+    read_wrk "$out" "$row on $side at $step, round $round" || status=FAILED
+    printf '%s %s %s %s %s %s %s %s %s\n' "$step" "$side" "$round" "$row" "${WRK[@]:0:4}" "$status" >>"$STATE_DIR/runs"
 }
 
 # wrk_row STEP SIDE ROUND ROW CONNECTIONS URL_PATH [wrk arguments...]: a 1 s warm-up, then DURATION,
