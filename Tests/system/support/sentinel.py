@@ -9,6 +9,9 @@ down after ``DOWN_AFTER_MS`` of silence.
         env = ha.service_env()          # REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_MASTER
         ha.kill_master()
         ha.wait_for_promotion(timeout=30)
+
+``SentinelSet(tls=RedisTLS(...))`` runs every node and Sentinel TLS-only, replication and the
+Sentinels' own links included; ``service_env()`` then names a ``rediss://`` URL and the CA.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from . import config, ports
 from .processes import ManagedProcess, record_for_cleanup, wait_until
-from .stores import PrivateRedis, _answers_tcp
+from .stores import PrivateRedis, RedisTLS, _answers_tcp
 
 MASTER_NAME = "authmaster"
 DOWN_AFTER_MS = 1000
@@ -38,9 +41,10 @@ def sentinel_bin() -> str:
     return found
 
 
-def cli(port: int, *arguments: str) -> str:
-    """One command to 127.0.0.1:PORT with redis-cli; its output."""
-    done = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port), *arguments],
+def cli(port: int, *arguments: str, tls: RedisTLS | None = None) -> str:
+    """One command to 127.0.0.1:PORT with redis-cli (over TLS with TLS); its output."""
+    secure = ["--tls", "--cacert", str(tls.ca)] if tls else []
+    done = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port), *secure, *arguments],
                           capture_output=True, text=True, timeout=10)
     if done.returncode != 0:
         raise RuntimeError(f"redis-cli -p {port} {' '.join(arguments)}: {done.stderr.strip()}")
@@ -50,13 +54,18 @@ def cli(port: int, *arguments: str) -> str:
 class Sentinel:
     """One redis-sentinel with its own config file (Sentinel rewrites it) in its own folder."""
 
-    def __init__(self, index: int, master_port: int) -> None:
+    def __init__(self, index: int, master_port: int, tls: RedisTLS | None = None) -> None:
         self.port = ports.free_port()
+        self.tls = tls
         self.directory = Path(tempfile.mkdtemp(prefix="sys-sentinel-"))
         record_for_cleanup("dir", self.directory)
         self.config_file = self.directory / "sentinel.conf"
+        listen = [f"port {self.port}"] if tls is None else [
+            "port 0", f"tls-port {self.port}", f"tls-cert-file {tls.certificate}", f"tls-key-file {tls.key}",
+            f"tls-ca-cert-file {tls.ca}", "tls-auth-clients no", "tls-replication yes",
+        ]
         self.config_file.write_text("\n".join([
-            f"port {self.port}",
+            *listen,
             "bind 127.0.0.1",
             f"dir {self.directory}",
             "daemonize no",
@@ -74,7 +83,7 @@ class Sentinel:
 
     def master_port(self) -> int | None:
         """The port this Sentinel names the master on, None if it names none."""
-        reply = cli(self.port, "SENTINEL", "get-master-addr-by-name", MASTER_NAME).split()
+        reply = cli(self.port, "SENTINEL", "get-master-addr-by-name", MASTER_NAME, tls=self.tls).split()
         return int(reply[1]) if len(reply) == 2 else None
 
     def stop(self) -> None:
@@ -89,16 +98,19 @@ class SentinelSet:
     ``replica`` is always the one that is, but re-pointed at it during the failover, so the new
     master has a replica at once (the recommended production shape: two replicas)."""
 
-    def __init__(self, backup_replica: bool = False) -> None:
+    def __init__(self, backup_replica: bool = False, tls: RedisTLS | None = None) -> None:
         self.sentinels: list[Sentinel] = []
-        self.master = PrivateRedis("redis-master", extra=FAST_SYNC)
+        self.tls = tls
+        #: What every node starts with: replication over TLS too, when the nodes speak it.
+        self.node_extra = [*FAST_SYNC, *(["--tls-replication", "yes"] if tls else [])]
+        self.master = PrivateRedis("redis-master", tls=tls, extra=self.node_extra)
         following = ["--replicaof", "127.0.0.1", str(self.master.port)]
-        self.replica = PrivateRedis("redis-replica", extra=[*FAST_SYNC, *following])
-        self.backup = PrivateRedis("redis-backup", extra=[*FAST_SYNC, *following, "--replica-priority", "0"]) \
+        self.replica = PrivateRedis("redis-replica", tls=tls, extra=[*self.node_extra, *following])
+        self.backup = PrivateRedis("redis-backup", tls=tls, extra=[*self.node_extra, *following, "--replica-priority", "0"]) \
             if backup_replica else None
         try:
             for index in range(3):
-                self.sentinels.append(Sentinel(index, self.master.port))
+                self.sentinels.append(Sentinel(index, self.master.port, tls))
             if not wait_until(self._settled, 30, interval=0.2):
                 raise RuntimeError("the Sentinels did not find the replica and each other within 30 s:\n"
                                    + "\n".join(s.process.status_report(10) for s in self.sentinels))
@@ -110,10 +122,10 @@ class SentinelSet:
         """Every Sentinel sees the replica and the two other Sentinels; the replica is in sync."""
         try:
             replicas = [self.replica] + ([self.backup] if self.backup else [])
-            if any("master_link_status:up" not in cli(replica.port, "INFO", "replication") for replica in replicas):
+            if any("master_link_status:up" not in cli(replica.port, "INFO", "replication", tls=self.tls) for replica in replicas):
                 return False
             for sentinel in self.sentinels:
-                info = cli(sentinel.port, "INFO", "sentinel")
+                info = cli(sentinel.port, "INFO", "sentinel", tls=self.tls)
                 if f"status=ok,address=127.0.0.1:{self.master.port},slaves={len(replicas)},sentinels=3" not in info:
                     return False
         except RuntimeError:
@@ -128,9 +140,10 @@ class SentinelSet:
     def service_env(self) -> dict[str, str]:
         """The services' settings for this set. REDIS_URL's host names no node: Sentinel does."""
         return {
-            "REDIS_URL": "redis://sentinel-named-master",
+            "REDIS_URL": f"{'rediss' if self.tls else 'redis'}://sentinel-named-master",
             "REDIS_SENTINELS": self.sentinel_list,
             "REDIS_SENTINEL_MASTER": MASTER_NAME,
+            **({"REDIS_CA_FILE": str(self.tls.ca)} if self.tls else {}),
         }
 
     def kill_master(self) -> float:
@@ -142,7 +155,7 @@ class SentinelSet:
         """Starts the killed master again on its port and data as a replica of the promoted one, as a
         supervisor that asks the Sentinels first would (the Sentinels alone take some 10 s to turn a
         returning master into a replica). Returns when it is in sync."""
-        self.master.extra = [*FAST_SYNC, "--replicaof", "127.0.0.1", str(self.replica.port)]
+        self.master.extra = [*self.node_extra, "--replicaof", "127.0.0.1", str(self.replica.port)]
         self.master.start()
         return self.wait_for_old_master_as_replica(timeout=30)
 
@@ -150,7 +163,7 @@ class SentinelSet:
         """Waits until the old master replicates from the promoted one, in sync; returns when."""
         def rejoined() -> bool:
             try:
-                info = cli(self.master.port, "INFO", "replication")
+                info = cli(self.master.port, "INFO", "replication", tls=self.tls)
             except RuntimeError:
                 return False
             return "master_link_status:up" in info and f"master_port:{self.replica.port}" in info
@@ -163,7 +176,7 @@ class SentinelSet:
         """A planned failover (SENTINEL FAILOVER, asked of the first Sentinel still running): the
         replica is promoted while the master still runs; returns the monotonic time it was asked for."""
         asked = next(sentinel for sentinel in self.sentinels if sentinel.process.running)
-        cli(asked.port, "SENTINEL", "FAILOVER", MASTER_NAME)
+        cli(asked.port, "SENTINEL", "FAILOVER", MASTER_NAME, tls=self.tls)
         return time.monotonic()
 
     def stop_sentinel(self, index: int) -> None:
@@ -176,7 +189,7 @@ class SentinelSet:
             try:
                 return (all(sentinel.master_port() == self.replica.port for sentinel in self.sentinels
                             if sentinel.process.running)
-                        and cli(self.replica.port, "ROLE").splitlines()[0] == "master")
+                        and cli(self.replica.port, "ROLE", tls=self.tls).splitlines()[0] == "master")
             except (RuntimeError, IndexError):
                 return False
         if not wait_until(promoted, timeout, interval=0.05):
