@@ -88,8 +88,6 @@ cleanup() {
         stop_pid "$PYTEST_PID" 60
     fi
     stop_leftovers
-    # A Swift test that died mid-suite can orphan the services it started.
-    [[ -n "${SERVICE_BIN_DIR:-}" ]] && pkill -TERM -f "^$SERVICE_BIN_DIR/(Gateway|AuthService|ContentService)\$" 2>/dev/null
     stop_stores
     [[ -n "$STATE_DIR" ]] && remove_state_dir "$STATE_DIR"
     if ((rc != 0)); then
