@@ -10,7 +10,6 @@ import time
 
 from support import figures
 from support.accounts import create_account, refresh
-from support.sentinel import cli
 
 from .timeline import Timeline
 
@@ -68,7 +67,7 @@ def test_a_planned_switchover_moves_every_service_to_the_new_master(sentinel_set
         assert system.client(gateway).get("/api/test/user", headers=signed_out.headers()).status == 401
     for account in accounts[1:]:
         assert refresh(system.http, account.refresh_token, check=False).status == 200
-    assert cli(sentinel_set.master.port, "ROLE").splitlines()[0] == "slave", "the old master was not demoted"
+    assert sentinel_set.master.cli("ROLE").splitlines()[0] == "slave", "the old master was not demoted"
 
 
 def test_after_a_switchover_a_signout_at_one_gateway_is_in_force_at_the_other(two_replica_set, make_system):
@@ -93,7 +92,7 @@ def test_after_a_switchover_a_signout_at_one_gateway_is_in_force_at_the_other(tw
         time.sleep(0.05)
     assert reply.status == 200, reply
     signed_out_at = time.monotonic()
-    assert cli(ha.master.port, "ROLE").splitlines()[0] == "master", "the old master was demoted already: no window tested"
+    assert ha.master.cli("ROLE").splitlines()[0] == "master", "the old master was demoted already: no window tested"
     # Gateway 1 refuses the token within the feed's usual delay, not when the old master is demoted.
     while (status := system.client(0).get("/api/test/user", headers=account.headers(), check=False).status) != 401:
         assert status in (200, 503), status

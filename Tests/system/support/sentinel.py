@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import config, ports
 from .processes import ManagedProcess, record_for_cleanup, wait_until
-from .stores import PrivateRedis, RedisTLS, _answers_tcp
+from .stores import PrivateRedis, RedisTLS
 
 MASTER_NAME = "authmaster"
 DOWN_AFTER_MS = 1000
@@ -42,7 +42,8 @@ def sentinel_bin() -> str:
 
 
 def cli(port: int, *arguments: str, tls: RedisTLS | None = None) -> str:
-    """One command to 127.0.0.1:PORT with redis-cli (over TLS with TLS); its output."""
+    """One command to the Sentinel on 127.0.0.1:PORT with redis-cli (over TLS with TLS); its output.
+    A node's commands go through its ``PrivateRedis.cli``."""
     secure = ["--tls", "--cacert", str(tls.ca)] if tls else []
     done = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port), *secure, *arguments],
                           capture_output=True, text=True, timeout=10)
@@ -78,7 +79,7 @@ class Sentinel:
         ]))
         log = config.output_dir() / "stores" / f"sentinel{index}-{self.port}.log"
         self.process = ManagedProcess(f"sentinel{index}", [sentinel_bin(), str(self.config_file)], os.environ, log)
-        if not wait_until(lambda: _answers_tcp(self.port) or not self.process.running, 15):
+        if not self.process.wait_listening(self.port, 15):
             raise RuntimeError(f"redis-sentinel did not start:\n{self.process.status_report()}")
 
     def master_port(self) -> int | None:
@@ -122,7 +123,7 @@ class SentinelSet:
         """Every Sentinel sees the replica and the two other Sentinels; the replica is in sync."""
         try:
             replicas = [self.replica] + ([self.backup] if self.backup else [])
-            if any("master_link_status:up" not in cli(replica.port, "INFO", "replication", tls=self.tls) for replica in replicas):
+            if any("master_link_status:up" not in replica.cli("INFO", "replication") for replica in replicas):
                 return False
             for sentinel in self.sentinels:
                 info = cli(sentinel.port, "INFO", "sentinel", tls=self.tls)
@@ -163,7 +164,7 @@ class SentinelSet:
         """Waits until the old master replicates from the promoted one, in sync; returns when."""
         def rejoined() -> bool:
             try:
-                info = cli(self.master.port, "INFO", "replication", tls=self.tls)
+                info = self.master.cli("INFO", "replication")
             except RuntimeError:
                 return False
             return "master_link_status:up" in info and f"master_port:{self.replica.port}" in info
@@ -189,7 +190,7 @@ class SentinelSet:
             try:
                 return (all(sentinel.master_port() == self.replica.port for sentinel in self.sentinels
                             if sentinel.process.running)
-                        and cli(self.replica.port, "ROLE", tls=self.tls).splitlines()[0] == "master")
+                        and self.replica.cli("ROLE").splitlines()[0] == "master")
             except (RuntimeError, IndexError):
                 return False
         if not wait_until(promoted, timeout, interval=0.05):

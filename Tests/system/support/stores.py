@@ -13,7 +13,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config, ports
-from .processes import ManagedProcess, record_for_cleanup, start_time, wait_until
+from .processes import ManagedProcess, record_for_cleanup, start_time
 
 PG_BIN_DIR = Path(os.environ.get("PG_BIN_DIR", "/usr/lib/postgresql/15/bin"))
 
@@ -51,14 +50,6 @@ def create_database(base_url: str, prefix: str = "sys") -> str:
     name = f"{prefix}_{secrets.token_hex(6)}"
     psql(base_url, f"CREATE DATABASE {name}")
     return with_database(base_url, name)
-
-
-def _answers_tcp(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _children(pid: int) -> list[int]:
@@ -125,10 +116,8 @@ class PrivateRedis:
             "--daemonize", "no", "--logfile", "", *self.extra,
         ]
         self.process = ManagedProcess(self.name, argv, os.environ, self.log_file)
-        if not wait_until(lambda: _answers_tcp(self.port) or not self.process.running, 15):
+        if not self.process.wait_listening(self.port, 15):
             raise RuntimeError(f"redis-server did not start:\n{self.process.status_report()}")
-        if not self.process.running:
-            raise RuntimeError(f"redis-server exited at start:\n{self.process.status_report()}")
 
     def cli(self, *arguments: str, user: str | None = None, password: str | None = None) -> str:
         """Runs one command with redis-cli (as the default user, or USER with PASSWORD); its output."""
