@@ -10,17 +10,13 @@ not get to Redis at all.
 
 from __future__ import annotations
 
-import time
-
 import pytest
-import requests
 
-from support import config, ports, stores
 from support.accounts import create_account, refresh
 from support.certificates import ThrowawayCA
-from support.config import Environment
-from support.processes import ManagedProcess
 from support.stores import PrivateRedis, RedisTLS
+
+from .refused import assert_auth_never_reaches_redis
 
 USER, PASSWORD = "authapp", "app-pw-for-this-run-only"
 #: The test's own user, to look at the connections (CLIENT LIST is not for the application).
@@ -75,20 +71,6 @@ def test_the_system_runs_on_redis_over_verified_tls_as_an_acl_user(pki, tls_redi
         system.stop()
 
 
-def _auth_alone(env: dict[str, str]) -> tuple[ManagedProcess, int]:
-    """An AuthService of its own (fresh database, no bootstrap admin) with ENV; its process and port."""
-    environment = Environment.load()
-    port, metrics = ports.free_port(), ports.free_port()
-    full = {
-        "PATH": "/usr/bin:/bin", "SWIFT_BACKTRACE": "enable=no", "LOG_FORMAT": "json",
-        "DATABASE_URL": stores.create_database(environment.database_url),
-        "JWT_PRIVATE_KEY_FILE": environment.jwt_private_key_file,
-        "AUTH_PORT": str(port), "AUTH_METRICS_PORT": str(metrics), **env,
-    }
-    log = config.output_dir() / "systems" / f"auth-tls-refused-{port}.log"
-    return ManagedProcess("auth-tls-refused", [str(environment.bin_dir / "AuthService")], full, log), port
-
-
 @pytest.mark.parametrize("case", ["another CA", "a certificate for another name", "no client certificate", "wrong password"])
 def test_a_service_that_cannot_verify_or_authenticate_never_reaches_redis(case, pki, tls_redis, tmp_path):
     client_cert = pki.issue("auth-backend", client=True)
@@ -102,24 +84,8 @@ def test_a_service_that_cannot_verify_or_authenticate_never_reaches_redis(case, 
         del env["REDIS_CERT_FILE"], env["REDIS_KEY_FILE"]
     else:
         env["REDIS_URL"] = env["REDIS_URL"].replace(PASSWORD, "not-the-password")
-    process, port = _auth_alone(env)
-    try:
-        checks = None
-        deadline = time.monotonic() + 30
-        answered = 0
-        while time.monotonic() < deadline and answered < 5:
-            assert process.running, process.status_report()
-            try:
-                reply = requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=3)
-            except requests.RequestException:
-                time.sleep(0.2)
-                continue
-            checks = reply.json()["checks"]
-            assert reply.status_code == 503 and checks == {"postgres": "ok", "redis": "unavailable"}, (reply.status_code, checks)
-            answered += 1
-            time.sleep(0.3)
-        assert answered == 5, f"the auth service did not answer /health/ready: {process.status_report()}"
+
+    def no_connection_got_through() -> None:
         clients = tls_redis.cli("CLIENT", "LIST", user=INSPECTOR, password=INSPECTOR_PASSWORD)
         assert clients.count("\n") == 0, f"a connection got through: {clients}"
-    finally:
-        process.stop()
+    assert_auth_never_reaches_redis(env, meanwhile=no_connection_got_through)

@@ -8,10 +8,7 @@ that holds another CA gets no Redis at all, though every node and Sentinel is up
 
 from __future__ import annotations
 
-import time
-
 import pytest
-import requests
 
 from support.accounts import create_account, refresh
 from support.certificates import ThrowawayCA
@@ -19,7 +16,7 @@ from support.processes import wait_until
 from support.sentinel import SentinelSet
 from support.stores import RedisTLS
 
-from .test_redis_tls import _auth_alone
+from .refused import assert_auth_never_reaches_redis
 
 #: Seconds the services may take to answer again on the promoted master (down-after is 1 s).
 RECOVERY_LIMIT = 30
@@ -63,20 +60,4 @@ def test_the_services_follow_a_failover_through_sentinels_over_tls(tls_sentinel_
 
 def test_a_service_with_another_ca_gets_no_redis(tls_sentinel_set, tmp_path):
     env = {**tls_sentinel_set.service_env(), "REDIS_CA_FILE": str(ThrowawayCA(tmp_path / "other", name="other CA").certificate)}
-    process, port = _auth_alone(env)
-    try:
-        answered = 0
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and answered < 5:
-            assert process.running, process.status_report()
-            try:
-                reply = requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=3)
-            except requests.RequestException:
-                time.sleep(0.2)
-                continue
-            assert reply.status_code == 503 and reply.json()["checks"]["redis"] == "unavailable", reply.text
-            answered += 1
-            time.sleep(0.3)
-        assert answered == 5, f"the auth service did not answer /health/ready: {process.status_report()}"
-    finally:
-        process.stop()
+    assert_auth_never_reaches_redis(env)
