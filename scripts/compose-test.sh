@@ -45,8 +45,6 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 DOCKER="${DOCKER:-/usr/bin/docker}"
 PROJECT=authtest
 COMPOSE_FILE="$REPO_ROOT/compose/compose.yaml"
-# What the compose suite may add to it: `down` names them all, so their volumes go too.
-ALL_COMPOSE_FILES=(-f "$COMPOSE_FILE" -f "$REPO_ROOT/compose/ha.yaml" -f "$REPO_ROOT/compose/observability.yaml")
 BASE_IMAGE="local/debian:bookworm"
 APP_IMAGE="authtest/auth-backend:local"
 BINARIES_IMAGE="authtest/auth-backend-binaries:local"
@@ -85,6 +83,13 @@ compose() {
     docker-compose -f "$COMPOSE_FILE" -p "$PROJECT" "$@"
 }
 
+# The stack down, volumes too, with every file the compose suite may have added to it (so that
+# their containers and volumes go as well).
+compose_down() {
+    docker-compose -f "$COMPOSE_FILE" -f "$REPO_ROOT/compose/ha.yaml" -f "$REPO_ROOT/compose/observability.yaml" \
+        -p "$PROJECT" down -v --remove-orphans
+}
+
 print_summary() {
     local line
     if ((${#TIMINGS[@]} > 0)); then
@@ -104,7 +109,7 @@ cleanup() {
             compose logs --no-color --tail=40 2>&1 | tail -n 150 >&2
         fi
         log_info "tearing the stack down (down -v)"
-        docker-compose "${ALL_COMPOSE_FILES[@]}" -p "$PROJECT" down -v --remove-orphans >/dev/null 2>&1 ||
+        compose_down >/dev/null 2>&1 ||
             log_warn "docker-compose down failed"
     fi
     if [[ -n "$BUILD_PID" ]] && pid_alive "$BUILD_PID"; then
@@ -334,7 +339,7 @@ start_stack() {
     export GATEWAY_PUBLISH="127.0.0.1:$GATEWAY_PORT"
     BASE_URL="http://127.0.0.1:$GATEWAY_PORT"
     # A project left over by an interrupted run would hold the names.
-    compose down -v --remove-orphans >/dev/null 2>&1 || true
+    compose_down >/dev/null 2>&1 || true
     STACK_UP=1
     compose up -d --no-build 2>&1 | sed 's/^/  [compose] /' >&2
     wait_for_http "$BASE_URL/health/ready" 120
@@ -383,7 +388,7 @@ main() {
     run_contract_suite
 
     phase down
-    docker-compose "${ALL_COMPOSE_FILES[@]}" -p "$PROJECT" down -v --remove-orphans 2>&1 | sed 's/^/  [compose] /' >&2
+    compose_down 2>&1 | sed 's/^/  [compose] /' >&2
     STACK_UP=0
     end_phase
 }

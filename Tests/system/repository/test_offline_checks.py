@@ -42,7 +42,7 @@ def run(*command: str, cwd: Path = REPO_ROOT) -> str:
 def repository_files(*patterns: str) -> list[str]:
     """Tracked and untracked, not ignored, files matching PATTERNS (git pathspecs), sorted."""
     out = run("git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *patterns)
-    return sorted(set(out.split()))
+    return sorted(set(out.splitlines()))
 
 
 def is_shell_script(path: Path) -> bool:
