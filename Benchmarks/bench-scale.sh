@@ -57,6 +57,7 @@ ADMIN_CONNECTIONS="${BENCH_SCALE_ADMIN_CONNECTIONS:-4}"
 WRITER_SECONDS="${BENCH_SCALE_WRITER_SECONDS:-10}"
 REFRESH_SECONDS="${BENCH_REFRESH_SECONDS:-3}"
 PORT_BASE="${BENCH_PORT_BASE:-19300}"
+PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/15/bin}" # pgbench
 THREADS=2
 SIGNIN_CONNECTIONS=8
 GET_CONNECTIONS=32
@@ -64,8 +65,6 @@ GATEWAY_ENV=()
 
 STATE_DIR=""
 BIN_DIR=""
-declare -A PID=()
-STARTED=()
 declare -A URL=()
 CHILD_PID=""
 # Per stack (scale, empty): its gateway's URL is URL[gw-SIDE]; these hold its accounts.
@@ -83,22 +82,17 @@ START_EPOCH="$(date +%s)"
 FAILURES=()
 START_SECONDS=$SECONDS
 
-# Stop the helper in progress and the services (SIGTERM, then SIGKILL after 10 s), then the stores;
-# keep logs if asked; delete the temporary folder.
+# Stop the helper in progress, then everything the launcher started; keep logs if asked; delete
+# the temporary folder.
 # shellcheck disable=SC2317,SC2329 # invoked through on_exit
 cleanup() {
-    local i
     [[ -n "$CHILD_PID" ]] && stop_pid "$CHILD_PID" 5
-    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
-        stop_pid "${PID[${STARTED[i]}]}" 10
-    done
-    ((${#STARTED[@]} == 0)) || log_info "stopped ${#STARTED[@]} processes: ${STARTED[*]}"
-    stop_stores
+    stop_launcher
     if [[ -n "${BENCH_KEEP_LOGS:-}" && -n "$STATE_DIR" && -d "$STATE_DIR" ]]; then
         mkdir -p "$BENCH_KEEP_LOGS" && cp -r "$STATE_DIR/logs/." "$STATE_DIR/facts" "$STATE_DIR/runs" "$BENCH_KEEP_LOGS/" 2>/dev/null
         log_info "logs, facts and runs copied to $BENCH_KEEP_LOGS"
     fi
-    [[ -n "$STATE_DIR" ]] && remove_state_dir "$STATE_DIR"
+    [[ -n "$STATE_DIR" ]] && rm -rf -- "$STATE_DIR"
 }
 
 check_settings() {
@@ -126,8 +120,8 @@ make_empty_stores() {
 # start_auth SIDE DATABASE_URL REDIS_URL: an auth service with the bootstrap admin `benchadmin`.
 start_auth() {
     local side="$1" database="$2" redis="$3" port metrics
-    pick_port "$PORT_BASE" && port="$PICKED"
-    pick_port "$PORT_BASE" && metrics="$PICKED"
+    harness port && port="$REPLY"
+    harness port && metrics="$REPLY"
     start_service "auth-$side" "$BIN_DIR/AuthService" "$port" LOG_LEVEL=warning \
         AUTH_HOST=127.0.0.1 AUTH_PORT="$port" AUTH_METRICS_PORT="$metrics" \
         DATABASE_URL="$database" REDIS_URL="$redis" JWT_PRIVATE_KEY_FILE="$JWT_PRIVATE_KEY_FILE" \
@@ -197,9 +191,8 @@ main() {
     mkdir -p "$STATE_DIR/logs"
     : >"$STATE_DIR/facts"
     : >"$STATE_DIR/runs"
-    # shellcheck disable=SC2034 # read by start_stores (stores.sh)
-    STORES_EPHEMERAL=1
-    start_stores "$STATE_DIR"
+    start_launcher "$STATE_DIR" "$PORT_BASE-$((PORT_BASE + 199))"
+    start_stores
     ensure_dev_key "$STATE_DIR/jwt-dev-key.pem"
     make_empty_stores
     start_scale_services

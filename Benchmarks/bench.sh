@@ -31,8 +31,9 @@
 # build has no such switch, so it must ignore the variable).
 #
 # The parts, in Benchmarks/parts/: binaries.sh (prebuilt or built binaries, the
-# variant build), stack.sh (the services, the user, the checks before
-# measuring), nginx.sh, load.sh (the GET rows), auth.sh (signin, refresh),
+# variant build), launcher.sh (the stores and processes, started and
+# stopped by the system tests' harness), stack.sh (the services, the user,
+# the checks before measuring), nginx.sh, load.sh (the GET rows), auth.sh (signin, refresh),
 # tokens.sh (verification per key kind, propagation), memory.sh, cpu.sh (how
 # busy the machine is with other work), helpers.sh; report.py renders the
 # results, with parse_wrk.py, refresh.py, propagation.py and signin.lua as
@@ -123,8 +124,6 @@ PATH_UNDER_TEST="/api/test/user"
 STATE_DIR=""      # the throwaway folder: stores, key, logs, wrk output
 BIN_DIR=""        # Gateway, AuthService, ContentService
 VARIANT_BIN_DIR="" # the Gateway built with the BenchmarkVariants trait, TokenVerificationBench
-declare -A PID=() # process name (auth, content-quiet, gw-default, nginx, ...) -> pid
-STARTED=()        # process names in start order (stopped in reverse)
 declare -A URL=() # target or process name -> base URL
 SAMPLER_PID=""
 CHILD_PID="" # the wrk run or helper in progress (see run_child)
@@ -134,36 +133,21 @@ BENCH_PASSWORD=""
 FAILURES=() # what broke, for the final verdict
 START_SECONDS=$SECONDS
 
-# Stop the helper in progress, the RSS sampler, nginx and the services
-# (SIGTERM to all, then wait, SIGKILL after 10 s), then the stores; keep logs
-# if asked; delete the temporary folder. Runs once, with further signals
-# ignored (on_exit).
+# Stop the helper in progress, the RSS sampler, then everything the launcher
+# started; keep logs if asked; delete the temporary folder. Runs once, with
+# further signals ignored (on_exit).
 # shellcheck disable=SC2317,SC2329 # invoked through on_exit
 cleanup() {
-    local i name left=()
     [[ -n "$CHILD_PID" ]] && stop_pid "$CHILD_PID" 5
     [[ -n "$SAMPLER_PID" ]] && stop_pid "$SAMPLER_PID" 2
-    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
-        name="${STARTED[i]}"
-        pid_alive "${PID[$name]}" && kill -TERM "${PID[$name]}" 2>/dev/null
-    done
-    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
-        stop_pid "${PID[${STARTED[i]}]}" 10
-    done
-    for name in "${STARTED[@]}"; do
-        pid_alive "${PID[$name]}" && left+=("$name")
-    done
-    ((${#left[@]} == 0)) || log_error "still running after the stop: ${left[*]}"
-    ((${#STARTED[@]} == 0)) || log_info "stopped ${#STARTED[@]} processes: ${STARTED[*]}"
-    stop_stores
+    stop_launcher
     if [[ -n "${BENCH_KEEP_LOGS:-}" && -n "$STATE_DIR" && -d "$STATE_DIR" ]]; then
         mkdir -p "$BENCH_KEEP_LOGS" &&
-            cp -r "$STATE_DIR/logs/." "$BENCH_KEEP_LOGS/" &&
-            cp -f "$STATE_DIR/redis/redis.log" "$STATE_DIR/bench-results.txt" "$STATE_DIR/facts" \
-                "$STATE_DIR/runs" "$BENCH_KEEP_LOGS/" 2>/dev/null
+            cp -r "$STATE_DIR/logs/." "$STATE_DIR/harness/stores/." "$BENCH_KEEP_LOGS/" &&
+            cp -f "$STATE_DIR/bench-results.txt" "$STATE_DIR/facts" "$STATE_DIR/runs" "$BENCH_KEEP_LOGS/" 2>/dev/null
         log_info "logs, raw wrk output and report copied to $BENCH_KEEP_LOGS"
     fi
-    [[ -n "$STATE_DIR" ]] && remove_state_dir "$STATE_DIR"
+    [[ -n "$STATE_DIR" ]] && rm -rf -- "$STATE_DIR"
 }
 
 # Die early, before any build, on a setting that cannot work.
@@ -253,9 +237,8 @@ main() {
     for early in "${EARLY_FACTS[@]}"; do
         printf '%s\n' "$early" >>"$STATE_DIR/facts"
     done
-    # shellcheck disable=SC2034 # read by start_stores (stores.sh)
-    STORES_EPHEMERAL=1 # throwaway data: skip fsync
-    start_stores "$STATE_DIR"
+    start_launcher "$STATE_DIR" "$PORT_BASE-$((PORT_BASE + 199))"
+    start_stores
     ensure_dev_key "$STATE_DIR/jwt-dev-key.pem"
 
     start_services

@@ -10,8 +10,8 @@
 # shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 start_haproxy() {
-    local dir="$STATE_DIR/haproxy" logs="$STATE_DIR/logs" content_port="${URL[content-quiet]##*:}" port
-    pick_port "$PORT_BASE" && port="$PICKED"
+    local dir="$STATE_DIR/haproxy" content_port="${URL[content-quiet]##*:}" port
+    harness port && port="$REPLY"
     mkdir -p "$dir"
     cat >"$dir/haproxy.cfg" <<CFG
 global
@@ -31,12 +31,8 @@ backend content
     server content 127.0.0.1:$content_port
 CFG
     haproxy -c -q -f "$dir/haproxy.cfg" || die "haproxy rejected $dir/haproxy.cfg"
-    (exec setsid "${DIE_WITH_PARENT[@]}" haproxy -db -f "$dir/haproxy.cfg") \
-        </dev/null >>"$logs/haproxy.log" 2>&1 &
-    PID[haproxy]=$!
-    STARTED+=(haproxy)
+    start_process haproxy -- haproxy -db -f "$dir/haproxy.cfg"
     URL[haproxy]="http://127.0.0.1:$port"
-    poll_http "${URL[haproxy]}/api/test/all" 30 "${PID[haproxy]}" ||
-        { tail -n 20 "$logs/haproxy.log" >&2; die "haproxy did not come up"; }
+    harness http haproxy "${URL[haproxy]}/api/test/all" 30
     log_info "haproxy (pid ${PID[haproxy]}, nbthread $(nproc)) on port $port"
 }

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Helpers of `make bench`, part of Benchmarks/bench.sh (sourced): clocks,
-# durations, a child that a signal can interrupt, the facts file, polling a
-# service, and the list of services.
+# durations, a child that a signal can interrupt, the facts file, liveness,
+# and the list of services.
 # shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
 # Microseconds since the epoch, from bash's own clock (no `date` process).
@@ -64,31 +64,10 @@ fact_value() {
     sed -n "s/^$1=//p" "$STATE_DIR/facts" | tail -n 1
 }
 
-# Poll URL every 10 ms until it answers 2xx; fails after TIMEOUT seconds or at
-# once when PID dies (status 2). Tighter than wait_for_http (0.5 s steps)
-# because the start-up time is measured with it.
-poll_http() {
-    local url="$1" timeout="$2" pid="$3" deadline
-    deadline=$(($(now_us) + timeout * 1000000))
-    until curl -fs -o /dev/null --max-time 1 "$url" 2>/dev/null; do
-        pid_alive "$pid" || return 2
-        (($(now_us) < deadline)) || return 1
-        sleep 0.01
-    done
-}
-
-# Die (cleanup stops the rest) when a service or nginx is no longer running,
-# showing the end of its log.
+# Die (cleanup stops the rest) when a process the launcher started exited on
+# its own, showing the end of its log.
 check_alive() {
-    local name log
-    for name in "${STARTED[@]}"; do
-        pid_alive "${PID[$name]}" && continue
-        log="$STATE_DIR/logs/$name.log"
-        [[ "$name" == nginx ]] && log="$STATE_DIR/logs/nginx-error.log"
-        log_error "$name (pid ${PID[$name]}) is no longer running; end of $log:"
-        tail -n 40 "$log" >&2 || true
-        die "$name died during the bench"
-    done
+    harness check
 }
 
 # The services whose memory is recorded: every process started but nginx and the OTLP sink.

@@ -19,23 +19,22 @@
 
 MAIL_COUNT="${BENCH_MAIL_COUNT:-2000}"
 read -r -a MAIL_ENV <<<"${BENCH_MAIL_ENV:-}"
-MAIL_PIDS=()
+MAIL_PROCESSES=()
 
-# Stop what run_mail_delivery started (also on the way out of a standalone run).
+# Stop what run_mail_delivery started (the launcher stops it otherwise).
 stop_mail_bench() {
-    local pid
-    for pid in "${MAIL_PIDS[@]}"; do
-        stop_pid "$pid" 10
+    local name
+    for name in "${MAIL_PROCESSES[@]}"; do
+        harness stop "$name"
     done
-    MAIL_PIDS=()
+    MAIL_PROCESSES=()
 }
 
-# start_mail_catcher PORT DIR: a mail catcher of the bench's own, until it accepts.
+# start_mail_catcher NAME PORT DIR: a mail catcher of the bench's own, until it accepts.
 start_mail_catcher() {
-    setsid "${DIE_WITH_PARENT[@]}" /usr/bin/python3 "$REPO_ROOT/compose/images/mail/mailcatcher.py" --port "$1" --dir "$2" --json \
-        </dev/null >"$STATE_DIR/logs/mail-catcher-$(basename "$2").log" 2>&1 &
-    MAIL_PIDS+=("$!")
-    wait_for_tcp 127.0.0.1 "$1" 20 || die "the bench's mail catcher did not start"
+    harness start "$1" -- /usr/bin/python3 "$REPO_ROOT/compose/images/mail/mailcatcher.py" --port "$2" --dir "$3" --json
+    MAIL_PROCESSES+=("$1")
+    harness tcp "$1" "$2" 20
 }
 
 run_mail_delivery() {
@@ -45,22 +44,19 @@ run_mail_delivery() {
     fi
     [[ "$MAIL_COUNT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_MAIL_COUNT must be a whole number"
     ensure_packages python3 python3-aiosmtpd postgresql-client-15
-    local port auth_port metrics_port log="$STATE_DIR/logs/auth-mail.log" row
-    pick_port "$PORT_BASE"
-    port="$PICKED"
-    start_mail_catcher "$port" "$STATE_DIR/mail-outbox"
+    local port auth_port metrics_port replica row
+    harness port && port="$REPLY"
+    start_mail_catcher mail-catcher "$port" "$STATE_DIR/mail-outbox"
 
-    pick_port "$PORT_BASE"
-    auth_port="$PICKED"
-    pick_port "$PORT_BASE"
-    metrics_port="$PICKED"
-    (cd "$STATE_DIR" && exec setsid "${DIE_WITH_PARENT[@]}" env -i PATH="$PATH" HOME="$STATE_DIR" LANG=C.UTF-8 \
-        DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" JWT_PRIVATE_KEY_FILE="$STATE_DIR/jwt-dev-key.pem" \
-        AUTH_PORT="$auth_port" AUTH_METRICS_PORT="$metrics_port" LOG_LEVEL=warning \
-        SMTP_URL="smtp://127.0.0.1:$port" MAIL_FROM="Bench <no-reply@bench.test>" MAIL_POLL_INTERVAL=0.05 \
-        "${MAIL_ENV[@]}" "$BIN_DIR/AuthService") </dev/null >"$log" 2>&1 &
-    MAIL_PIDS+=("$!")
-    poll_http "http://127.0.0.1:$auth_port/health/ready" 60 "${MAIL_PIDS[-1]}" || { tail -n 30 "$log" >&2; die "the mail replica did not start"; }
+    harness port && auth_port="$REPLY"
+    harness port && metrics_port="$REPLY"
+    harness start auth-mail DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
+        JWT_PRIVATE_KEY_FILE="$STATE_DIR/jwt-dev-key.pem" AUTH_PORT="$auth_port" AUTH_METRICS_PORT="$metrics_port" \
+        LOG_LEVEL=warning SMTP_URL="smtp://127.0.0.1:$port" MAIL_FROM="Bench <no-reply@bench.test>" \
+        MAIL_POLL_INTERVAL=0.05 "${MAIL_ENV[@]}" -- "$BIN_DIR/AuthService"
+    replica="$REPLY"
+    MAIL_PROCESSES+=(auth-mail)
+    harness http auth-mail "http://127.0.0.1:$auth_port/health/ready" 60
 
     log_info "mail: $MAIL_COUNT mails through the outbox"
     psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "
@@ -69,14 +65,14 @@ run_mail_delivery() {
             gen_random_uuid()::text || '@bench.test'
         FROM generate_series(1, $MAIL_COUNT) AS n" || die "could not fill the outbox"
     local deadline=$((SECONDS + 300)) left cpu_before
-    cpu_before="$(process_cpu_ticks "${MAIL_PIDS[-1]}")"
+    cpu_before="$(process_cpu_ticks "$replica")"
     while :; do
         left="$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM auth_mail_outbox WHERE \"sentAt\" IS NULL AND \"failedAt\" IS NULL")"
         ((left == 0)) && break
         ((SECONDS < deadline)) || { FAILURES+=("mail: $left of $MAIL_COUNT not delivered within 300 s"); break; }
         sleep 0.2
     done
-    fact mail.replica_cpu_ms_per_mail "$(python3 -c "print(f'{($(process_cpu_ticks "${MAIL_PIDS[-1]}") - $cpu_before) * 1000 / $(getconf CLK_TCK) / $MAIL_COUNT:.2f}')")"
+    fact mail.replica_cpu_ms_per_mail "$(python3 -c "print(f'{($(process_cpu_ticks "$replica") - $cpu_before) * 1000 / $(getconf CLK_TCK) / $MAIL_COUNT:.2f}')")"
     row="$(psql -X -At -F ' ' "$DATABASE_URL" -c "
         SELECT count(*) FILTER (WHERE \"sentAt\" IS NOT NULL), count(*) FILTER (WHERE \"failedAt\" IS NOT NULL),
             round((count(*) FILTER (WHERE \"sentAt\" IS NOT NULL)
@@ -99,9 +95,8 @@ run_mail_delivery() {
     # to as many recipients, in sequence over one connection (smtplib does not pipeline either).
     local baseline_port first
     first="$(find "$STATE_DIR/mail-outbox" -name '000001-*.eml' -print -quit)"
-    pick_port "$PORT_BASE"
-    baseline_port="$PICKED"
-    start_mail_catcher "$baseline_port" "$STATE_DIR/mail-baseline"
+    harness port && baseline_port="$REPLY"
+    start_mail_catcher mail-baseline "$baseline_port" "$STATE_DIR/mail-baseline"
     log_info "mail: the SMTP server alone, $MAIL_COUNT messages over one connection"
     /usr/bin/python3 - "$baseline_port" "$MAIL_COUNT" "$first" >"$STATE_DIR/mail-baseline.out" <<'PY' || die "the SMTP baseline failed"
 import smtplib, sys, time
@@ -153,9 +148,8 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     BIN_DIR=""
     # shellcheck disable=SC2317,SC2329 # invoked through on_exit
     standalone_cleanup() {
-        stop_mail_bench
-        stop_stores
-        [[ -n "$STATE_DIR" ]] && remove_state_dir "$STATE_DIR"
+        stop_launcher
+        [[ -n "$STATE_DIR" ]] && rm -rf -- "$STATE_DIR"
     }
     on_exit standalone_cleanup
     cd "$REPO_ROOT"
@@ -166,9 +160,8 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     chmod 755 "$STATE_DIR"
     mkdir -p "$STATE_DIR/logs"
     : >"$STATE_DIR/facts"
-    # shellcheck disable=SC2034 # read by start_stores (stores.sh)
-    STORES_EPHEMERAL=1
-    start_stores "$STATE_DIR"
+    start_launcher "$STATE_DIR" "$PORT_BASE-$((PORT_BASE + 199))"
+    start_stores
     ensure_dev_key "$STATE_DIR/jwt-dev-key.pem"
     run_mail_delivery
     mail_report

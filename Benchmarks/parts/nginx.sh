@@ -18,8 +18,8 @@
 start_nginx() {
     local dir="$STATE_DIR/nginx" logs="$STATE_DIR/logs" content_port="${URL[content-quiet]##*:}"
     local log_port nolog_port temp="" module
-    pick_port "$PORT_BASE" && log_port="$PICKED"
-    pick_port "$PORT_BASE" && nolog_port="$PICKED"
+    harness port && log_port="$REPLY"
+    harness port && nolog_port="$REPLY"
     mkdir -p "$dir/temp"
     chmod 755 "$dir" "$dir/temp" # workers run as nobody when we are root
     temp+="    client_body_temp_path $dir/temp/body;"$'\n'
@@ -66,15 +66,10 @@ $temp
 EOF
     local args=(-p "$dir" -c "$dir/nginx.conf" -e "$logs/nginx-error.log")
     nginx -t -q "${args[@]}" || die "nginx rejected $dir/nginx.conf"
-    (exec setsid "${DIE_WITH_PARENT[@]}" nginx "${args[@]}" -g 'daemon off;') \
-        </dev/null >>"$logs/nginx-error.log" 2>&1 &
-    PID[nginx]=$!
-    STARTED+=(nginx)
+    start_process nginx -- nginx "${args[@]}" -g 'daemon off;'
     URL[nginx-log]="http://127.0.0.1:$log_port"
     URL[nginx-nolog]="http://127.0.0.1:$nolog_port"
-    poll_http "${URL[nginx-log]}/api/test/all" 30 "${PID[nginx]}" ||
-        { tail -n 20 "$logs/nginx-error.log" >&2; die "nginx did not come up"; }
-    poll_http "${URL[nginx-nolog]}/api/test/all" 30 "${PID[nginx]}" ||
-        { tail -n 20 "$logs/nginx-error.log" >&2; die "nginx did not come up"; }
+    harness http nginx "${URL[nginx-log]}/api/test/all" 30
+    harness http nginx "${URL[nginx-nolog]}/api/test/all" 30
     log_info "nginx (pid ${PID[nginx]}, worker_processes $NGINX_WORKERS): access log on port $log_port, off on $nolog_port"
 }

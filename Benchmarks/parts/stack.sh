@@ -7,58 +7,19 @@
 #   check_revocation_switch  row 6 skips the revocation check, row 5 does not
 # shellcheck disable=SC2154 # globals of Benchmarks/bench.sh
 
-# Set PICKED to a free loopback port from START on that no earlier call
-# handed out: every port is chosen before its service starts, so free_port
-# alone could give the same one twice (a service port and a metrics port).
-# Not meant for $(...): the record of taken ports lives in this shell.
-TAKEN_PORTS=" "
-PICKED=""
-pick_port() {
-    local port="$1"
-    while :; do
-        port="$(free_port "$port")" || die "no free port from $1 on"
-        [[ "$TAKEN_PORTS" != *" $port "* ]] && break
-        port=$((port + 1))
-    done
-    TAKEN_PORTS+="$port "
-    PICKED="$port"
-}
-
-# start_service NAME BINARY PORT VAR=VALUE...: start BINARY as process NAME
-# with exactly these settings (a clean environment), listening on PORT, and
-# record the time from exec to /health/live and to /health/ready.
+# start_service NAME BINARY PORT VAR=VALUE...: BINARY as process NAME with
+# exactly these settings (launcher.sh), listening on PORT, and the time from
+# exec to /health/live and to /health/ready recorded.
 start_service() {
     local name="$1" binary="$2" port="$3"
     shift 3
-    local log="$STATE_DIR/logs/$name.log" base="http://127.0.0.1:$port" t0 live_ms rc=0
-    t0="$(now_us)"
-    # cwd = the temp folder: the services also read a .env from their working
-    # directory. setsid keeps a Ctrl-C on the terminal away from them (cleanup
-    # stops them in order), DIE_WITH_PARENT stops them should the bench be
-    # killed outright; setsid, setpriv and env exec in place, so $! is the
-    # service itself.
-    (cd "$STATE_DIR" && exec setsid "${DIE_WITH_PARENT[@]}" env -i PATH="$PATH" HOME="$STATE_DIR" LANG=C.UTF-8 \
-        "$@" "$binary") </dev/null >"$log" 2>&1 &
-    PID["$name"]=$!
-    STARTED+=("$name")
-    URL["$name"]="$base"
-
-    poll_http "$base/health/live" 30 "${PID[$name]}" || rc=$?
-    if ((rc != 0)); then
-        tail -n 40 "$log" >&2 || true
-        ((rc == 2)) && die "$name exited during start (log above)"
-        die "$name did not answer /health/live within 30 s (log above)"
-    fi
-    live_ms=$((($(now_us) - t0) / 1000))
-    fact "live_ms.$name" "$live_ms"
-    poll_http "$base/health/ready" 60 "${PID[$name]}" || rc=$?
-    if ((rc != 0)); then
-        tail -n 40 "$log" >&2 || true
-        curl -sS --max-time 2 "$base/health/ready" >&2 || true
-        die "$name did not become ready within 60 s (log above)"
-    fi
-    fact "ready_ms.$name" "$((($(now_us) - t0) / 1000))"
-    log_info "$name (pid ${PID[$name]}) on port $port: live in $live_ms ms"
+    start_process "$name" "$@" -- "$binary"
+    URL["$name"]="http://127.0.0.1:$port"
+    harness http "$name" "${URL[$name]}/health/live" 30
+    fact "live_ms.$name" "$REPLY"
+    log_info "$name (pid ${PID[$name]}) on port $port: live in $REPLY ms"
+    harness http "$name" "${URL[$name]}/health/ready" 60
+    fact "ready_ms.$name" "$REPLY"
 }
 
 # start_gateway NAME BINARY CONTENT_URL VAR=VALUE...: a gateway in front of the
@@ -68,8 +29,8 @@ start_service() {
 start_gateway() {
     local name="$1" binary="$2" content="$3" port metrics
     shift 3
-    pick_port "$PORT_BASE" && port="$PICKED"
-    pick_port "$PORT_BASE" && metrics="$PICKED"
+    harness port && port="$REPLY"
+    harness port && metrics="$REPLY"
     start_service "$name" "$binary" "$port" \
         GATEWAY_HOST=127.0.0.1 GATEWAY_PORT="$port" GATEWAY_METRICS_PORT="$metrics" \
         AUTH_SERVICE_URL="${URL[auth]}" CONTENT_SERVICE_URL="$content" REDIS_URL="$REDIS_URL" \
@@ -81,8 +42,8 @@ start_gateway() {
 start_content() {
     local name="$1" port metrics
     shift
-    pick_port "$PORT_BASE" && port="$PICKED"
-    pick_port "$PORT_BASE" && metrics="$PICKED"
+    harness port && port="$REPLY"
+    harness port && metrics="$REPLY"
     start_service "$name" "$BIN_DIR/ContentService" "$port" \
         CONTENT_HOST=127.0.0.1 CONTENT_PORT="$port" CONTENT_METRICS_PORT="$metrics" \
         AUTH_SERVICE_URL="${URL[auth]}" "$@"
@@ -90,8 +51,8 @@ start_content() {
 
 start_services() {
     local port metrics
-    pick_port "$PORT_BASE" && port="$PICKED"
-    pick_port "$PORT_BASE" && metrics="$PICKED"
+    harness port && port="$REPLY"
+    harness port && metrics="$REPLY"
     start_service auth "$BIN_DIR/AuthService" "$port" LOG_LEVEL=warning \
         AUTH_HOST=127.0.0.1 AUTH_PORT="$port" AUTH_METRICS_PORT="$metrics" \
         DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
@@ -112,10 +73,9 @@ start_services() {
     start_gateway gw-stack "$BIN_DIR/Gateway" "${URL[content-info]}"
     URL[stack]="${URL[gw-stack]}"
     # Row 9: row 4 with traces on, one in ten sampled, exported to a sink that only answers.
-    pick_port "$PORT_BASE" && port="$PICKED"
-    python3 "$BENCH_DIR/otlp_sink.py" "$port" </dev/null >"$STATE_DIR/logs/otlp-sink.log" 2>&1 &
-    PID[otlp-sink]=$!
-    STARTED+=(otlp-sink)
+    harness port && port="$REPLY"
+    start_process otlp-sink -- python3 "$BENCH_DIR/otlp_sink.py" "$port"
+    harness tcp otlp-sink "$port" 20
     start_gateway gw-traced "$BIN_DIR/Gateway" "${URL[content-quiet]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" \
         OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1
 }

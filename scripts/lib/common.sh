@@ -62,7 +62,8 @@ package_installed() {
 }
 
 # Install the Debian packages among PKG... that are not installed yet.
-# Runs `apt-get update` at most once per script run.
+# Runs `apt-get update` at most once per script run. apt's output goes to
+# stderr with the logs: a script's stdout may be its report (make bench).
 ensure_packages() {
     local pkg missing=()
     for pkg in "$@"; do
@@ -72,11 +73,11 @@ ensure_packages() {
 
     log_info "installing missing packages: ${missing[*]}"
     if ((_APT_UPDATED == 0)); then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
         _APT_UPDATED=1
     fi
     as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
+        apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
 # Install everything the stack needs (AUTHSTACK_PACKAGES).

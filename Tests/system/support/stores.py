@@ -95,7 +95,11 @@ class PrivateRedis:
         self.tls = tls
         self.extra = list(extra or [])
         self.process: ManagedProcess | None = None
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     @property
     def url(self) -> str:
@@ -165,10 +169,11 @@ class PrivatePostgres:
 
     pause() stops the postmaster and every backend (SIGSTOP), resume() continues them: connections stay
     open and queries hang, which is what a stalled database looks like to its clients. With ``tls``
-    (a certificate and its key) it speaks TLS and refuses every TCP connection without it (hostssl).
+    (a certificate and its key) it speaks TLS and refuses every TCP connection without it (hostssl);
+    ``settings`` are further server settings (``{"max_connections": "400"}``).
     """
 
-    def __init__(self, tls: "tuple[Path, Path] | None" = None) -> None:
+    def __init__(self, tls: "tuple[Path, Path] | None" = None, settings: "dict[str, str] | None" = None) -> None:
         if not (PG_BIN_DIR / "postgres").exists():
             raise config.MissingEnvironment(f"PostgreSQL 15 not found in {PG_BIN_DIR} (package postgresql-15)")
         self.port = ports.free_port()
@@ -183,7 +188,12 @@ class PrivatePostgres:
         self.paused_pids: list[int] = []
         self._running = False
         self.tls = tls
-        self._init_and_start()
+        self.settings = dict(settings or {})
+        try:
+            self._init_and_start()
+        except BaseException:
+            self.stop()
+            raise
 
     def _as_postgres(self, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
         done = subprocess.run(
@@ -208,7 +218,7 @@ class PrivatePostgres:
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
         if self.tls:
             options += self._configure_tls(*self.tls)
         self._as_postgres(

@@ -1,0 +1,129 @@
+"""The benchmarks' launcher (support.launcher): what it starts answers, and however the script that drives
+it ends (its input closed, SIGTERM), nothing it started outlives it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from support import config
+from support.processes import wait_until
+
+SUPPORT_PARENT = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def folder() -> Iterator[Path]:
+    """The launcher's folder, as the bench's: one the postgres user may enter (pytest's tmp_path is not)."""
+    path = Path(tempfile.mkdtemp(prefix="launcher-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class Driver:
+    """A launcher run as the bench runs it: commands on its stdin, one answer a line on its stdout."""
+
+    def __init__(self, folder: Path) -> None:
+        (folder / "logs").mkdir(parents=True)
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "support.launcher", str(folder)],
+            env={**os.environ, "PYTHONPATH": str(SUPPORT_PARENT), "SYSTEM_TEST_OUTPUT": str(folder / "harness")},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=folder,
+        )
+
+    def ask(self, *fields: str) -> str:
+        assert self.popen.stdin is not None and self.popen.stdout is not None
+        self.popen.stdin.write("\t".join(fields) + "\n")
+        self.popen.stdin.flush()
+        return self.popen.stdout.readline().rstrip("\n")
+
+    def close(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait(timeout=10)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _start_everything(driver: Driver) -> tuple[list[int], list[int]]:
+    """Stores, a web server and a sleeper through DRIVER; their pids and the ports that must close."""
+    answer = driver.ask("stores")
+    assert "\t" in answer, answer
+    database_url, redis_url = answer.split("\t")
+    store_ports = [int(database_url.rsplit(":", 1)[1].split("/")[0]), int(redis_url.rsplit(":", 1)[1])]
+    assert all(_accepts(port) for port in store_ports), (database_url, redis_url)
+    port = driver.ask("port")
+    web = driver.ask("start", "web", "GREETING=hello", "--", sys.executable, "-m", "http.server", "--bind",
+                     "127.0.0.1", port)
+    assert int(driver.ask("http", "web", f"http://127.0.0.1:{port}/", "20")) >= 0
+    sleeper = driver.ask("start", "sleeper", "--", "sleep", "600")
+    assert driver.ask("check") == "ok"
+    return [int(web), int(sleeper)], [*store_ports, int(port)]
+
+
+@pytest.mark.parametrize("ending", ["end of input", "SIGTERM"])
+def test_nothing_the_launcher_started_outlives_it(folder: Path, ending: str) -> None:
+    """Every process and both stores are gone, their ports closed and their data folders deleted, once the
+    launcher's input ends (the bench script ended, however) or it gets SIGTERM (sent to the whole group)."""
+    driver = Driver(folder)
+    try:
+        pids, open_ports = _start_everything(driver)
+        if ending == "SIGTERM":
+            driver.popen.send_signal(signal.SIGTERM)
+        else:
+            assert driver.popen.stdin is not None
+            driver.popen.stdin.close()
+        driver.popen.wait(timeout=60)
+        assert not [pid for pid in pids if _alive(pid)]
+        assert not [port for port in open_ports if _accepts(port)]
+        folders = [line.split(" ", 1)[1] for line in (folder / "harness" / "cleanup.txt").read_text().splitlines()
+                   if line.startswith("dir ")]
+        assert len(folders) == 2 and not [folder for folder in folders if Path(folder).exists()], folders
+    finally:
+        driver.close()
+
+
+def test_a_process_that_exits_on_its_own_is_reported_and_bad_commands_get_an_error(folder: Path) -> None:
+    """``check`` names a process that exited by itself with its status and log; a process started with
+    exactly the given settings sees them (and no other of the caller's); a command the launcher cannot
+    carry out gets ``error ...`` and the launcher goes on answering."""
+    driver = Driver(folder)
+    try:
+        assert driver.ask("start", "talker", "GREETING=hello world", "--", "sh", "-c",
+                          'echo "$GREETING/${SYSTEM_TEST_OUTPUT:-unset}"; exit 3').isdigit()
+        assert wait_until(lambda: driver.ask("check") != "ok", 10)
+        report = driver.ask("check")
+        assert report.startswith("error talker") and "exited with status 3" in report, report
+        assert "hello world/unset" in report, report
+        assert driver.ask("stop", "talker") == "exited with status 3"
+        for command in [("start", "x", "sleep", "1"), ("http", "nobody", "http://127.0.0.1:1/", "1"),
+                        ("launch",), ("start", "talker", "--", "true"), ("start", "y", "NOEQUALS", "--", "true")]:
+            assert driver.ask(*command).startswith("error "), command
+        assert driver.ask("port").isdigit()
+        assert int(driver.ask("port")) in config.port_range()
+    finally:
+        driver.close()
