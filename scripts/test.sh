@@ -33,10 +33,10 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "$REPO_ROOT/scripts/lib/common.sh"
-# shellcheck source=scripts/lib/stores.sh
-source "$REPO_ROOT/scripts/lib/stores.sh"
 # shellcheck source=scripts/lib/keys.sh
 source "$REPO_ROOT/scripts/lib/keys.sh"
+# shellcheck source=scripts/lib/launcher.sh
+source "$REPO_ROOT/scripts/lib/launcher.sh"
 
 MODE="${1:-all}"
 VENV_DIR="$REPO_ROOT/.build/system-venv"
@@ -78,8 +78,8 @@ stop_leftovers() {
     return 0
 }
 
-# Stop pytest (it stops every process it started), what a killed run left,
-# the stores; remove the throwaway folder; say which phase failed. Runs once,
+# Stop pytest (it stops every process it started), the stores, what a killed
+# run left; remove the throwaway folder; say which phase failed. Runs once,
 # with later signals ignored (on_exit): make passes a group's SIGTERM on.
 cleanup() {
     local rc=$1
@@ -87,9 +87,9 @@ cleanup() {
         # pytest turns SIGTERM into an interrupt and stops every process it started.
         stop_pid "$PYTEST_PID" 60
     fi
+    stop_launcher
     stop_leftovers
-    stop_stores
-    [[ -n "$STATE_DIR" ]] && remove_state_dir "$STATE_DIR"
+    [[ -n "$STATE_DIR" ]] && rm -rf -- "$STATE_DIR"
     if ((rc != 0)); then
         log_error "FAILED in phase '$PHASE' (exit status $rc); system test logs in ${SYSTEM_TEST_OUTPUT:-?}"
     else
@@ -133,9 +133,9 @@ start_test_stores() {
     unset DATABASE_URL REDIS_URL JWT_PRIVATE_KEY_FILE
     STATE_DIR="$(mktemp -d /tmp/authstack-test.XXXXXX)"
     chmod 755 "$STATE_DIR" # the postgres user must be able to enter it
-    # shellcheck disable=SC2034 # read by start_stores (stores.sh)
-    STORES_EPHEMERAL=1 # throwaway data: skip fsync for speed
-    start_stores "$STATE_DIR"
+    # The harness's own stores (launcher.sh), on ports of the tests' range.
+    start_launcher "$STATE_DIR" "$SYSTEM_TEST_PORTS"
+    start_stores
     export TEST_DATABASE_URL="$DATABASE_URL" TEST_REDIS_URL="$REDIS_URL"
     REDIS_SERVER_BIN="$(command -v redis-server)"
     export REDIS_SERVER_BIN

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Stores and processes started and stopped by the system tests' harness:
-# Tests/system/support/launcher.py runs as this script's coproc. `make bench`
-# and `make bench-scale` get their stores and every process from it.
+# Tests/system/support/launcher.py runs as this script's coproc. `make test`
+# gets its shared stores from it, `make bench` and `make bench-scale` their
+# stores and every process.
 #
 #   start_launcher FOLDER PORTS  the launcher, keeping its processes' logs in
 #                             FOLDER/logs and picking ports from PORTS (LOW-HIGH);
@@ -42,6 +43,7 @@ start_stores() {
     harness stores
     DATABASE_URL="${REPLY%%$'\t'*}"
     REDIS_URL="${REPLY#*$'\t'}"
+    log_info "PostgreSQL on ${DATABASE_URL##*@} and Redis on ${REDIS_URL#*://} (logs in the harness's stores/)"
 }
 
 start_process() {

@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# Local PostgreSQL 15 and Redis for development and tests.
+# `make run`'s PostgreSQL 15 and Redis, whose data survives between runs
+# (the tests' and benchmarks' throwaway stores come from the harness:
+# launcher.sh).
 #
 #   start_stores STATE_DIR   start both (each unless DATABASE_URL / REDIS_URL
 #                            is already set) and export DATABASE_URL, REDIS_URL
@@ -16,10 +18,6 @@
 #                            the /tmp/authstack.XXXXXX folder holding
 #                            postgres/ instead
 #   redis/                   Redis data (appendonly), redis.log, redis.pid
-#
-# STORES_EPHEMERAL=1 (set by test.sh) trades durability for speed: initdb
-# --no-sync and PostgreSQL with fsync, synchronous_commit and
-# full_page_writes off. Only for data that is thrown away.
 #
 # Call start_stores from the main shell, not in $(...): it records what it
 # started in shell variables, and Redis must stay a child of this shell.
@@ -116,8 +114,7 @@ _pg_clear_stale() {
 # Create the cluster in DATA unless it exists (initdb into a side folder first
 # so that an interrupted initdb never leaves a half-made cluster behind).
 _pg_init() {
-    local data="$1" tmp="$1.init" out version sync=()
-    [[ "${STORES_EPHEMERAL:-0}" == 1 ]] && sync=(--no-sync)
+    local data="$1" tmp="$1.init" out version
     if as_postgres test -f "$data/PG_VERSION"; then
         version="$(as_postgres cat "$data/PG_VERSION")"
         [[ "$version" == 15 ]] ||
@@ -128,7 +125,7 @@ _pg_init() {
     as_postgres rm -rf "$data" "$tmp"
     if ! out="$(as_postgres "$PG_BIN_DIR/initdb" -D "$tmp" -U postgres \
         --auth-local=trust --auth-host=scram-sha-256 \
-        --encoding=UTF8 --locale=C.UTF-8 "${sync[@]}" 2>&1)"; then
+        --encoding=UTF8 --locale=C.UTF-8 2>&1)"; then
         printf '%s\n' "$out" >&2
         die "initdb failed"
     fi
@@ -159,16 +156,12 @@ start_postgres() {
     _pg_clear_stale "$data" "$sock"
     _pg_init "$data"
 
-    # Another process may take the port between the check and the bind (parallel test runs on one
-    # machine): try the next free port a few times before giving up.
+    # Another process may take the port between the check and the bind: try
+    # the next free port a few times before giving up.
     local attempt first="$PG_FIRST_PORT" started=0
     for attempt in 1 2 3 4 5; do
         port="$(free_port "$first")"
         opts="-c listen_addresses=127.0.0.1 -p $port -k '$sock'"
-        if [[ "${STORES_EPHEMERAL:-0}" == 1 ]]; then
-            # Tests run many systems at once, each auth service with its own pool: 100 slots ran out.
-            opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
-        fi
         log_info "starting PostgreSQL on 127.0.0.1:$port (log: $logfile)"
         if as_postgres "$PG_BIN_DIR/pg_ctl" -D "$data" -l "$logfile" -s -w -t 60 -o "$opts" start; then
             started=1

@@ -91,7 +91,7 @@ class Run:
 
     def store_ports(self) -> list[int]:
         text = self.log.read_text(errors="replace")
-        return [int(port) for port in re.findall(r"starting (?:PostgreSQL|Redis) on 127\.0\.0\.1:(\d+)", text)]
+        return [int(port) for port in re.findall(r"(?:PostgreSQL|Redis) on 127\.0\.0\.1:(\d+)", text)]
 
     def leftovers(self) -> set[int]:
         """The live processes of this run: by marker, state folder or a store's port."""
