@@ -10,7 +10,8 @@
 # or to its whole process group (`timeout 30 make run`, a supervisor), SIGHUP
 # (the terminal closed), SIGQUIT, or one service exiting (status 1 or the
 # service's own). Should the script itself be SIGKILLed, the services still
-# get SIGTERM (PR_SET_PDEATHSIG); the stores do not.
+# get SIGTERM (PR_SET_PDEATHSIG) and the stores stop (the harness's launcher,
+# scripts/lib/launcher.sh, which starts them, sees its input end).
 # Tests/system/operations/test_make_run_stops.py proves each of these.
 #
 # Environment: everything set by the caller reaches the services. Preset
@@ -30,8 +31,8 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "$REPO_ROOT/scripts/lib/common.sh"
-# shellcheck source=scripts/lib/stores.sh
-source "$REPO_ROOT/scripts/lib/stores.sh"
+# shellcheck source=scripts/lib/launcher.sh
+source "$REPO_ROOT/scripts/lib/launcher.sh"
 # shellcheck source=scripts/lib/keys.sh
 source "$REPO_ROOT/scripts/lib/keys.sh"
 # shellcheck source=scripts/lib/mail.sh
@@ -78,7 +79,7 @@ cleanup() {
         stop_pid "$pid" 10
     done
     stop_mail_server
-    stop_stores
+    stop_launcher
     log_info "stopped everything"
 }
 on_exit cleanup
@@ -125,6 +126,8 @@ main() {
     fi
 
     install -d -m 755 "$STATE_DIR"
+    rm -rf "$STATE_DIR/launcher" # the last run's record of what it started
+    start_launcher "$STATE_DIR/launcher"
     start_stores "$STATE_DIR"
     start_mail_server "$STATE_DIR"
     ensure_dev_key "$STATE_DIR/jwt-dev-key.pem"

@@ -1,5 +1,6 @@
-"""The benchmarks' launcher (support.launcher): what it starts answers, and however the script that drives
-it ends (its input closed, SIGTERM), nothing it started outlives it."""
+"""The launcher (support.launcher) that make run, make test and the benchmarks get their stores (and the
+benchmarks their processes) from: what it starts answers; however the script that drives it ends (its
+input closed, SIGTERM), nothing it started outlives it; make run's kept stores keep their data."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def folder() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="launcher-"))
     path.chmod(0o755)
     yield path
+    # A failed test may leave a killed run's kept stores running: end them by their pid files.
+    for pid_file in [*path.glob("**/postmaster.pid"), *path.glob("**/redis.pid")]:
+        pid = pid_file.read_text().split()[0]
+        if pid.isdigit() and _alive(int(pid)):
+            os.kill(int(pid), signal.SIGKILL)
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -71,9 +77,7 @@ def _accepts(port: int) -> bool:
 
 def _start_everything(driver: Driver) -> tuple[list[int], list[int]]:
     """Stores, a web server and a sleeper through DRIVER; their pids and the ports that must close."""
-    answer = driver.ask("stores")
-    assert "\t" in answer, answer
-    database_url, redis_url = answer.split("\t")
+    database_url, redis_url = driver.ask("postgres"), driver.ask("redis")
     store_ports = [int(database_url.rsplit(":", 1)[1].split("/")[0]), int(redis_url.rsplit(":", 1)[1])]
     assert all(_accepts(port) for port in store_ports), (database_url, redis_url)
     port = driver.ask("port")
@@ -127,3 +131,52 @@ def test_a_process_that_exits_on_its_own_is_reported_and_bad_commands_get_an_err
         assert int(driver.ask("port")) in config.port_range()
     finally:
         driver.close()
+
+
+def test_kept_stores_keep_their_data_and_replace_a_killed_runs_servers(folder: Path) -> None:
+    """``postgres FOLDER`` / ``redis FOLDER`` (make run's): what one run wrote, the next reads, with the same
+    password; after a run killed outright (its stores left running on the data), the next run stops
+    those servers and starts on the same data."""
+    state = folder / "state"
+    state.mkdir()
+    first = Driver(folder / "first")
+    try:
+        database_url, redis_url = first.ask("postgres", str(state)), first.ask("redis", str(state))
+        assert database_url.startswith("postgres://auth:") and redis_url.startswith("redis://"), (database_url, redis_url)
+        _psql(database_url, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('first run')")
+        _redis(redis_url, "SET", "kept", "first run")
+        left = [int((state / "postgres" / "data" / "postmaster.pid").read_text().split()[0]),
+                int((state / "redis" / "redis.pid").read_text())]
+        first.popen.kill()  # a killed make run: its stores go on running
+        first.popen.wait(timeout=10)
+        assert all(_alive(pid) for pid in left)
+    finally:
+        first.close()
+
+    second = Driver(folder / "second")
+    try:
+        database_url, redis_url = second.ask("postgres", str(state)), second.ask("redis", str(state))
+        assert not [pid for pid in left if _alive(pid)], "the killed run's servers still run"
+        assert _psql(database_url, "SELECT note FROM kept") == "first run"
+        assert _redis(redis_url, "GET", "kept") == "first run"
+        assert oct((state / "postgres-password").stat().st_mode & 0o777) == "0o600"
+        assert second.ask("check") == "ok"
+        assert second.popen.stdin is not None
+        second.popen.stdin.close()
+        second.popen.wait(timeout=60)
+        assert (state / "postgres" / "data" / "PG_VERSION").exists() and (state / "redis").is_dir()
+    finally:
+        second.close()
+
+
+def _psql(url: str, sql: str) -> str:
+    done = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def _redis(url: str, *command: str) -> str:
+    done = subprocess.run(["redis-cli", "-u", url, *command], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()

@@ -1,31 +1,38 @@
 # shellcheck shell=bash
 # Stores and processes started and stopped by the system tests' harness:
-# Tests/system/support/launcher.py runs as this script's coproc. `make test`
-# gets its shared stores from it, `make bench` and `make bench-scale` their
-# stores and every process.
+# Tests/system/support/launcher.py runs as this script's coproc. `make run`
+# and `make test` get their stores from it, `make bench` and `make
+# bench-scale` their stores and every process.
 #
-#   start_launcher FOLDER PORTS  the launcher, keeping its processes' logs in
-#                             FOLDER/logs and picking ports from PORTS (LOW-HIGH);
-#                             the end of this script, however it ends, ends it
+#   start_launcher FOLDER [PORTS]  the launcher, keeping its processes' logs in
+#                             FOLDER/logs and picking ports from PORTS (LOW-HIGH,
+#                             default SYSTEM_TEST_PORTS's); the end of this
+#                             script, however it ends, ends it
 #   harness COMMAND ARGS...   one command (see launcher.py); the answer in REPLY,
 #                             dies on an error
-#   start_stores              PostgreSQL and Redis: DATABASE_URL, REDIS_URL
+#   start_stores [FOLDER]     PostgreSQL and Redis, each unless DATABASE_URL /
+#                             REDIS_URL is set (then used as they are); with
+#                             FOLDER their data is kept there between runs
 #   start_process NAME VAR=VALUE... -- ARGV...
 #                             a process in a clean environment: PID[NAME], STARTED
 #   stop_launcher             every process (last started first), then the stores
 # Needs common.sh, and REPO_ROOT set by the calling script.
-# shellcheck disable=SC2034 # DATABASE_URL, REDIS_URL and PID are the caller's to read
+# shellcheck disable=SC2034 # PID is the caller's to read
 
 LAUNCHER_PID=""
 declare -A PID=() # process name -> pid
 STARTED=()        # process names in start order
 
 start_launcher() {
-    local folder="$1" ports="$2"
+    local folder="$1" ports="${2:-${SYSTEM_TEST_PORTS:-}}"
     mkdir -p "$folder/logs"
+    # A session of its own: a signal to this script's group (Ctrl-C, a
+    # supervisor's SIGTERM) reaches the script, whose cleanup stops its own
+    # processes first and then ends the launcher's input, so the stores stop
+    # last. (setsid execs in place: LAUNCHER_PID is the launcher.)
     coproc LAUNCHER {
         SYSTEM_TEST_PORTS="$ports" SYSTEM_TEST_OUTPUT="${SYSTEM_TEST_OUTPUT:-$folder/harness}" \
-            PYTHONPATH="$REPO_ROOT/Tests/system" exec /usr/bin/python3 -m support.launcher "$folder"
+            PYTHONPATH="$REPO_ROOT/Tests/system" exec setsid /usr/bin/python3 -m support.launcher "$folder"
     }
 }
 
@@ -40,10 +47,21 @@ harness() {
 }
 
 start_stores() {
-    harness stores
-    DATABASE_URL="${REPLY%%$'\t'*}"
-    REDIS_URL="${REPLY#*$'\t'}"
-    log_info "PostgreSQL on ${DATABASE_URL##*@} and Redis on ${REDIS_URL#*://} (logs in the harness's stores/)"
+    local folder="${1:-}"
+    if [[ -n "${DATABASE_URL:-}" ]]; then
+        log_info "DATABASE_URL is set: not starting PostgreSQL"
+    else
+        harness postgres "$folder"
+        export DATABASE_URL="$REPLY"
+        log_info "PostgreSQL on ${DATABASE_URL##*@}"
+    fi
+    if [[ -n "${REDIS_URL:-}" ]]; then
+        log_info "REDIS_URL is set: not starting Redis"
+    else
+        harness redis "$folder"
+        export REDIS_URL="$REPLY"
+        log_info "Redis on ${REDIS_URL#*://}"
+    fi
 }
 
 start_process() {

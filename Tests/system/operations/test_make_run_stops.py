@@ -41,6 +41,7 @@ CASES = {
     "term-script": "SIGTERM to scripts/run.sh alone",
     "hup-group": "SIGHUP to the process group (the terminal closed)",
     "crash": "SIGKILL to the gateway: run.sh stops the rest and fails",
+    "kill-script": "SIGKILL to scripts/run.sh: the services (PR_SET_PDEATHSIG) and the stores (the launcher's input ends) stop all the same",
     "system-test-term-group": "`make system-test`: SIGTERM to the process group, which make passes on to test.sh again",
     "system-test-int-group": "`make system-test`: SIGINT to the process group (Ctrl-C in a terminal)",
 }
@@ -201,14 +202,14 @@ def test_make_run_stops_everything_it_started(case: str) -> None:
             os.killpg(run.make.pid, group_signals[case.removeprefix("system-test-")])
         elif case == "timeout":
             run.make.send_signal(signal.SIGTERM)  # timeout's own path when it expires
-        elif case in ("term-script", "term-twice"):
+        elif case in ("term-script", "term-twice", "kill-script"):
             script = run.member("scripts/run.sh")
             assert script is not None, "scripts/run.sh not found in the run's group"
             if case == "term-twice":
                 os.killpg(run.make.pid, signal.SIGTERM)
                 time.sleep(0.3)
             try:
-                os.kill(script, signal.SIGTERM)
+                os.kill(script, signal.SIGKILL if case == "kill-script" else signal.SIGTERM)
             except ProcessLookupError:
                 pass
         else:
@@ -224,7 +225,7 @@ def test_make_run_stops_everything_it_started(case: str) -> None:
         wait_until(lambda: not run.leftovers(), 1, 0.2)
         left = run.leftovers()
         assert not left, f"{case} ({CASES[case]}): left running after make exited {status}: {_describe(left)}"
-        if case == "crash":
-            assert status != 0, "make exited 0 after a service crashed"
+        if case in ("crash", "kill-script"):
+            assert status != 0, f"make exited 0 after {CASES[case]}"
     finally:
         run.end()

@@ -11,5 +11,6 @@ Modules:
 - ``tally``     counters of the run (cases, crashes, 5xx, non-JSON errors, lost sessions)
 - ``accounts``  signup / signin helpers, the bootstrap admin, session tracking
 - ``rawhttp``   a raw-socket client: bytes with pauses, half-close, answers with a deadline
-- ``launcher``  stores and processes for a shell script (the benchmarks), one command a line
+- ``launcher``  stores and processes for a shell script (make run, make test, the benchmarks)
+- ``kept``      make run's stores: PostgreSQL and Redis whose data stays in a folder between runs
 """

@@ -1,11 +1,13 @@
-"""The harness's stores and processes for a shell script: the benchmarks start everything through it.
+"""The harness's stores and processes for a shell script: make run's and make test's stores, and the
+benchmarks' stores and processes, come from it.
 
     PYTHONPATH=Tests/system python3 -m support.launcher FOLDER
 
 runs as a bash coproc (Benchmarks/parts/launcher.sh). It reads one command per line, its fields
 separated by tabs, and answers each with one line: the answer, or ``error TEXT``.
 
-    stores                        "DATABASE_URL<TAB>REDIS_URL": a PrivatePostgres and a PrivateRedis
+    postgres [FOLDER]             its URL: a PrivatePostgres, or with FOLDER a KeptPostgres (make run's)
+    redis [FOLDER]                its URL: a PrivateRedis, or with FOLDER a KeptRedis
     port                          a free port of SYSTEM_TEST_PORTS, never handed out twice
     start NAME VAR=VALUE... -- ARGV...
                                   the pid: ARGV in FOLDER with only PATH, HOME=FOLDER, LANG and these
@@ -33,6 +35,7 @@ from pathlib import Path
 
 from . import ports
 from .processes import ManagedProcess, describe_returncode, wait_until
+from .kept import KeptPostgres, KeptRedis
 from .stores import PrivatePostgres, PrivateRedis
 
 
@@ -45,17 +48,26 @@ class Launcher:
         self.folder = folder
         self.processes: dict[str, ManagedProcess] = {}
         self.started_at: dict[str, float] = {}
-        self.postgres: PrivatePostgres | None = None
-        self.redis: PrivateRedis | None = None
+        self.postgres_server: PrivatePostgres | None = None
+        self.redis_server: PrivateRedis | None = None
 
-    def stores(self) -> str:
-        if self.postgres is not None:
-            raise CommandError("the stores run already")
-        # Many Systems (or bench stacks) at once, each auth service with its own pool: PostgreSQL's 100
-        # slots ran out. 32 Redis databases, as make run's Redis has (bench-scale's two stacks use two).
-        self.postgres = PrivatePostgres(settings={"max_connections": "400"})
-        self.redis = PrivateRedis(extra=["--databases", "32"])
-        return f"{self.postgres.url}\t{self.redis.url}"
+    def postgres(self, folder: str = "") -> str:
+        if self.postgres_server is not None:
+            raise CommandError("PostgreSQL runs already")
+        if folder:
+            self.postgres_server = KeptPostgres(Path(folder))
+        else:
+            # Many Systems (or bench stacks) at once, each auth service with its own pool: PostgreSQL's
+            # 100 slots ran out.
+            self.postgres_server = PrivatePostgres(settings={"max_connections": "400"})
+        return self.postgres_server.url
+
+    def redis(self, folder: str = "") -> str:
+        if self.redis_server is not None:
+            raise CommandError("Redis runs already")
+        # 32 databases, as the Swift tests hand out 16-31 (bench-scale's two stacks use 0 and 1).
+        self.redis_server = KeptRedis(Path(folder)) if folder else PrivateRedis(extra=["--databases", "32"])
+        return self.redis_server.url
 
     def start(self, name: str, *fields: str) -> str:
         if name in self.processes:
@@ -125,13 +137,13 @@ class Launcher:
             process.signal(signal.SIGTERM)
         for process in started:
             process.stop(grace=10)
-        for store in (self.redis, self.postgres):
+        for store in (self.redis_server, self.postgres_server):
             if store is not None:
                 store.stop()
 
     def answer(self, line: str) -> str:
         command, *fields = line.rstrip("\n").split("\t")
-        handlers = {"stores": self.stores, "port": lambda: str(ports.free_port()), "start": self.start,
+        handlers = {"postgres": self.postgres, "redis": self.redis, "port": lambda: str(ports.free_port()), "start": self.start,
                     "http": self.http, "tcp": self.tcp, "check": self.check, "stop": self.stop}
         if command not in handlers:
             raise CommandError(f"unknown command {command!r}")

@@ -87,11 +87,8 @@ class PrivateRedis:
     """
 
     def __init__(self, name: str = "redis", tls: RedisTLS | None = None, extra: list[str] | None = None) -> None:
-        self.port = ports.free_port()
-        self.directory = Path(tempfile.mkdtemp(prefix="sys-redis-"))
-        record_for_cleanup("dir", self.directory)
-        self.log_file = config.output_dir() / "stores" / f"{name}-{self.port}.log"
         self.name = name
+        self._place()
         self.tls = tls
         self.extra = list(extra or [])
         self.process: ManagedProcess | None = None
@@ -100,6 +97,13 @@ class PrivateRedis:
         except BaseException:
             self.stop()
             raise
+
+    def _place(self) -> None:
+        """Its port, data folder (deleted by stop()) and log."""
+        self.port = ports.free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="sys-redis-"))
+        record_for_cleanup("dir", self.directory)
+        self.log_file = config.output_dir() / "stores" / f"{self.name}-{self.port}.log"
 
     @property
     def url(self) -> str:
@@ -161,6 +165,9 @@ class PrivateRedis:
         """Stops the server and deletes its data folder."""
         if self.process is not None:
             self.process.stop(grace=5)
+        self._discard()
+
+    def _discard(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -176,20 +183,12 @@ class PrivatePostgres:
     def __init__(self, tls: "tuple[Path, Path] | None" = None, settings: "dict[str, str] | None" = None) -> None:
         if not (PG_BIN_DIR / "postgres").exists():
             raise config.MissingEnvironment(f"PostgreSQL 15 not found in {PG_BIN_DIR} (package postgresql-15)")
-        self.port = ports.free_port()
-        self.base = Path(tempfile.mkdtemp(prefix="sys-pg-"))
-        record_for_cleanup("dir", self.base)
-        os.chmod(self.base, 0o755)  # the postgres user must enter it
-        self.data = self.base / "data"
-        self.socket_dir = self.base / "run"
-        self.log_file = config.output_dir() / "stores" / f"postgres-{self.port}.log"
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        self.password = secrets.token_hex(16)
         self.paused_pids: list[int] = []
         self._running = False
         self.tls = tls
         self.settings = dict(settings or {})
         try:
+            self._place()
             self._init_and_start()
         except BaseException:
             self.stop()
@@ -204,20 +203,40 @@ class PrivatePostgres:
             raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stdout}{done.stderr}")
         return done
 
+    def _place(self) -> None:
+        """Its port, folder (deleted by stop()), log and password."""
+        self.port = ports.free_port()
+        self.base = Path(tempfile.mkdtemp(prefix="sys-pg-"))
+        record_for_cleanup("dir", self.base)
+        os.chmod(self.base, 0o755)  # the postgres user must enter it
+        self.data = self.base / "data"
+        self.socket_dir = self.base / "run"
+        self.log_file = config.output_dir() / "stores" / f"postgres-{self.port}.log"
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.password = secrets.token_hex(16)
+        subprocess.run(["chown", "postgres:postgres", str(self.base)], check=True)
+
+    def _create_cluster(self) -> None:
+        self._initdb(self.data, "--no-sync")
+
+    def _initdb(self, target: Path, *flags: str) -> None:
+        self._as_postgres(
+            str(PG_BIN_DIR / "initdb"), "-D", str(target), "-U", "postgres", *flags,
+            "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8",
+        )
+
+    #: Throwaway data: no fsync.
+    DURABILITY = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
     def _init_and_start(self) -> None:
         subprocess.run(["install", "-d", "-o", "postgres", "-g", "postgres", "-m", "755",
                         str(self.socket_dir)], check=True)
-        subprocess.run(["chown", "postgres:postgres", str(self.base)], check=True)
-        self._as_postgres(
-            str(PG_BIN_DIR / "initdb"), "-D", str(self.data), "-U", "postgres", "--no-sync",
-            "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8",
-        )
+        self._create_cluster()
         # pg_ctl writes the server log as user postgres: give it a file it may write.
         subprocess.run(["touch", str(self.log_file)], check=True)
         subprocess.run(["chown", "postgres:postgres", str(self.log_file)], check=True)
         options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} {self.DURABILITY}"
         ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
         if self.tls:
             options += self._configure_tls(*self.tls)
@@ -227,12 +246,12 @@ class PrivatePostgres:
         )
         self._running = True
         record_for_cleanup("pid", self.postmaster_pid(), start_time(self.postmaster_pid()), "postgres")
-        self._as_postgres(
-            str(PG_BIN_DIR / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
-            "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-c",
-            f"CREATE ROLE auth LOGIN CREATEDB PASSWORD '{self.password}'",
-            "-c", "CREATE DATABASE auth OWNER auth",
-        )
+        # Role and database if missing (a kept cluster has them), the password as it is now.
+        self.psql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'auth') "
+                  "THEN CREATE ROLE auth; END IF; END $$", database="postgres")
+        self.psql(f"ALTER ROLE auth WITH LOGIN CREATEDB PASSWORD '{self.password}'", database="postgres")
+        if not self.psql("SELECT 1 FROM pg_database WHERE datname = 'auth'", database="postgres"):
+            self.psql("CREATE DATABASE auth OWNER auth", database="postgres")
 
     def _configure_tls(self, certificate: Path, key: Path) -> str:
         """Copies the pair where only postgres reads it, allows TCP only over TLS; the server options."""
@@ -306,11 +325,18 @@ class PrivatePostgres:
                 self.resume()
             except (OSError, ValueError):
                 pass
-            for mode in ("fast", "immediate"):
-                try:
-                    self._as_postgres(str(PG_BIN_DIR / "pg_ctl"), "-D", str(self.data), "-s", "-w",
-                                      "-t", "20", "-m", mode, "stop", timeout=40)
-                    break
-                except (RuntimeError, subprocess.TimeoutExpired):
-                    time.sleep(0.2)
-        shutil.rmtree(self.base, ignore_errors=True)
+            self._stop_server()
+        self._discard()
+
+    def _stop_server(self) -> None:
+        for mode in ("fast", "immediate"):
+            try:
+                self._as_postgres(str(PG_BIN_DIR / "pg_ctl"), "-D", str(self.data), "-s", "-w",
+                                  "-t", "20", "-m", mode, "stop", timeout=40)
+                return
+            except (RuntimeError, subprocess.TimeoutExpired):
+                time.sleep(0.2)
+
+    def _discard(self) -> None:
+        if hasattr(self, "base"):
+            shutil.rmtree(self.base, ignore_errors=True)
