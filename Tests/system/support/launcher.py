@@ -3,7 +3,7 @@ benchmarks' stores and processes, come from it.
 
     PYTHONPATH=Tests/system python3 -m support.launcher FOLDER
 
-runs as a bash coproc (Benchmarks/parts/launcher.sh). It reads one command per line, its fields
+runs as a bash coproc (scripts/lib/launcher.sh). It reads one command per line, its fields
 separated by tabs, and answers each with one line: the answer, or ``error TEXT``.
 
     postgres [FOLDER]             its URL: a PrivatePostgres, or with FOLDER a KeptPostgres (make run's)
@@ -17,8 +17,8 @@ separated by tabs, and answers each with one line: the answer, or ``error TEXT``
     check                         "ok", or an error naming each process that exited on its own
     stop NAME                     how NAME ended: SIGTERM, SIGKILL after 10 s
 
-Processes run in sessions of their own (a Ctrl-C on the terminal reaches the script, not them). At
-the end of input (the script ended, however) or on SIGTERM the launcher stops every process, the last
+Processes run in sessions of their own, as the launcher does (launcher.sh): a signal to the script's
+group reaches the script, which then closes our input. At the end of input (the script ended, however) or on SIGTERM the launcher stops every process, the last
 started first (all SIGTERMed, then each waited for; SIGKILL after 10 s), then the stores, and exits.
 """
 
@@ -34,8 +34,8 @@ import urllib.request
 from pathlib import Path
 
 from . import ports
-from .processes import ManagedProcess, describe_returncode, wait_until
 from .kept import KeptPostgres, KeptRedis
+from .processes import ManagedProcess, describe_returncode, wait_until
 from .stores import PrivatePostgres, PrivateRedis
 
 
@@ -159,7 +159,7 @@ def main() -> None:
     def stop_on_signal(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
-    # Ctrl-C goes to the script, whose end of input stops us; SIGTERM to the group stops us at once.
+    # Should a Ctrl-C reach us all the same, the script's cleanup ends our input; SIGTERM stops us at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, stop_on_signal)
     try:
