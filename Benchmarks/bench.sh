@@ -68,7 +68,7 @@
 #   BENCH_VERIFY_SECONDS   TokenVerificationBench seconds per key kind, 0 skips (default 2)
 #   BENCH_PROPAGATION_SESSIONS  sessions signed out for propagation, 0 skips (default 200)
 #   BENCH_GATEWAY_ENV      extra VAR=VALUE settings for every gateway, space-separated
-#   BENCH_PORT_BASE        first port to look for free ones from (default 19300)
+#   BENCH_PORT_BASE        free ports are taken among the 200 from here (default 19300)
 #   BENCH_OUTPUT           also write the report to this file
 #   BENCH_KEEP_LOGS        copy the service, nginx and Redis logs, raw wrk
 #                          output and the report to this folder before the
