@@ -9,11 +9,12 @@
 [[ -n "${_AUTHSTACK_COMMON_SH:-}" ]] && return 0
 _AUTHSTACK_COMMON_SH=1
 
-# Debian packages needed to build, run and test the stack.
+# Debian packages needed to build, run and test the stack (python3: the
+# harness's launcher starts the stores, scripts/lib/launcher.sh).
 AUTHSTACK_PACKAGES=(
     pkg-config libhiredis-dev libargon2-dev libicu-dev
     redis-server redis-sentinel postgresql-15 postgresql-client-15
-    openssl curl ca-certificates iproute2
+    openssl curl ca-certificates iproute2 python3
 )
 
 # Where an image may have put the Swift toolchain without adding it to PATH.
