@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,8 @@ from typing import Iterator
 import pytest
 
 from support import config
-from support.processes import wait_until
+from support.processes import accepts, alive, wait_until
+from support.stores import psql
 
 SUPPORT_PARENT = Path(__file__).resolve().parent
 
@@ -28,12 +28,16 @@ def folder() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="launcher-"))
     path.chmod(0o755)
     yield path
-    # A failed test may leave a killed run's kept stores running: end them by their pid files.
-    for pid_file in [*path.glob("**/postmaster.pid"), *path.glob("**/redis.pid")]:
-        pid = pid_file.read_text().split()[0]
-        if pid.isdigit() and _alive(int(pid)):
-            os.kill(int(pid), signal.SIGKILL)
-    shutil.rmtree(path, ignore_errors=True)
+    # A failed test may leave a killed run's kept stores running: end them by their pid files; a kept
+    # cluster's /tmp fallback goes too.
+    fallbacks = [Path(record.read_text().strip()) for record in path.glob("**/postgres.path")]
+    for place in [path, *fallbacks]:
+        for pid_file in [*place.glob("**/postmaster.pid"), *place.glob("**/redis.pid")]:
+            pid = pid_file.read_text().split()[0]
+            if pid.isdigit() and alive(int(pid)):
+                os.kill(int(pid), signal.SIGKILL)
+    for place in [path, *fallbacks]:
+        shutil.rmtree(place, ignore_errors=True)
 
 
 class Driver:
@@ -59,27 +63,11 @@ class Driver:
         self.popen.wait(timeout=10)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def _start_everything(driver: Driver) -> tuple[list[int], list[int]]:
     """Stores, a web server and a sleeper through DRIVER; their pids and the ports that must close."""
     database_url, redis_url = driver.ask("postgres"), driver.ask("redis")
     store_ports = [int(database_url.rsplit(":", 1)[1].split("/")[0]), int(redis_url.rsplit(":", 1)[1])]
-    assert all(_accepts(port) for port in store_ports), (database_url, redis_url)
+    assert all(accepts(port) for port in store_ports), (database_url, redis_url)
     port = driver.ask("port")
     web = driver.ask("start", "web", "GREETING=hello", "--", sys.executable, "-m", "http.server", "--bind",
                      "127.0.0.1", port)
@@ -102,8 +90,8 @@ def test_nothing_the_launcher_started_outlives_it(folder: Path, ending: str) -> 
             assert driver.popen.stdin is not None
             driver.popen.stdin.close()
         driver.popen.wait(timeout=60)
-        assert not [pid for pid in pids if _alive(pid)]
-        assert not [port for port in open_ports if _accepts(port)]
+        assert not [pid for pid in pids if alive(pid)]
+        assert not [port for port in open_ports if accepts(port)]
         folders = [line.split(" ", 1)[1] for line in (folder / "harness" / "cleanup.txt").read_text().splitlines()
                    if line.startswith("dir ")]
         assert len(folders) == 2 and not [folder for folder in folders if Path(folder).exists()], folders
@@ -133,47 +121,50 @@ def test_a_process_that_exits_on_its_own_is_reported_and_bad_commands_get_an_err
         driver.close()
 
 
-def test_kept_stores_keep_their_data_and_replace_a_killed_runs_servers(folder: Path) -> None:
+@pytest.mark.parametrize("place", ["enterable", "behind a folder of mode 700"])
+def test_kept_stores_keep_their_data_and_replace_a_killed_runs_servers(folder: Path, place: str) -> None:
     """``postgres FOLDER`` / ``redis FOLDER`` (make run's): what one run wrote, the next reads, with the same
     password; after a run killed outright (its stores left running on the data), the next run stops
-    those servers and starts on the same data."""
-    state = folder / "state"
+    those servers and starts on the same data. Where the postgres user cannot enter the state folder (a
+    home folder of mode 700), the cluster lives in the /tmp folder the state records, run after run."""
+    parent = folder / "home"
+    parent.mkdir()
+    parent.chmod(0o755 if place == "enterable" else 0o700)
+    state = parent / "state"
     state.mkdir()
     first = Driver(folder / "first")
     try:
         database_url, redis_url = first.ask("postgres", str(state)), first.ask("redis", str(state))
         assert database_url.startswith("postgres://auth:") and redis_url.startswith("redis://"), (database_url, redis_url)
-        _psql(database_url, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('first run')")
+        psql(database_url, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('first run')")
         _redis(redis_url, "SET", "kept", "first run")
-        left = [int((state / "postgres" / "data" / "postmaster.pid").read_text().split()[0]),
+        cluster = state
+        if place != "enterable":
+            cluster = Path((state / "postgres.path").read_text().strip())
+            assert cluster.parent == Path("/tmp") and cluster.name.startswith("authstack."), cluster
+        left = [int((cluster / "postgres" / "data" / "postmaster.pid").read_text().split()[0]),
                 int((state / "redis" / "redis.pid").read_text())]
         first.popen.kill()  # a killed make run: its stores go on running
         first.popen.wait(timeout=10)
-        assert all(_alive(pid) for pid in left)
+        assert all(alive(pid) for pid in left)
     finally:
         first.close()
 
     second = Driver(folder / "second")
     try:
         database_url, redis_url = second.ask("postgres", str(state)), second.ask("redis", str(state))
-        assert not [pid for pid in left if _alive(pid)], "the killed run's servers still run"
-        assert _psql(database_url, "SELECT note FROM kept") == "first run"
+        assert not [pid for pid in left if alive(pid)], "the killed run's servers still run"
+        assert psql(database_url, "SELECT note FROM kept") == "first run"
         assert _redis(redis_url, "GET", "kept") == "first run"
         assert oct((state / "postgres-password").stat().st_mode & 0o777) == "0o600"
         assert second.ask("check") == "ok"
         assert second.popen.stdin is not None
         second.popen.stdin.close()
         second.popen.wait(timeout=60)
-        assert (state / "postgres" / "data" / "PG_VERSION").exists() and (state / "redis").is_dir()
+        assert (cluster / "postgres" / "data" / "PG_VERSION").exists() and (state / "redis").is_dir()
+        assert (place == "enterable") == (not (state / "postgres.path").exists())
     finally:
         second.close()
-
-
-def _psql(url: str, sql: str) -> str:
-    done = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def _redis(url: str, *command: str) -> str:

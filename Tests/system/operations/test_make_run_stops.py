@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from support import config, ports
-from support.processes import wait_until
+from support.processes import alive, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 READY_LIMIT = 90  # seconds for the stack to become ready (a loaded machine, debug binaries)
@@ -113,7 +113,7 @@ class Run:
         for port in self.store_ports():
             listing = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
             found.update(int(pid) for pid in re.findall(r"pid=(\d+)", listing))
-        return {pid for pid in found if _alive(pid)}
+        return {pid for pid in found if alive(pid)}
 
     def running(self, program: Path) -> int | None:
         """The pid of this run's process executing PROGRAM."""
@@ -158,13 +158,6 @@ def _readlink(path: Path) -> str:
         return ""
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _reap(pids: set[int]) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in pids:
@@ -172,7 +165,7 @@ def _reap(pids: set[int]) -> None:
                 os.kill(pid, sig)
             except OSError:
                 pass
-        wait_until(lambda: not any(_alive(pid) for pid in pids), 2, 0.1)
+        wait_until(lambda: not any(alive(pid) for pid in pids), 2, 0.1)
 
 
 def _cmdline(pid: int | str) -> str:

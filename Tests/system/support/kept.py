@@ -16,13 +16,12 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from . import config
+from . import config, ports
 from .processes import wait_until
 from .stores import PG_BIN_DIR, PrivatePostgres, PrivateRedis
 
@@ -32,13 +31,10 @@ SOCKET_PATH_LIMIT = 107  # sun_path, less the terminating NUL
 
 
 def first_free_port(start: int) -> int:
-    """The first port from START on (200 at most) that nothing listens on."""
+    """The first port from START on (200 at most) that nothing listens on: make run's stores keep
+    their usual ports where they can, so a developer's psql line keeps working."""
     for port in range(start, start + 200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if ports.bindable(port):
             return port
     raise RuntimeError(f"no free port in {start}-{start + 199}")
 
@@ -147,10 +143,11 @@ class KeptRedis(PrivateRedis):
         pid_file = self.directory / "redis.pid"
         if pid_file.exists():
             earlier = pid_file.read_text().strip()
-            if earlier.isdigit() and _runs(int(earlier), Path(config.redis_server_bin()), self.directory):
+            program = Path(config.redis_server_bin())
+            if earlier.isdigit() and _runs(int(earlier), program, self.directory):
                 print(f"Redis of an earlier run (pid {earlier}) still uses {self.directory}: stopping it", file=sys.stderr)
                 os.kill(int(earlier), signal.SIGTERM)
-                if not wait_until(lambda: not _runs(int(earlier), Path(config.redis_server_bin()), self.directory), 10):
+                if not wait_until(lambda: not _runs(int(earlier), program, self.directory), 10):
                     os.kill(int(earlier), signal.SIGKILL)
             pid_file.unlink()
         super().start()

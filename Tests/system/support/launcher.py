@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sys
 import time
 import urllib.error
@@ -35,7 +34,7 @@ from pathlib import Path
 
 from . import ports
 from .kept import KeptPostgres, KeptRedis
-from .processes import ManagedProcess, describe_returncode, wait_until
+from .processes import ManagedProcess, accepts, describe_returncode, wait_until
 from .stores import PrivatePostgres, PrivateRedis
 
 
@@ -110,14 +109,8 @@ class Launcher:
         return self._wait(name, seconds, answered, f"{url} did not answer 2xx within {seconds} s")
 
     def tcp(self, name: str, port: str, seconds: str) -> str:
-        def accepted() -> bool:
-            try:
-                with socket.create_connection(("127.0.0.1", int(port)), timeout=0.5):
-                    return True
-            except OSError:
-                return False
-
-        return self._wait(name, seconds, accepted, f"nothing accepted on port {port} within {seconds} s")
+        return self._wait(name, seconds, lambda: accepts(int(port)),
+                          f"nothing accepted on port {port} within {seconds} s")
 
     def check(self) -> str:
         dead = [process.status_report(20) for process in self.processes.values() if process.crashed()]

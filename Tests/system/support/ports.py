@@ -13,7 +13,7 @@ _lock = threading.Lock()
 _random = random.Random()  # port choice only; seeded by the OS so parallel runs spread out
 
 
-def _bindable(port: int) -> bool:
+def bindable(port: int) -> bool:
     """True when nothing listens on 127.0.0.1:PORT right now (a bind succeeds)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
@@ -35,6 +35,6 @@ def free_port() -> int:
             if candidate in _claimed:
                 continue
             _claimed.add(candidate)
-        if _bindable(candidate):
+        if bindable(candidate):
             return candidate
     raise RuntimeError(f"no free port in SYSTEM_TEST_PORTS {ports.start}-{ports.stop - 1}")

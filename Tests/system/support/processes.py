@@ -127,14 +127,7 @@ class ManagedProcess:
     def wait_listening(self, port: int, timeout: float = 20.0) -> bool:
         """Until something accepts connections on 127.0.0.1:PORT while this process runs; False when it
         exited first or TIMEOUT passed."""
-        def accepts() -> bool:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    return True
-            except OSError:
-                return False
-
-        return wait_until(lambda: accepts() or not self.running, timeout) and self.running
+        return wait_until(lambda: accepts(port) or not self.running, timeout) and self.running
 
     def status_report(self, lines: int = 40) -> str:
         """'NAME (pid N) STATUS' followed by the log tail."""
@@ -142,6 +135,23 @@ class ManagedProcess:
             f"{self.name} (pid {self.pid}) {describe_returncode(self.returncode)}; "
             f"log {self.log_file}, last lines:\n{self.log_tail(lines)}"
         )
+
+
+def accepts(port: int) -> bool:
+    """True when something accepts a connection on 127.0.0.1:PORT now."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    """True while PID runs (a zombie, exited but not yet reaped, counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
