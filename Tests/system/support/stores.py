@@ -194,10 +194,10 @@ class PrivatePostgres:
             self.stop()
             raise
 
-    def _as_postgres(self, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    def _as_postgres(self, *argv: str, timeout: float = 120, script: str | None = None) -> subprocess.CompletedProcess:
         done = subprocess.run(
             ["runuser", "-u", "postgres", "--", *argv],
-            capture_output=True, text=True, timeout=timeout, cwd="/",
+            input=script, capture_output=True, text=True, timeout=timeout, cwd="/",
         )
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stdout}{done.stderr}")
@@ -246,12 +246,15 @@ class PrivatePostgres:
         )
         self._running = True
         record_for_cleanup("pid", self.postmaster_pid(), start_time(self.postmaster_pid()), "postgres")
-        # Role and database if missing (a kept cluster has them), the password as it is now.
-        self.psql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'auth') "
-                  "THEN CREATE ROLE auth; END IF; END $$", database="postgres")
-        self.psql(f"ALTER ROLE auth WITH LOGIN CREATEDB PASSWORD '{self.password}'", database="postgres")
-        if not self.psql("SELECT 1 FROM pg_database WHERE datname = 'auth'", database="postgres"):
-            self.psql("CREATE DATABASE auth OWNER auth", database="postgres")
+        # Role and database if missing (a kept cluster has them), the password as it is now: one psql.
+        self._as_postgres(
+            str(PG_BIN_DIR / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
+            "-p", str(self.port), "-U", "postgres", "-d", "postgres",
+            script="SELECT 'CREATE ROLE auth' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'auth')\\gexec\n"
+                   f"ALTER ROLE auth WITH LOGIN CREATEDB PASSWORD '{self.password}';\n"
+                   "SELECT 'CREATE DATABASE auth OWNER auth' "
+                   "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'auth')\\gexec\n",
+        )
 
     def _configure_tls(self, certificate: Path, key: Path) -> str:
         """Copies the pair where only postgres reads it, allows TCP only over TLS; the server options."""
