@@ -25,7 +25,7 @@ STARTED=()        # process names in start order
 
 start_launcher() {
     local folder="$1" ports="${2:-${SYSTEM_TEST_PORTS:-}}"
-    mkdir -p "$folder/logs"
+    mkdir -p "$folder" # its processes' working folder; logs/ is made by the first one started
     # A session of its own: a signal to this script's group (Ctrl-C, a
     # supervisor's SIGTERM) reaches the script, whose cleanup stops its own
     # processes first and then ends the launcher's input, so the stores stop
